@@ -1,0 +1,142 @@
+"""Kafka bus on aiokafka."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import CommitFailedError, IllegalStateError
+from aiokafka.structs import OffsetAndMetadata
+
+from shared.bus.base import Message, Record
+
+log = logging.getLogger(__name__)
+
+TOPIC_ALREADY_EXISTS = 36
+
+
+@dataclass(frozen=True)
+class KafkaConfig:
+    """Connection settings; idempotence stays on for real Kafka."""
+
+    bootstrap_servers: str
+    client_id: str = "pledgeflow"
+    enable_idempotence: bool = True
+    linger_ms: int = 2
+    partitions: int = 3
+    replication_factor: int = 1
+
+
+class KafkaBus:
+    """Publishes with acks from all in-sync replicas; subscribes with manual offset commits."""
+
+    def __init__(self, config: KafkaConfig) -> None:
+        self.config = config
+        self._producer: AIOKafkaProducer | None = None
+
+    async def start(self) -> None:
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=self.config.bootstrap_servers,
+            client_id=self.config.client_id,
+            acks="all",
+            enable_idempotence=self.config.enable_idempotence,
+            linger_ms=self.config.linger_ms,
+        )
+        await self._producer.start()
+
+    async def stop(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+    async def publish(self, records: Sequence[Record]) -> None:
+        """Send all records, then wait for every acknowledgement."""
+        if self._producer is None:
+            raise RuntimeError("bus not started")
+        pending = [
+            await self._producer.send(
+                r.topic, value=r.value, key=r.key.encode(), headers=list(r.headers)
+            )
+            for r in records
+        ]
+        for future in pending:
+            await future
+
+    def subscribe(self, group: str, topics: Sequence[str]) -> KafkaSubscription:
+        return KafkaSubscription(self.config, group, tuple(topics))
+
+    async def ensure_topics(self, topics: Sequence[str]) -> None:
+        """Create missing topics with the configured partitions and replication."""
+        await ensure_topics(self.config, topics)
+
+
+async def ensure_topics(config: KafkaConfig, topics: Sequence[str]) -> None:
+    """Create topics that do not exist yet; existing ones are left alone."""
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=config.bootstrap_servers, client_id=config.client_id
+    )
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [t for t in topics if t not in existing]
+        if not missing:
+            return
+        response = await admin.create_topics(
+            [NewTopic(t, config.partitions, config.replication_factor) for t in missing]
+        )
+        for name, code, *_ in response.topic_errors:
+            if code not in (0, TOPIC_ALREADY_EXISTS):
+                raise RuntimeError(f"cannot create topic {name}: error code {code}")
+    finally:
+        await admin.close()
+
+
+class KafkaSubscription:
+    """A consumer-group member with auto-commit off."""
+
+    def __init__(self, config: KafkaConfig, group: str, topics: tuple[str, ...]) -> None:
+        self._consumer = AIOKafkaConsumer(
+            *topics,
+            bootstrap_servers=config.bootstrap_servers,
+            client_id=f"{config.client_id}-{group}",
+            group_id=group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+        )
+
+    async def start(self) -> None:
+        await self._consumer.start()
+
+    async def stop(self) -> None:
+        await self._consumer.stop()
+
+    async def poll(self, timeout: float, max_records: int = 100) -> list[Message]:
+        batches = await self._consumer.getmany(
+            timeout_ms=int(timeout * 1000), max_records=max_records
+        )
+        return [
+            Message(
+                topic=m.topic,
+                partition=m.partition,
+                offset=m.offset,
+                key=m.key.decode() if m.key is not None else None,
+                value=m.value,
+                headers=tuple(m.headers),
+            )
+            for _, messages in sorted(batches.items())
+            for m in messages
+        ]
+
+    async def commit(self, message: Message) -> None:
+        tp = TopicPartition(message.topic, message.partition)
+        try:
+            await self._consumer.commit({tp: OffsetAndMetadata(message.offset + 1, "")})
+        except (CommitFailedError, IllegalStateError) as exc:
+            log.warning(
+                "offset commit lost to a rebalance; the record will be redelivered",
+                extra={"topic": message.topic, "partition": message.partition, "error": str(exc)},
+            )

@@ -1,0 +1,107 @@
+"""HTTP conventions shared by the services: problem details, correlation ids, health probes."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shared.context import EventContext, reset_context, set_context
+
+CORRELATION_HEADER = "X-Correlation-Id"
+PROBLEM_JSON = "application/problem+json"
+
+
+class Problem(Exception):
+    """An error answered as RFC 9457 problem details with a stable `code`."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        title: str,
+        detail: str = "",
+        errors: list[dict[str, Any]] | None = None,
+    ) -> None:
+        super().__init__(f"{code}: {detail or title}")
+        self.status = status
+        self.code = code
+        self.title = title
+        self.detail = detail
+        self.errors = errors or []
+
+
+def problem_response(
+    status: int, code: str, title: str, detail: str = "", errors: list[dict[str, Any]] | None = None
+) -> JSONResponse:
+    """A problem-details response."""
+    body: dict[str, Any] = {
+        "type": f"https://pledgeflow.example/problems/{code}",
+        "title": title,
+        "status": status,
+        "code": code,
+    }
+    if detail:
+        body["detail"] = detail
+    if errors:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def install_conventions(app: FastAPI) -> None:
+    """Problem details for every error, and a correlation id on every request."""
+
+    @app.exception_handler(Problem)
+    async def _problem(_: Request, exc: Problem) -> JSONResponse:
+        return problem_response(exc.status, exc.code, exc.title, exc.detail, exc.errors)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": ".".join(str(p) for p in e["loc"][1:]), "message": e["msg"]}
+            for e in exc.errors()
+        ]
+        return problem_response(422, "request.invalid", "The request is not valid", errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "resource.not_found", 405: "method.not_allowed"}.get(
+            exc.status_code, "http.error"
+        )
+        return problem_response(exc.status_code, code, str(exc.detail))
+
+    @app.middleware("http")
+    async def _correlation(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        correlation_id = request.headers.get(CORRELATION_HEADER) or str(uuid.uuid4())
+        token = set_context(EventContext(correlation_id=correlation_id[:64]))
+        try:
+            response = await call_next(request)
+        finally:
+            reset_context(token)
+        response.headers[CORRELATION_HEADER] = correlation_id[:64]
+        return response
+
+
+def health_router(readiness: Callable[[], Awaitable[dict[str, str]]]) -> APIRouter:
+    """`/healthz` says the process lives; `/readyz` says its database and workers are up."""
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz", summary="Liveness probe")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", summary="Readiness probe", response_model=None)
+    async def readyz() -> JSONResponse | dict[str, Any]:
+        problems = await readiness()
+        if problems:
+            return JSONResponse({"status": "unavailable", "problems": problems}, status_code=503)
+        return {"status": "ready"}
+
+    return router

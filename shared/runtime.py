@@ -1,0 +1,135 @@
+"""A service's moving parts: database, bus, outbox relay and consumers, run together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import MetaData
+
+from shared.bus.base import EventBus
+from shared.bus.kafka import KafkaBus, KafkaConfig
+from shared.bus.memory import InMemoryBus
+from shared.consumer import EventConsumer, Handler, dead_letter_topic
+from shared.db import create_engine, ping, session_factory
+from shared.outbox import OutboxRelay
+from shared.settings import ServiceSettings
+from shared.uow import Storage, UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    """A consumer group: the topics it reads and a handler per event type."""
+
+    name: str
+    topics: tuple[str, ...]
+    handlers: Mapping[str, Handler]
+
+
+def make_bus(settings: ServiceSettings, client_id: str) -> EventBus:
+    """The Kafka bus named by the settings (`memory://` gives a process-local bus)."""
+    if settings.kafka_bootstrap_servers.startswith("memory://"):
+        return InMemoryBus(partitions=settings.kafka_partitions)
+    return KafkaBus(
+        KafkaConfig(
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            client_id=client_id,
+            enable_idempotence=settings.kafka_enable_idempotence,
+            partitions=settings.kafka_partitions,
+            replication_factor=settings.kafka_replication_factor,
+        )
+    )
+
+
+class ServiceRuntime:
+    """Owns the engine, the bus, the relay task and the consumer tasks of one service."""
+
+    def __init__(
+        self,
+        service: str,
+        settings: ServiceSettings,
+        metadata: MetaData,
+        unit_of_work: Callable[[Storage], UnitOfWork],
+        consumers: Sequence[ConsumerSpec] = (),
+        produces: Sequence[str] = (),
+        bus: EventBus | None = None,
+    ) -> None:
+        self.service = service
+        self.settings = settings
+        self._metadata = metadata
+        self._unit_of_work = unit_of_work
+        self._consumer_specs = tuple(consumers)
+        self._produces = tuple(produces)
+        self.bus = bus or make_bus(settings, client_id=f"pledgeflow-{service}")
+        self._tasks: list[asyncio.Task[None]] = []
+        self.consumers: list[EventConsumer] = []
+
+    async def start(self) -> None:
+        """Connect, make sure topics exist, and start relaying and consuming."""
+        self.engine = create_engine(self.settings.database_url)
+        sessions = session_factory(self.engine)
+        await self.bus.start()
+        if isinstance(self.bus, KafkaBus):
+            await self.bus.ensure_topics(self.topics())
+        self.relay = OutboxRelay(
+            sessions,
+            self._metadata.tables["outbox"],
+            self.bus,
+            name=self.service,
+            poll_interval=self.settings.outbox_poll_interval,
+        )
+        self.storage = Storage(
+            sessions=sessions,
+            outbox=self._metadata.tables["outbox"],
+            inbox=self._metadata.tables["inbox"],
+            producer=self.service,
+            on_commit=self.relay.notify,
+        )
+        self.consumers = [
+            EventConsumer(spec.name, self.bus, spec.topics, spec.handlers, self.unit_of_work)
+            for spec in self._consumer_specs
+        ]
+        self._tasks = [asyncio.create_task(self.relay.run(), name=f"{self.service}-relay")]
+        self._tasks += [
+            asyncio.create_task(c.run(), name=f"{self.service}-{c.name}") for c in self.consumers
+        ]
+
+    def topics(self) -> list[str]:
+        """Every topic this service writes or reads, with its dead-letter topics."""
+        names = set(self._produces)
+        for spec in self._consumer_specs:
+            names.update(spec.topics)
+            names.add(dead_letter_topic(spec.name))
+        return sorted(names)
+
+    def unit_of_work(self) -> UnitOfWork:
+        """A fresh unit of work on this service's database."""
+        return self._unit_of_work(self.storage)
+
+    async def stop(self) -> None:
+        """Cancel the workers, then close the bus and the engine."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks = []
+        await self.bus.stop()
+        await self.engine.dispose()
+
+    async def readiness(self) -> dict[str, str]:
+        """What is not ready, by component; empty when all is well."""
+        problems: dict[str, str] = {}
+        try:
+            await ping(self.engine)
+        except Exception as exc:
+            problems["database"] = repr(exc)
+        for task in self._tasks:
+            if task.done():
+                problems[task.get_name()] = "stopped"
+        return problems

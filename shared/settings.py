@@ -1,0 +1,36 @@
+"""Typed settings shared by every service; each service subclasses with its own env prefix."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """Read from `PLEDGEFLOW_<SERVICE>_*` environment variables; fails fast on bad values."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_enable_idempotence: bool = True
+    kafka_partitions: int = 3
+    kafka_replication_factor: int = 1
+    http_host: str = "127.0.0.1"
+    http_port: int
+    log_level: str = "INFO"
+    outbox_poll_interval: float = 0.5
+
+    @model_validator(mode="after")
+    def _production_is_safe(self) -> ServiceSettings:
+        if self.environment == "production":
+            if self.database_url.startswith("sqlite"):
+                raise ValueError("production needs PostgreSQL, not SQLite")
+            if not self.kafka_enable_idempotence:
+                raise ValueError("production needs the idempotent Kafka producer")
+            if self.kafka_bootstrap_servers.startswith("memory://"):
+                raise ValueError("production needs a Kafka broker")
+        return self
