@@ -1,0 +1,19 @@
+"""Credit service settings (`PLEDGEFLOW_CREDIT_*`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import SettingsConfigDict
+
+from shared.settings import ServiceSettings
+
+DEFAULT_BANKS = Path(__file__).parent / "config" / "banks.yaml"
+
+
+class CreditSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="PLEDGEFLOW_CREDIT_", extra="ignore", frozen=True)
+
+    database_url: str = "sqlite+aiosqlite:///.data/credit.db"
+    http_port: int = 8003
+    banks_file: Path = DEFAULT_BANKS
