@@ -1,0 +1,39 @@
+"""Pledge registration filing as received by the registration desk."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class Party:
+    """A party to the pledge contract."""
+
+    name: str
+    uscc: str
+    address: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PledgeFilingData:
+    """The content of a pledge registration application and its pledge contract."""
+
+    pledgor: Party
+    pledgee: Party
+    debt_type: str
+    secured_amount: Decimal
+    performance_deadline: date
+    patents: tuple[str, ...] = ()
+    trademarks: tuple[str, ...] = ()
+    scope_of_guarantee: str
+    co_owner_consents: tuple[str, ...] = ()
+    acknowledged: frozenset[str] = field(default_factory=frozenset)
+    filed_on: date
+    same_day_utility_invention: tuple[str, ...] = ()
+
+    @property
+    def rights(self) -> tuple[str, ...]:
+        """Return every right number in the filing, patents first."""
+        return self.patents + self.trademarks
