@@ -62,10 +62,7 @@ def install_conventions(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"field": ".".join(str(p) for p in e["loc"][1:]), "message": e["msg"]}
-            for e in exc.errors()
-        ]
+        errors = [_field_error(e) for e in exc.errors()]
         return problem_response(422, "request.invalid", "The request is not valid", errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
@@ -87,6 +84,15 @@ def install_conventions(app: FastAPI) -> None:
             reset_context(token)
         response.headers[CORRELATION_HEADER] = correlation_id[:64]
         return response
+
+
+def _field_error(error: Any) -> dict[str, Any]:
+    cause = (error.get("ctx") or {}).get("error")
+    return {
+        "field": ".".join(str(p) for p in error["loc"][1:]),
+        "message": str(cause) if cause is not None else error["msg"],
+        "code": getattr(cause, "code", None) or f"field.{error['type']}",
+    }
 
 
 def health_router(readiness: Callable[[], Awaitable[dict[str, str]]]) -> APIRouter:

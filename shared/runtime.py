@@ -42,6 +42,8 @@ def make_bus(settings: ServiceSettings, client_id: str) -> EventBus:
             enable_idempotence=settings.kafka_enable_idempotence,
             partitions=settings.kafka_partitions,
             replication_factor=settings.kafka_replication_factor,
+            session_timeout_ms=settings.kafka_session_timeout_ms,
+            heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
         )
     )
 

@@ -19,6 +19,8 @@ class ServiceSettings(BaseSettings):
     kafka_enable_idempotence: bool = True
     kafka_partitions: int = 3
     kafka_replication_factor: int = 1
+    kafka_session_timeout_ms: int = 10_000
+    kafka_heartbeat_interval_ms: int = 3_000
     http_host: str = "127.0.0.1"
     http_port: int
     log_level: str = "INFO"

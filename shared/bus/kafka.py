@@ -28,6 +28,8 @@ class KafkaConfig:
     linger_ms: int = 2
     partitions: int = 3
     replication_factor: int = 1
+    session_timeout_ms: int = 10_000
+    heartbeat_interval_ms: int = 3_000
 
 
 class KafkaBus:
@@ -106,6 +108,8 @@ class KafkaSubscription:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             isolation_level="read_committed",
+            session_timeout_ms=config.session_timeout_ms,
+            heartbeat_interval_ms=config.heartbeat_interval_ms,
         )
 
     async def start(self) -> None:

@@ -1,0 +1,89 @@
+"""The registry's own tables: the register of rights, filings and the pledge exclusivity index."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Integer,
+    Numeric,
+    String,
+    Table,
+    UniqueConstraint,
+)
+
+from shared.db import new_metadata
+
+metadata = new_metadata()
+
+patents = Table(
+    "patents",
+    metadata,
+    Column("number", String(20), primary_key=True),
+    Column("kind", String(20), nullable=False),
+    Column("title", String(500), nullable=False),
+    Column("holders", JSON, nullable=False),
+    Column("patentee_uscc", String(18), nullable=False, index=True),
+    Column("filing_date", Date, nullable=False),
+    Column("grant_date", Date),
+    Column("legal_status", String(20), nullable=False),
+    Column("fees_paid_through", Date, nullable=False),
+    Column("frozen", Boolean, nullable=False),
+    Column("invalidation_pending", Boolean, nullable=False),
+    Column("main_ipc", String(32), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+trademarks = Table(
+    "trademarks",
+    metadata,
+    Column("number", String(12), primary_key=True),
+    Column("nice_class", Integer, nullable=False),
+    Column("goods", JSON, nullable=False),
+    Column("mark", String(200), nullable=False),
+    Column("owner_name", String(200), nullable=False),
+    Column("owner_uscc", String(18), nullable=False, index=True),
+    Column("valid_until", Date, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("frozen", Boolean, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+filings = Table(
+    "filings",
+    metadata,
+    Column("filing_id", String(36), primary_key=True),
+    Column("filing_reference", String(64), index=True),
+    Column("channel", String(16), nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("pledgor_uscc", String(18), nullable=False, index=True),
+    Column("pledgee_uscc", String(18), nullable=False, index=True),
+    Column("secured_amount", Numeric(18, 2), nullable=False),
+    Column("status", String(20), nullable=False, index=True),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("deadline_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("findings", JSON, nullable=False),
+    Column("registration_number", String(20), unique=True),
+    Column("decided_at", DateTime(timezone=True)),
+    Column("history", JSON, nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+pledged_rights = Table(
+    "pledged_rights",
+    metadata,
+    Column("right_number", String(20), primary_key=True),
+    Column("registration_number", String(20), nullable=False, index=True),
+    Column("filing_id", String(36), nullable=False),
+)
+
+registration_counters = Table(
+    "registration_counters",
+    metadata,
+    Column("year", Integer, primary_key=True),
+    Column("last_value", Integer, nullable=False),
+    UniqueConstraint("year"),
+)

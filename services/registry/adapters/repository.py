@@ -1,0 +1,274 @@
+"""The register and the filings in and out of the database."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
+
+from services.registry.adapters.orm import (
+    filings,
+    patents,
+    pledged_rights,
+    registration_counters,
+    trademarks,
+)
+from services.registry.domain.checks import Finding, Severity
+from services.registry.domain.filing import Party, PledgeFilingData
+from services.registry.domain.pledge import FilingStatus, PledgeFiling
+from services.registry.domain.register import Holder, Patent, Trademark
+from shared.envelope import to_primitive
+
+
+class RegisterRepository:
+    """Patents and trademarks on the register."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def patents(self, numbers: tuple[str, ...]) -> dict[str, Patent]:
+        """The patents among `numbers` that are on the register."""
+        rows = await self.session.execute(select(patents).where(patents.c.number.in_(numbers)))
+        return {row.number: _to_patent(row._mapping) for row in rows}
+
+    async def trademarks(self, numbers: tuple[str, ...]) -> dict[str, Trademark]:
+        """The trademarks among `numbers` that are on the register."""
+        query = select(trademarks).where(trademarks.c.number.in_(numbers))
+        return {
+            row.number: _to_trademark(row._mapping) for row in await self.session.execute(query)
+        }
+
+    async def marks_of(self, owner_uscc: str) -> list[Trademark]:
+        """Every trademark held by an owner."""
+        query = select(trademarks).where(trademarks.c.owner_uscc == owner_uscc)
+        return [_to_trademark(row._mapping) for row in await self.session.execute(query)]
+
+    async def put_patent(self, patent: Patent) -> None:
+        """Insert or replace a patent's entry."""
+        values = {
+            **to_primitive_row(patent),
+            "patentee_uscc": patent.patentee.uscc,
+            "updated_at": datetime.now(UTC),
+        }
+        await self._upsert(patents, "number", values)
+
+    async def put_trademark(self, mark: Trademark) -> None:
+        """Insert or replace a trademark's entry."""
+        values = {
+            "number": mark.number,
+            "nice_class": mark.nice_class,
+            "goods": list(mark.goods),
+            "mark": mark.mark,
+            "owner_name": mark.owner.name,
+            "owner_uscc": mark.owner.uscc,
+            "valid_until": mark.valid_until,
+            "status": mark.status,
+            "frozen": mark.frozen,
+            "updated_at": datetime.now(UTC),
+        }
+        await self._upsert(trademarks, "number", values)
+
+    async def _upsert(self, table: Any, key: str, values: dict[str, Any]) -> None:
+        existing = await self.session.execute(
+            select(table.c[key]).where(table.c[key] == values[key]).with_for_update()
+        )
+        if existing.first() is None:
+            await self.session.execute(table.insert().values(values))
+        else:
+            await self.session.execute(
+                table.update().where(table.c[key] == values[key]).values(values)
+            )
+
+
+def to_primitive_row(patent: Patent) -> dict[str, Any]:
+    """Column values of a patent entry."""
+    return {
+        "number": patent.number,
+        "kind": patent.kind,
+        "title": patent.title,
+        "holders": [{"name": h.name, "uscc": h.uscc} for h in patent.holders],
+        "filing_date": patent.filing_date,
+        "grant_date": patent.grant_date,
+        "legal_status": patent.legal_status,
+        "fees_paid_through": patent.fees_paid_through,
+        "frozen": patent.frozen,
+        "invalidation_pending": patent.invalidation_pending,
+        "main_ipc": patent.main_ipc,
+    }
+
+
+class FilingRepository:
+    """Pledge filings, registration numbers, and the one-active-pledge-per-right index."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self._loaded: dict[str, int] = {}
+
+    async def get(self, filing_id: str) -> PledgeFiling | None:
+        """A filing, or None."""
+        row = (
+            await self.session.execute(select(filings).where(filings.c.filing_id == filing_id))
+        ).first()
+        if row is None:
+            return None
+        self._loaded[filing_id] = row.version
+        return _to_filing(row._mapping)
+
+    async def active_pledges(self, numbers: tuple[str, ...]) -> dict[str, str]:
+        """Registration numbers of active pledges over any of `numbers`."""
+        query = select(pledged_rights).where(pledged_rights.c.right_number.in_(numbers))
+        return {r.right_number: r.registration_number for r in await self.session.execute(query)}
+
+    async def hold_rights(self, filing: PledgeFiling) -> None:
+        """Claim every right of a registered filing; a right already held violates the key."""
+        assert filing.registration_number is not None
+        await self.session.execute(
+            pledged_rights.insert(),
+            [
+                {
+                    "right_number": number,
+                    "registration_number": filing.registration_number,
+                    "filing_id": filing.filing_id,
+                }
+                for number in filing.data.rights
+            ],
+        )
+
+    async def next_registration_number(self, on: date) -> str:
+        """The next pledge registration number of the year, e.g. Y2026000123."""
+        result = await self.session.execute(
+            update(registration_counters)
+            .where(registration_counters.c.year == on.year)
+            .values(last_value=registration_counters.c.last_value + 1)
+            .returning(registration_counters.c.last_value)
+        )
+        value = result.scalar()
+        if value is None:
+            await self.session.execute(
+                registration_counters.insert().values(year=on.year, last_value=1)
+            )
+            value = 1
+        return f"Y{on.year}{value:06d}"
+
+    async def save(self, filing: PledgeFiling) -> None:
+        """Insert a new filing or update a loaded one if nobody changed it meanwhile."""
+        values = _filing_row(filing)
+        previous = self._loaded.get(filing.filing_id)
+        if previous is None:
+            await self.session.execute(filings.insert().values(values))
+        else:
+            result = await self.session.execute(
+                filings.update()
+                .where(filings.c.filing_id == filing.filing_id, filings.c.version == previous)
+                .values(values)
+            )
+            if result.rowcount != 1:
+                raise StaleDataError(f"filing {filing.filing_id} was changed concurrently")
+        self._loaded[filing.filing_id] = filing.version
+
+
+def _filing_row(filing: PledgeFiling) -> dict[str, Any]:
+    return {
+        "filing_id": filing.filing_id,
+        "filing_reference": filing.filing_reference,
+        "channel": filing.channel,
+        "data": to_primitive(filing.data),
+        "pledgor_uscc": filing.data.pledgor.uscc,
+        "pledgee_uscc": filing.data.pledgee.uscc,
+        "secured_amount": filing.data.secured_amount,
+        "status": filing.status.value,
+        "received_at": filing.received_at,
+        "deadline_at": filing.deadline_at,
+        "findings": to_primitive(filing.findings),
+        "registration_number": filing.registration_number,
+        "decided_at": filing.decided_at,
+        "history": [[s, at.isoformat()] for s, at in filing.history],
+        "version": filing.version,
+    }
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _date(value: Any) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _to_patent(row: Any) -> Patent:
+    return Patent(
+        number=row["number"],
+        kind=row["kind"],
+        title=row["title"],
+        holders=tuple(Holder(h["name"], h["uscc"]) for h in row["holders"]),
+        filing_date=row["filing_date"],
+        grant_date=row["grant_date"],
+        legal_status=row["legal_status"],
+        fees_paid_through=row["fees_paid_through"],
+        frozen=row["frozen"],
+        invalidation_pending=row["invalidation_pending"],
+        main_ipc=row["main_ipc"],
+    )
+
+
+def _to_trademark(row: Any) -> Trademark:
+    return Trademark(
+        number=row["number"],
+        nice_class=row["nice_class"],
+        goods=tuple(row["goods"]),
+        mark=row["mark"],
+        owner=Holder(row["owner_name"], row["owner_uscc"]),
+        valid_until=row["valid_until"],
+        status=row["status"],
+        frozen=row["frozen"],
+    )
+
+
+def _to_filing_data(data: dict[str, Any]) -> PledgeFilingData:
+    return PledgeFilingData(
+        pledgor=Party(**data["pledgor"]),
+        pledgee=Party(**data["pledgee"]),
+        debt_type=data["debt_type"],
+        secured_amount=Decimal(data["secured_amount"]),
+        performance_deadline=date.fromisoformat(data["performance_deadline"]),
+        patents=tuple(data["patents"]),
+        trademarks=tuple(data["trademarks"]),
+        scope_of_guarantee=data["scope_of_guarantee"],
+        co_owner_consents=tuple(data["co_owner_consents"]),
+        acknowledged=frozenset(data["acknowledged"]),
+        filed_on=date.fromisoformat(data["filed_on"]),
+        same_day_utility_invention=tuple(data["same_day_utility_invention"]),
+    )
+
+
+def _to_filing(row: Any) -> PledgeFiling:
+    return PledgeFiling(
+        filing_id=row["filing_id"],
+        filing_reference=row["filing_reference"],
+        channel=row["channel"],
+        data=_to_filing_data(row["data"]),
+        status=FilingStatus(row["status"]),
+        received_at=_utc(row["received_at"]) or datetime.now(UTC),
+        deadline_at=_utc(row["deadline_at"]) or datetime.now(UTC),
+        findings=tuple(
+            Finding(
+                f["code"],
+                f["right"],
+                f["message"],
+                Severity(f["severity"]),
+                f["acknowledged"],
+                tuple(f["related"]),
+            )
+            for f in row["findings"]
+        ),
+        registration_number=row["registration_number"],
+        decided_at=_utc(row["decided_at"]),
+        history=[(s, datetime.fromisoformat(at)) for s, at in row["history"]],
+        version=row["version"],
+    )

@@ -1,0 +1,114 @@
+"""Registry use cases: keep the register, receive filings, register or refuse them."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from services.registry.domain.checks import check_filing
+from services.registry.domain.events import HolderData, PatentRecorded, TrademarkRecorded
+from services.registry.domain.filing import PledgeFilingData
+from services.registry.domain.pledge import PledgeFiling
+from services.registry.domain.register import Patent, Trademark
+from services.registry.service_layer.deadlines import registration_deadline
+from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
+from shared.workdays import OfficialCalendar, beijing_date
+
+
+class FilingNotFound(Exception):
+    """No such filing."""
+
+
+@dataclass(frozen=True)
+class FilePledge:
+    data: PledgeFilingData
+    channel: str
+    filing_reference: str | None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def record_patent(patent: Patent, uow: RegistryUnitOfWork) -> None:
+    """Enter or update a patent on the register and announce it."""
+    await uow.register.put_patent(patent)
+    uow.emit(
+        patent.number,
+        1,
+        PatentRecorded(
+            number=patent.number,
+            kind=patent.kind,
+            title=patent.title,
+            holders=tuple(HolderData(h.name, h.uscc) for h in patent.holders),
+            filing_date=patent.filing_date,
+            grant_date=patent.grant_date,
+            term_end=patent.term_end,
+            legal_status=patent.legal_status,
+            fees_paid_through=patent.fees_paid_through,
+            frozen=patent.frozen,
+            invalidation_pending=patent.invalidation_pending,
+            main_ipc=patent.main_ipc,
+        ),
+    )
+
+
+async def record_trademark(mark: Trademark, uow: RegistryUnitOfWork) -> None:
+    """Enter or update a trademark on the register and announce it."""
+    await uow.register.put_trademark(mark)
+    uow.emit(
+        mark.number,
+        1,
+        TrademarkRecorded(
+            number=mark.number,
+            nice_class=mark.nice_class,
+            goods=mark.goods,
+            mark=mark.mark,
+            owner=HolderData(mark.owner.name, mark.owner.uscc),
+            valid_until=mark.valid_until,
+            status=mark.status,
+            frozen=mark.frozen,
+        ),
+    )
+
+
+async def file_pledge(
+    command: FilePledge, calendar: OfficialCalendar, uow: RegistryUnitOfWork
+) -> PledgeFiling:
+    """Receive a filing, check every ground, and register a clean one at once."""
+    now = _now()
+    data = command.data
+    filing = PledgeFiling.receive(
+        filing_id=str(uuid.uuid4()),
+        filing_reference=command.filing_reference,
+        channel=command.channel,
+        data=data,
+        received_at=now,
+        deadline_at=registration_deadline(now, bool(data.trademarks), calendar),
+    )
+    result = check_filing(
+        data,
+        await uow.register.patents(data.patents),
+        await uow.register.trademarks(data.trademarks),
+        await uow.filings.active_pledges(data.rights),
+        await uow.register.marks_of(data.pledgor.uscc) if data.trademarks else [],
+        beijing_date(now),
+    )
+    filing.assess(result, now)
+    if filing.green_channel:
+        filing.register(await uow.filings.next_registration_number(beijing_date(now)), now)
+        await uow.filings.save(filing)
+        await uow.filings.hold_rights(filing)
+    else:
+        await uow.filings.save(filing)
+    uow.track(filing)
+    return filing
+
+
+async def get_filing(filing_id: str, uow: RegistryUnitOfWork) -> PledgeFiling:
+    """One filing."""
+    filing = await uow.filings.get(filing_id)
+    if filing is None:
+        raise FilingNotFound(filing_id)
+    return filing
