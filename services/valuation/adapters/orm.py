@@ -1,0 +1,45 @@
+"""Valuation's own tables: the read model of the register and the valuations made."""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Boolean, Column, Date, DateTime, Integer, Numeric, String, Table
+
+from shared.db import new_metadata
+
+metadata = new_metadata()
+
+rights = Table(
+    "rights",
+    metadata,
+    Column("number", String(20), primary_key=True),
+    Column("right_type", String(16), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("filing_date", Date),
+    Column("grant_date", Date),
+    Column("expiry_date", Date, nullable=False),
+    Column("legal_status", String(16), nullable=False),
+    Column("frozen", Boolean, nullable=False),
+    Column("invalidation_pending", Boolean, nullable=False),
+    Column("main_ipc", String(32)),
+    Column("nice_class", Integer),
+    Column("holder_usccs", JSON, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("source_event_version", Integer, nullable=False),
+)
+
+valuations = Table(
+    "valuations",
+    metadata,
+    Column("valuation_id", String(36), primary_key=True),
+    Column("reference", String(64), index=True),
+    Column("requested_by", String(64), nullable=False, index=True),
+    Column("parameter_version", String(32), nullable=False),
+    Column("as_of", Date, nullable=False),
+    Column("total_low", Numeric(18, 2), nullable=False),
+    Column("total_central", Numeric(18, 2), nullable=False),
+    Column("total_high", Numeric(18, 2), nullable=False),
+    Column("recommended_max_loan", Numeric(18, 2), nullable=False),
+    Column("result", JSON, nullable=False),
+    Column("inputs", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)

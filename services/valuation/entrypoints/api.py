@@ -1,0 +1,112 @@
+"""HTTP API of the valuation service: on-demand valuations for banks, and the read model."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Request
+
+from services.valuation.domain import Comparable, ParameterSet
+from services.valuation.entrypoints.consumers import CREDIT
+from services.valuation.entrypoints.schemas import (
+    RightIn,
+    RightOut,
+    ValuationOut,
+    ValuationRequestIn,
+)
+from services.valuation.service_layer import handlers
+from services.valuation.service_layer.unit_of_work import ValuationUnitOfWork
+from shared.http import Problem
+from shared.identifiers import InvalidIdentifier
+
+router = APIRouter()
+
+
+def unit_of_work(request: Request) -> ValuationUnitOfWork:
+    uow = request.app.state.runtime.unit_of_work()
+    assert isinstance(uow, ValuationUnitOfWork)
+    return uow
+
+
+def parameters(request: Request) -> ParameterSet:
+    return request.app.state.parameters
+
+
+def current_bank(x_bank_id: Annotated[str, Header(max_length=64)]) -> str:
+    bank_id = x_bank_id.strip()
+    if not bank_id or bank_id == CREDIT:
+        raise Problem(401, "bank.unknown", "Unknown bank", f"no bank {x_bank_id!r}")
+    return bank_id
+
+
+UowDep = Annotated[ValuationUnitOfWork, Depends(unit_of_work)]
+CurrentBank = Annotated[str, Depends(current_bank)]
+Parameters = Annotated[ParameterSet, Depends(parameters)]
+
+
+def _rights(rights: list[RightIn]) -> tuple[handlers.RightRef, ...]:
+    try:
+        refs = tuple(
+            handlers.RightRef(r.right_type, handlers.canonical_number(r.right_type, r.number))
+            for r in rights
+        )
+    except InvalidIdentifier as exc:
+        raise Problem(422, exc.code, "Invalid identifier", str(exc)) from exc
+    if len(set(refs)) != len(refs):
+        raise Problem(422, "rights.duplicate", "Duplicate right", "a right is listed twice")
+    return refs
+
+
+def _register_number(number: str) -> str:
+    for right_type in ("patent", "trademark"):
+        try:
+            return handlers.canonical_number(right_type, number)
+        except InvalidIdentifier:
+            continue
+    return number
+
+
+@router.post("/v1/valuations", status_code=201, response_model=ValuationOut, tags=["valuations"])
+async def create_valuation(
+    body: ValuationRequestIn, bank: CurrentBank, uow: UowDep, params: Parameters
+) -> ValuationOut:
+    """Value patents and trademarks on demand, outside a loan application."""
+    command = handlers.ValueCollateral(
+        reference=None,
+        requested_by=bank,
+        rights=_rights(body.rights),
+        annual_revenue=body.annual_revenue,
+        revenue_growth=body.revenue_growth,
+        industry=body.industry,
+        high_tech=body.high_tech,
+        comparables=tuple(Comparable(c.price, c.similarity) for c in body.comparables),
+        replacement_cost=body.replacement_cost,
+        parameters=params,
+    )
+    async with uow:
+        record = await handlers.request_valuation(command, uow)
+    return ValuationOut.of(record)
+
+
+@router.get("/v1/valuations/{valuation_id}", response_model=ValuationOut, tags=["valuations"])
+async def get_valuation(valuation_id: str, bank: CurrentBank, uow: UowDep) -> ValuationOut:
+    """Read a valuation the calling bank requested."""
+    async with uow:
+        try:
+            record = await handlers.get_valuation(valuation_id, bank, uow)
+        except handlers.ValuationNotFound as exc:
+            raise Problem(
+                404, "valuation.not_found", "Valuation not found", f"no valuation {valuation_id}"
+            ) from exc
+    return ValuationOut.of(record)
+
+
+@router.get("/internal/v1/rights/{number}", response_model=RightOut, tags=["operations"])
+async def get_right(number: str, uow: UowDep) -> RightOut:
+    """Show a right as the registry's events have recorded it."""
+    async with uow:
+        try:
+            right = await handlers.get_right(_register_number(number), uow)
+        except handlers.RightNotFound as exc:
+            raise Problem(404, "right.not_found", "Right not found", f"no right {number}") from exc
+    return RightOut.of(right)

@@ -1,0 +1,4 @@
+from services.valuation.adapters.orm import metadata
+from shared.migrations import run_env
+
+run_env(metadata)
