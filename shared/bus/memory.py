@@ -88,15 +88,15 @@ class InMemorySubscription:
         return taken
 
     async def poll(self, timeout: float, max_records: int = 100) -> list[Message]:
-        taken = self._take(max_records)
-        if taken:
-            return taken
-        try:
-            async with self._bus._changed:
+        async with self._bus._changed:
+            taken = self._take(max_records)
+            if taken:
+                return taken
+            try:
                 await asyncio.wait_for(self._bus._changed.wait(), timeout)
-        except TimeoutError:
-            return []
-        return self._take(max_records)
+            except TimeoutError:
+                return []
+            return self._take(max_records)
 
     async def commit(self, message: Message) -> None:
         key = (self._group, message.topic, message.partition)

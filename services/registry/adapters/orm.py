@@ -35,6 +35,7 @@ patents = Table(
     Column("invalidation_pending", Boolean, nullable=False),
     Column("main_ipc", String(32), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("version", Integer, nullable=False),
 )
 
 trademarks = Table(
@@ -50,6 +51,7 @@ trademarks = Table(
     Column("status", String(20), nullable=False),
     Column("frozen", Boolean, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("version", Integer, nullable=False),
 )
 
 filings = Table(

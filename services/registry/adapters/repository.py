@@ -47,17 +47,17 @@ class RegisterRepository:
         query = select(trademarks).where(trademarks.c.owner_uscc == owner_uscc)
         return [_to_trademark(row._mapping) for row in await self.session.execute(query)]
 
-    async def put_patent(self, patent: Patent) -> None:
-        """Insert or replace a patent's entry."""
+    async def put_patent(self, patent: Patent) -> int:
+        """Insert or replace a patent's entry; returns the entry's new version."""
         values = {
             **to_primitive_row(patent),
             "patentee_uscc": patent.patentee.uscc,
             "updated_at": datetime.now(UTC),
         }
-        await self._upsert(patents, "number", values)
+        return await self._upsert(patents, "number", values)
 
-    async def put_trademark(self, mark: Trademark) -> None:
-        """Insert or replace a trademark's entry."""
+    async def put_trademark(self, mark: Trademark) -> int:
+        """Insert or replace a trademark's entry; returns the entry's new version."""
         values = {
             "number": mark.number,
             "nice_class": mark.nice_class,
@@ -70,18 +70,22 @@ class RegisterRepository:
             "frozen": mark.frozen,
             "updated_at": datetime.now(UTC),
         }
-        await self._upsert(trademarks, "number", values)
+        return await self._upsert(trademarks, "number", values)
 
-    async def _upsert(self, table: Any, key: str, values: dict[str, Any]) -> None:
+    async def _upsert(self, table: Any, key: str, values: dict[str, Any]) -> int:
         existing = await self.session.execute(
-            select(table.c[key]).where(table.c[key] == values[key]).with_for_update()
+            select(table.c.version).where(table.c[key] == values[key]).with_for_update()
         )
-        if existing.first() is None:
-            await self.session.execute(table.insert().values(values))
-        else:
-            await self.session.execute(
-                table.update().where(table.c[key] == values[key]).values(values)
-            )
+        current = existing.scalar()
+        if current is None:
+            await self.session.execute(table.insert().values({**values, "version": 1}))
+            return 1
+        await self.session.execute(
+            table.update()
+            .where(table.c[key] == values[key])
+            .values({**values, "version": current + 1})
+        )
+        return int(current) + 1
 
 
 def to_primitive_row(patent: Patent) -> dict[str, Any]:

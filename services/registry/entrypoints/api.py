@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -17,6 +18,7 @@ from services.registry.entrypoints.schemas import (
 from services.registry.service_layer import handlers
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from shared.http import Problem
+from shared.identifiers import InvalidIdentifier, parse_patent_number, parse_trademark_number
 from shared.workdays import OfficialCalendar, beijing_date
 
 public = APIRouter(prefix="/v1", tags=["pledge filings"])
@@ -39,6 +41,18 @@ def official_calendar(request: Request) -> OfficialCalendar:
 
 UowDep = Annotated[RegistryUnitOfWork, Depends(unit_of_work)]
 CalendarDep = Annotated[OfficialCalendar, Depends(official_calendar)]
+
+
+def _canonical(parse: Callable[[str], object], number: str) -> str:
+    try:
+        return str(parse(number))
+    except InvalidIdentifier as exc:
+        raise Problem(422, exc.code, "Invalid identifier", str(exc)) from exc
+
+
+def _same_right(in_path: str, in_body: str) -> None:
+    if in_path != in_body:
+        raise Problem(422, "right.number_mismatch", "Path and body name different rights", in_path)
 
 
 @public.post("/pledge-filings", status_code=201, response_model=PledgeFilingOut)
@@ -74,8 +88,7 @@ async def get_filing(filing_id: str, uow: UowDep) -> PledgeFilingOut:
 @internal.put("/patents/{number}", status_code=200, response_model=PatentIn)
 async def put_patent(number: str, body: PatentIn, uow: UowDep) -> PatentIn:
     """Enter or update a patent on the register."""
-    if body.number != PatentIn.model_validate({**body.model_dump(), "number": number}).number:
-        raise Problem(422, "patent.number_mismatch", "Path and body name different patents")
+    _same_right(_canonical(parse_patent_number, number), body.number)
     async with uow:
         await handlers.record_patent(body.to_domain(), uow)
         await uow.commit()
@@ -85,8 +98,7 @@ async def put_patent(number: str, body: PatentIn, uow: UowDep) -> PatentIn:
 @internal.put("/trademarks/{number}", status_code=200, response_model=TrademarkIn)
 async def put_trademark(number: str, body: TrademarkIn, uow: UowDep) -> TrademarkIn:
     """Enter or update a trademark on the register."""
-    if body.number != TrademarkIn.model_validate({**body.model_dump(), "number": number}).number:
-        raise Problem(422, "trademark.number_mismatch", "Path and body name different marks")
+    _same_right(_canonical(parse_trademark_number, number), body.number)
     async with uow:
         await handlers.record_trademark(body.to_domain(), uow)
         await uow.commit()

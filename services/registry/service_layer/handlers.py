@@ -33,10 +33,10 @@ def _now() -> datetime:
 
 async def record_patent(patent: Patent, uow: RegistryUnitOfWork) -> None:
     """Enter or update a patent on the register and announce it."""
-    await uow.register.put_patent(patent)
+    version = await uow.register.put_patent(patent)
     uow.emit(
         patent.number,
-        1,
+        version,
         PatentRecorded(
             number=patent.number,
             kind=patent.kind,
@@ -56,10 +56,10 @@ async def record_patent(patent: Patent, uow: RegistryUnitOfWork) -> None:
 
 async def record_trademark(mark: Trademark, uow: RegistryUnitOfWork) -> None:
     """Enter or update a trademark on the register and announce it."""
-    await uow.register.put_trademark(mark)
+    version = await uow.register.put_trademark(mark)
     uow.emit(
         mark.number,
-        1,
+        version,
         TrademarkRecorded(
             number=mark.number,
             nice_class=mark.nice_class,

@@ -1,8 +1,8 @@
 """register, filings, pledge index, outbox and inbox
 
-Revision ID: 87f61937838f
+Revision ID: 4a95a09a87e2
 Revises:
-Create Date: 2026-11-21 05:17:21.595389
+Create Date: 2026-11-21 05:26:46.191812
 
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision: str = "87f61937838f"
+revision: str = "4a95a09a87e2"
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -101,6 +101,7 @@ def upgrade() -> None:
         sa.Column("invalidation_pending", sa.Boolean(), nullable=False),
         sa.Column("main_ipc", sa.String(length=32), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("number", name=op.f("pk_patents")),
     )
     with op.batch_alter_table("patents", schema=None) as batch_op:
@@ -141,6 +142,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("frozen", sa.Boolean(), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("number", name=op.f("pk_trademarks")),
     )
     with op.batch_alter_table("trademarks", schema=None) as batch_op:
