@@ -21,6 +21,7 @@ loans = Table(
     Column("collateral", JSON, nullable=False),
     Column("status", String(32), nullable=False, index=True),
     Column("submitted_at", DateTime(timezone=True), nullable=False),
+    Column("correlation_id", String(64), nullable=False),
     Column("approved_amount", Numeric(18, 2)),
     Column("annual_rate", Numeric(8, 6)),
     Column("decision_reasons", JSON, nullable=False),

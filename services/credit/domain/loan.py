@@ -52,6 +52,7 @@ class Loan(Aggregate):
     collateral: tuple[CollateralRight, ...]
     status: LoanStatus
     submitted_at: datetime
+    correlation_id: str = ""
     approved_amount: Decimal | None = None
     annual_rate: Decimal | None = None
     decision_reasons: tuple[str, ...] = ()
@@ -83,6 +84,7 @@ class Loan(Aggregate):
         attributable_revenue: Decimal,
         industry: str,
         now: datetime,
+        correlation_id: str = "",
     ) -> Loan:
         """A bank submits an application; valuation of the collateral is requested."""
         if not collateral:
@@ -99,6 +101,7 @@ class Loan(Aggregate):
             collateral=collateral,
             status=LoanStatus.AWAITING_VALUATION,
             submitted_at=now,
+            correlation_id=correlation_id or loan_id,
         )
         loan._mark(now)
         loan.record(

@@ -11,6 +11,7 @@ from services.credit.domain.events import CollateralRight, Enterprise
 from services.credit.domain.loan import Loan, LoanRuleViolation
 from services.credit.domain.policy import Bank, RightAppraisal
 from services.credit.service_layer.unit_of_work import CreditUnitOfWork
+from shared.context import EventContext, current_context, set_context
 
 
 class LoanNotFound(Exception):
@@ -63,6 +64,7 @@ async def apply_for_loan(command: ApplyForLoan, uow: CreditUnitOfWork) -> Loan:
         attributable_revenue=command.attributable_revenue,
         industry=command.industry,
         now=_now(),
+        correlation_id=current_context().correlation_id,
     )
     await uow.loans.save(loan)
     uow.track(loan)
@@ -73,6 +75,7 @@ async def apply_for_loan(command: ApplyForLoan, uow: CreditUnitOfWork) -> Loan:
 async def accept_offer(loan_id: str, bank: Bank, uow: CreditUnitOfWork) -> Loan:
     """The bank accepts its offer; the pledge filing goes to the registry."""
     loan = await _bank_loan(uow, loan_id, bank)
+    set_context(EventContext(loan.correlation_id))
     try:
         loan.accept_offer(bank, _now())
     except LoanRuleViolation:

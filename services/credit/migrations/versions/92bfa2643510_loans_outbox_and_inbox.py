@@ -1,8 +1,8 @@
 """loans, outbox and inbox
 
-Revision ID: 853de953f5d2
+Revision ID: 92bfa2643510
 Revises:
-Create Date: 2026-11-21 05:15:24.201263
+Create Date: 2026-11-21 05:23:41.413107
 
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision: str = "853de953f5d2"
+revision: str = "92bfa2643510"
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -41,6 +41,7 @@ def upgrade() -> None:
         sa.Column("collateral", sa.JSON(), nullable=False),
         sa.Column("status", sa.String(length=32), nullable=False),
         sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("correlation_id", sa.String(length=64), nullable=False),
         sa.Column("approved_amount", sa.Numeric(precision=18, scale=2), nullable=True),
         sa.Column("annual_rate", sa.Numeric(precision=8, scale=6), nullable=True),
         sa.Column("decision_reasons", sa.JSON(), nullable=False),

@@ -1,0 +1,33 @@
+# pledgeflow: `make run` starts the whole system locally, `make test` runs every test.
+# Both bootstrap the toolchain themselves: uv (pinned) in .uv/, the locked environment in .venv/.
+
+UV_VERSION := 0.13.8
+UV := .uv/bin/uv
+PYTHON := .venv/bin/python
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: run test lint bench demo clean
+
+$(UV):
+	python3 -m venv .uv
+	.uv/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+.venv/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen
+	touch $@
+
+run: .venv/.synced
+	$(PYTHON) -m shared.devstack
+
+test: .venv/.synced
+	$(PYTHON) -m pytest
+
+lint: .venv/.synced
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+bench: .venv/.synced
+	$(PYTHON) -m bench.flows
+
+clean:
+	rm -rf .venv .uv .data

@@ -1,0 +1,156 @@
+"""A bank drives a quick loan over HTTP; the services cooperate only through Kafka events."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+
+import httpx
+import pytest
+
+from shared.devstack import LocalStack
+from shared.identifiers import make_uscc
+from tests.e2e.conftest import TopicWatcher
+
+BANK = {"X-Bank-Id": "bank-hangzhou"}
+BANK_USCC = "91330100609123456B"
+
+pytestmark = pytest.mark.broker
+
+
+async def _load_patent(client: httpx.AsyncClient, stack: LocalStack, number: str, holder: str):
+    patent = {
+        "number": number,
+        "title": "Aspheric lens grinding apparatus",
+        "holders": [{"name": "Shanghai Lens Optics Co., Ltd.", "uscc": holder}],
+        "filing_date": "2019-03-01",
+        "grant_date": "2021-06-15",
+        "legal_status": "valid",
+        "fees_paid_through": "2027-02-28",
+        "main_ipc": "B24B13/00",
+    }
+    response = await client.put(
+        f"{stack.url('registry')}/internal/v1/patents/{number}", json=patent
+    )
+    assert response.status_code == 200, response.text
+    for _ in range(200):
+        seen = await client.get(f"{stack.url('valuation')}/internal/v1/rights/{number}")
+        if seen.status_code == 200:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("valuation never learnt of the patent from the registry's events")
+
+
+def _application(uscc: str, number: str) -> dict:
+    return {
+        "enterprise": {
+            "uscc": uscc,
+            "name": "Shanghai Lens Optics Co., Ltd.",
+            "address": "1 Zhangjiang Road, Shanghai",
+            "size_class": "small",
+            "high_tech": True,
+        },
+        "requested_amount": "1000000.00",
+        "term_months": 12,
+        "purpose": "working capital",
+        "collateral": [{"right_type": "patent", "number": f"CN{number}"}],
+        "attributable_revenue": "20000000.00",
+        "industry": "default",
+    }
+
+
+async def _poll_loan(
+    client: httpx.AsyncClient, stack: LocalStack, loan_id: str, status: str
+) -> dict:
+    for _ in range(300):
+        loan = (await client.get(f"{stack.url('credit')}/v1/loans/{loan_id}", headers=BANK)).json()
+        if loan["status"] == status:
+            return loan
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"loan stuck in {loan['status']}, expected {status}")
+
+
+async def test_a_quick_loan_reaches_disbursed_and_every_step_is_on_the_topics(
+    stack: LocalStack, watcher: TopicWatcher, unique_numbers: Callable[[], str]
+) -> None:
+    uscc, number = make_uscc(101), unique_numbers()
+    async with httpx.AsyncClient(timeout=10) as client:
+        await _load_patent(client, stack, number, uscc)
+        created = await client.post(
+            f"{stack.url('credit')}/v1/loan-applications",
+            json=_application(uscc, number),
+            headers={**BANK, "X-Correlation-Id": f"case-{number}"},
+        )
+        assert created.status_code == 201, created.text
+        loan_id = created.json()["loan_id"]
+        offered = await _poll_loan(client, stack, loan_id, "offered")
+        accepted = await client.post(
+            f"{stack.url('credit')}/v1/loans/{loan_id}/offer/accept", headers=BANK
+        )
+        assert accepted.status_code == 200, accepted.text
+        loan = await _poll_loan(client, stack, loan_id, "disbursed")
+
+    approved = Decimal(offered["approved_amount"])
+    assert Decimal("0") < approved <= Decimal("1000000.00")
+    assert approved <= Decimal(offered["appraised_value"]) * Decimal("0.30")
+    assert loan["pledge_registration_number"].startswith(f"Y{date.today().year}")
+    assert loan["maturity_date"] is not None
+
+    await watcher.wait_for(
+        lambda e: e["event_type"] == "credit.loan.disbursed" and e["aggregate_id"] == loan_id
+    )
+    case = watcher.of_correlation(f"case-{number}")
+    assert [e["event_type"] for e in case] == [
+        "credit.application.submitted",
+        "valuation.completed",
+        "credit.loan.decided",
+        "credit.offer.accepted",
+        "credit.pledge_filing.requested",
+        "registry.filing.received",
+        "registry.pledge.registered",
+        "credit.loan.disbursed",
+    ]
+    earlier: set[str] = set()
+    for event in case:
+        assert event["causation_id"] is None or event["causation_id"] in earlier
+        earlier.add(event["event_id"])
+    loan_events = watcher.by_key[loan_id]
+    assert [e["aggregate_version"] for e in loan_events] == list(range(1, len(loan_events) + 1))
+    registered = next(
+        e
+        for e in watcher.events
+        if e["event_type"] == "registry.pledge.registered"
+        and e["payload"]["filing_reference"] == loan_id
+    )
+    assert registered["payload"]["pledgee"]["uscc"] == BANK_USCC
+    assert registered["payload"]["patents"] == [number]
+
+
+async def test_a_refused_pledge_withdraws_the_offer_and_nothing_is_disbursed(
+    stack: LocalStack, watcher: TopicWatcher, unique_numbers: Callable[[], str]
+) -> None:
+    patentee, borrower, number = make_uscc(202), make_uscc(303), unique_numbers()
+    async with httpx.AsyncClient(timeout=10) as client:
+        await _load_patent(client, stack, number, patentee)
+        created = await client.post(
+            f"{stack.url('credit')}/v1/loan-applications",
+            json=_application(borrower, number),
+            headers=BANK,
+        )
+        loan_id = created.json()["loan_id"]
+        await _poll_loan(client, stack, loan_id, "offered")
+        await client.post(f"{stack.url('credit')}/v1/loans/{loan_id}/offer/accept", headers=BANK)
+        loan = await _poll_loan(client, stack, loan_id, "offer_withdrawn")
+
+    assert loan["withdrawal_reason"] == "pledge.refused"
+    assert loan["disbursed_at"] is None and loan["pledge_registration_number"] is None
+    refused = await watcher.wait_for(
+        lambda e: (
+            e["event_type"] == "registry.filing.refused"
+            and e["payload"]["filing_reference"] == loan_id
+        )
+    )
+    assert [f["code"] for f in refused["payload"]["findings"]] == ["pledgor.not_patentee"]
+    assert not [e for e in watcher.by_key[loan_id] if e["event_type"] == "credit.loan.disbursed"]
