@@ -22,7 +22,15 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from shared.devstack import EmbeddedBroker, LocalStack, StackConfig, free_port
+from shared.devstack import (
+    EMBEDDED_FETCH_MAX_WAIT_MS,
+    EMBEDDED_HEARTBEAT_INTERVAL_MS,
+    EMBEDDED_SESSION_TIMEOUT_MS,
+    EmbeddedBroker,
+    LocalStack,
+    StackConfig,
+    free_port,
+)
 from shared.identifiers import make_uscc, patent_check_digit
 from shared.migrations import SERVICES
 
@@ -103,8 +111,9 @@ class FlowWatcher:
             bootstrap_servers=bootstrap,
             group_id=f"bench-{uuid.uuid4().hex[:6]}",
             auto_offset_reset="latest",
-            session_timeout_ms=2000,
-            heartbeat_interval_ms=400,
+            session_timeout_ms=EMBEDDED_SESSION_TIMEOUT_MS,
+            heartbeat_interval_ms=EMBEDDED_HEARTBEAT_INTERVAL_MS,
+            fetch_max_wait_ms=EMBEDDED_FETCH_MAX_WAIT_MS,
         )
         self.decided: dict[str, asyncio.Future[str]] = {}
         self.disbursed: dict[str, asyncio.Future[float]] = {}
@@ -170,8 +179,9 @@ async def broker_floor(bootstrap: str, events: int) -> float:
         group_id=f"floor-{uuid.uuid4().hex[:6]}",
         auto_offset_reset="earliest",
         enable_auto_commit=False,
-        session_timeout_ms=2000,
-        heartbeat_interval_ms=400,
+        session_timeout_ms=EMBEDDED_SESSION_TIMEOUT_MS,
+        heartbeat_interval_ms=EMBEDDED_HEARTBEAT_INTERVAL_MS,
+        fetch_max_wait_ms=EMBEDDED_FETCH_MAX_WAIT_MS,
     )
     await producer.start()
     await producer.send_and_wait(topic, b"warm-up", key=b"w")

@@ -26,10 +26,12 @@ from shared.migrations import SERVICES, upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# The embedded broker holds a group join for about one session timeout, so short ones keep
-# restarts quick locally; real Kafka keeps the defaults.
+# The embedded broker holds a group join for about one session timeout and a fetch for its
+# whole maximum wait even when records arrive, so short ones keep it responsive locally;
+# real Kafka answers a fetch as soon as records arrive and keeps the defaults.
 EMBEDDED_SESSION_TIMEOUT_MS = 2_000
 EMBEDDED_HEARTBEAT_INTERVAL_MS = 400
+EMBEDDED_FETCH_MAX_WAIT_MS = 25
 
 
 def free_port() -> int:
@@ -147,6 +149,7 @@ class LocalStack:
             prefix + "KAFKA_ENABLE_IDEMPOTENCE": "false",
             prefix + "KAFKA_SESSION_TIMEOUT_MS": str(EMBEDDED_SESSION_TIMEOUT_MS),
             prefix + "KAFKA_HEARTBEAT_INTERVAL_MS": str(EMBEDDED_HEARTBEAT_INTERVAL_MS),
+            prefix + "KAFKA_FETCH_MAX_WAIT_MS": str(EMBEDDED_FETCH_MAX_WAIT_MS),
             prefix + "HTTP_PORT": str(self.config.ports[service]),
             prefix + "LOG_LEVEL": self.config.log_level,
             prefix + "OUTBOX_POLL_INTERVAL": "0.5",

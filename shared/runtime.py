@@ -44,6 +44,7 @@ def make_bus(settings: ServiceSettings, client_id: str) -> EventBus:
             replication_factor=settings.kafka_replication_factor,
             session_timeout_ms=settings.kafka_session_timeout_ms,
             heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
+            fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
         )
     )
 

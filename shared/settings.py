@@ -21,6 +21,7 @@ class ServiceSettings(BaseSettings):
     kafka_replication_factor: int = 1
     kafka_session_timeout_ms: int = 10_000
     kafka_heartbeat_interval_ms: int = 3_000
+    kafka_fetch_max_wait_ms: int = 500
     http_host: str = "127.0.0.1"
     http_port: int
     log_level: str = "INFO"

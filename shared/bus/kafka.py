@@ -30,6 +30,7 @@ class KafkaConfig:
     replication_factor: int = 1
     session_timeout_ms: int = 10_000
     heartbeat_interval_ms: int = 3_000
+    fetch_max_wait_ms: int = 500
 
 
 class KafkaBus:
@@ -110,6 +111,7 @@ class KafkaSubscription:
             isolation_level="read_committed",
             session_timeout_ms=config.session_timeout_ms,
             heartbeat_interval_ms=config.heartbeat_interval_ms,
+            fetch_max_wait_ms=config.fetch_max_wait_ms,
         )
 
     async def start(self) -> None:

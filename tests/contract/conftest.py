@@ -9,7 +9,11 @@ import pytest
 from shared.bus.base import EventBus
 from shared.bus.kafka import KafkaBus, KafkaConfig
 from shared.bus.memory import InMemoryBus
-from shared.devstack import EMBEDDED_HEARTBEAT_INTERVAL_MS, EMBEDDED_SESSION_TIMEOUT_MS
+from shared.devstack import (
+    EMBEDDED_FETCH_MAX_WAIT_MS,
+    EMBEDDED_HEARTBEAT_INTERVAL_MS,
+    EMBEDDED_SESSION_TIMEOUT_MS,
+)
 
 
 @pytest.fixture(params=["memory", "kafka"])
@@ -26,6 +30,7 @@ async def bus(request: pytest.FixtureRequest) -> AsyncIterator[EventBus]:
                 partitions=3,
                 session_timeout_ms=EMBEDDED_SESSION_TIMEOUT_MS,
                 heartbeat_interval_ms=EMBEDDED_HEARTBEAT_INTERVAL_MS,
+                fetch_max_wait_ms=EMBEDDED_FETCH_MAX_WAIT_MS,
             )
         )
     await bus.start()
