@@ -242,6 +242,7 @@ def main() -> None:
         stop = True
 
     signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
     try:
         stack.start()
         print(f"Kafka-protocol broker  {stack.bootstrap}")
