@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -12,6 +13,9 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.context import EventContext, reset_context, set_context
+
+if TYPE_CHECKING:
+    from shared.runtime import ServiceRuntime
 
 CORRELATION_HEADER = "X-Correlation-Id"
 PROBLEM_JSON = "application/problem+json"
@@ -111,3 +115,32 @@ def health_router(readiness: Callable[[], Awaitable[dict[str, str]]]) -> APIRout
         return {"status": "ready"}
 
     return router
+
+
+def service_app(
+    runtime: ServiceRuntime, description: str, routers: Sequence[APIRouter], **state: object
+) -> FastAPI:
+    """A service's FastAPI app: its runtime started in the lifespan, conventions, health probes."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(
+        title=f"pledgeflow {runtime.service}",
+        version="1.0",
+        description=description,
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    for name, value in state.items():
+        setattr(app.state, name, value)
+    install_conventions(app)
+    for router in routers:
+        app.include_router(router)
+    app.include_router(health_router(runtime.readiness))
+    return app

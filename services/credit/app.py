@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from fastapi import FastAPI
 
 from services.credit.adapters.orm import metadata
@@ -15,7 +12,7 @@ from services.credit.service_layer.banks import load_banks
 from services.credit.service_layer.unit_of_work import CreditUnitOfWork
 from services.credit.settings import CreditSettings
 from shared.bus.base import EventBus
-from shared.http import health_router, install_conventions
+from shared.http import service_app
 from shared.runtime import ServiceRuntime
 
 
@@ -33,23 +30,9 @@ def create_app(settings: CreditSettings | None = None, bus: EventBus | None = No
         bus=bus,
     )
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await runtime.start()
-        try:
-            yield
-        finally:
-            await runtime.stop()
-
-    app = FastAPI(
-        title="pledgeflow credit",
-        version="1.0",
-        description="IP-pledge loans for banks: applications, decisions, offers, disbursement.",
-        lifespan=lifespan,
+    return service_app(
+        runtime,
+        "IP-pledge loans for banks: applications, decisions, offers, disbursement.",
+        [api.router],
+        banks=banks,
     )
-    app.state.runtime = runtime
-    app.state.banks = banks
-    install_conventions(app)
-    app.include_router(api.router)
-    app.include_router(health_router(runtime.readiness))
-    return app

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from fastapi import FastAPI
 
 from services.registry.adapters.orm import metadata
@@ -14,7 +11,7 @@ from services.registry.entrypoints.consumers import registry_consumers
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from services.registry.settings import RegistrySettings
 from shared.bus.base import EventBus
-from shared.http import health_router, install_conventions
+from shared.http import service_app
 from shared.runtime import ServiceRuntime
 from shared.workdays import OfficialCalendar
 
@@ -33,24 +30,9 @@ def create_app(settings: RegistrySettings | None = None, bus: EventBus | None = 
         bus=bus,
     )
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await runtime.start()
-        try:
-            yield
-        finally:
-            await runtime.stop()
-
-    app = FastAPI(
-        title="pledgeflow registry",
-        version="1.0",
-        description="Electronic registration of patent and trademark pledges.",
-        lifespan=lifespan,
+    return service_app(
+        runtime,
+        "Electronic registration of patent and trademark pledges.",
+        [api.public, api.internal],
+        calendar=calendar,
     )
-    app.state.runtime = runtime
-    app.state.calendar = calendar
-    install_conventions(app)
-    app.include_router(api.public)
-    app.include_router(api.internal)
-    app.include_router(health_router(runtime.readiness))
-    return app

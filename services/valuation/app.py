@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from fastapi import FastAPI
 
 from services.valuation.adapters.orm import metadata
@@ -15,7 +12,7 @@ from services.valuation.service_layer.events import VALUATIONS_TOPIC
 from services.valuation.service_layer.unit_of_work import ValuationUnitOfWork
 from services.valuation.settings import ValuationSettings
 from shared.bus.base import EventBus
-from shared.http import health_router, install_conventions
+from shared.http import service_app
 from shared.runtime import ServiceRuntime
 
 
@@ -33,23 +30,9 @@ def create_app(settings: ValuationSettings | None = None, bus: EventBus | None =
         bus=bus,
     )
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await runtime.start()
-        try:
-            yield
-        finally:
-            await runtime.stop()
-
-    app = FastAPI(
-        title="pledgeflow valuation",
-        version="1.0",
-        description="Valuation of pledged patents and trademarks: ranges, methods and drivers.",
-        lifespan=lifespan,
+    return service_app(
+        runtime,
+        "Valuation of pledged patents and trademarks: ranges, methods and drivers.",
+        [api.router],
+        parameters=parameters,
     )
-    app.state.runtime = runtime
-    app.state.parameters = parameters
-    install_conventions(app)
-    app.include_router(api.router)
-    app.include_router(health_router(runtime.readiness))
-    return app
