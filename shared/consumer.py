@@ -132,7 +132,11 @@ class EventConsumer:
                     )
                     await asyncio.sleep(self._retry.delay(attempt))
                     continue
-                reason = "retries_exhausted" if is_conflict(exc) else "handler.rejected"
+                reason = (
+                    "retries_exhausted"
+                    if is_conflict(exc)
+                    else str(getattr(exc, "code", None) or "handler.rejected")
+                )
                 await self._dead_letter(message, reason, repr(exc), envelope)
                 return
 

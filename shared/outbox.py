@@ -88,7 +88,8 @@ class OutboxRelay:
 
     async def _wait(self) -> None:
         try:
-            await asyncio.wait_for(self._wakeup.wait(), self._poll_interval)
+            async with asyncio.timeout(self._poll_interval):
+                await self._wakeup.wait()
         except TimeoutError:
             pass
         self._wakeup.clear()
@@ -129,7 +130,7 @@ class OutboxRelay:
         return len(rows)
 
     async def _take_lock(self, session: AsyncSession) -> bool:
-        if session.bind.dialect.name != "postgresql":
+        if session.get_bind().dialect.name != "postgresql":
             return True
         result = await session.execute(
             text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": self._lock_key}

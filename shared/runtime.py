@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,6 +19,8 @@ from shared.settings import ServiceSettings
 from shared.uow import Storage, UnitOfWork
 
 log = logging.getLogger(__name__)
+
+STOP_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True)
@@ -118,9 +119,10 @@ class ServiceRuntime:
         """Cancel the workers, then close the bus and the engine."""
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if self._tasks:
+            _, pending = await asyncio.wait(self._tasks, timeout=STOP_TIMEOUT)
+            for task in pending:
+                log.error("worker did not stop in time", extra={"task": task.get_name()})
         self._tasks = []
         await self.bus.stop()
         await self.engine.dispose()

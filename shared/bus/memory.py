@@ -93,7 +93,8 @@ class InMemorySubscription:
             if taken:
                 return taken
             try:
-                await asyncio.wait_for(self._bus._changed.wait(), timeout)
+                async with asyncio.timeout(timeout):
+                    await self._bus._changed.wait()
             except TimeoutError:
                 return []
             return self._take(max_records)

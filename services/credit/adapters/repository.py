@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -59,7 +59,7 @@ class LoanRepository:
                 .where(loans.c.loan_id == loan.loan_id, loans.c.version == previous)
                 .values(values)
             )
-            if result.rowcount != 1:
+            if cast(CursorResult[Any], result).rowcount != 1:
                 raise StaleDataError(f"loan {loan.loan_id} was changed concurrently")
         self._loaded[loan.loan_id] = loan.version
 
@@ -120,7 +120,7 @@ def _to_loan(row: Any) -> Loan:
         submitted_at=_utc(row["submitted_at"]) or datetime.now(UTC),
         correlation_id=row["correlation_id"],
         approved_amount=_money(row["approved_amount"]),
-        annual_rate=None if row["annual_rate"] is None else Decimal(row["annual_rate"]),
+        annual_rate=None if row["annual_rate"] is None else Decimal(row["annual_rate"]).normalize(),
         decision_reasons=tuple(row["decision_reasons"]),
         policy_version=row["policy_version"],
         valuation_id=row["valuation_id"],

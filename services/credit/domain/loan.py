@@ -21,6 +21,7 @@ from services.credit.domain.events import (
 )
 from services.credit.domain.policy import Bank, RightAppraisal, decide, is_inclusive
 from shared.events import Aggregate
+from shared.workdays import beijing_date
 
 
 class LoanStatus(enum.StrEnum):
@@ -164,7 +165,7 @@ class Loan(Aggregate):
         if now >= self.offer_expires_at:
             self.withdraw("offer.expired", "the offer expired before acceptance", now)
             raise LoanRuleViolation("offer.expired", "the offer has expired")
-        self.maturity_date = add_months(now.date(), self.term_months)
+        self.maturity_date = add_months(beijing_date(now), self.term_months)
         self.status = LoanStatus.PLEDGE_FILED
         self._mark(now)
         self.record(OfferAccepted(self.loan_id, self.bank_id, self.approved_amount, now))

@@ -27,6 +27,7 @@ class _RightValue(BaseModel):
 
 class _ValuationCompleted(BaseModel):
     valuation_id: str
+    requested_by: str
     reference: str | None = None
     rights: list[_RightValue]
 
@@ -50,7 +51,7 @@ def credit_consumers(banks: dict[str, Bank]) -> list[ConsumerSpec]:
     async def on_valuation(envelope: Envelope, uow: UnitOfWork) -> None:
         assert isinstance(uow, CreditUnitOfWork)
         body = parse_payload(_ValuationCompleted, envelope)
-        if body.reference is None:
+        if body.reference is None or body.requested_by != "credit":
             return
         appraisals = tuple(
             RightAppraisal(r.number, r.kind, r.central, r.zero_reason) for r in body.rights

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -170,7 +170,7 @@ class FilingRepository:
                 .where(filings.c.filing_id == filing.filing_id, filings.c.version == previous)
                 .values(values)
             )
-            if result.rowcount != 1:
+            if cast(CursorResult[Any], result).rowcount != 1:
                 raise StaleDataError(f"filing {filing.filing_id} was changed concurrently")
         self._loaded[filing.filing_id] = filing.version
 
