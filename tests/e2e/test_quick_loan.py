@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
@@ -13,63 +12,9 @@ import pytest
 from shared.devstack import LocalStack
 from shared.identifiers import make_uscc
 from tests.e2e.conftest import TopicWatcher
-
-BANK = {"X-Bank-Id": "bank-hangzhou"}
-BANK_USCC = "91330100609123456B"
+from tests.e2e.flows import BANK, BANK_USCC, application, load_patent, poll_loan, quick_loan
 
 pytestmark = pytest.mark.broker
-
-
-async def _load_patent(client: httpx.AsyncClient, stack: LocalStack, number: str, holder: str):
-    patent = {
-        "number": number,
-        "title": "Aspheric lens grinding apparatus",
-        "holders": [{"name": "Shanghai Lens Optics Co., Ltd.", "uscc": holder}],
-        "filing_date": "2019-03-01",
-        "grant_date": "2021-06-15",
-        "legal_status": "valid",
-        "fees_paid_through": "2027-02-28",
-        "main_ipc": "B24B13/00",
-    }
-    response = await client.put(
-        f"{stack.url('registry')}/internal/v1/patents/{number}", json=patent
-    )
-    assert response.status_code == 200, response.text
-    for _ in range(200):
-        seen = await client.get(f"{stack.url('valuation')}/internal/v1/rights/{number}")
-        if seen.status_code == 200:
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("valuation never learnt of the patent from the registry's events")
-
-
-def _application(uscc: str, number: str) -> dict:
-    return {
-        "enterprise": {
-            "uscc": uscc,
-            "name": "Shanghai Lens Optics Co., Ltd.",
-            "address": "1 Zhangjiang Road, Shanghai",
-            "size_class": "small",
-            "high_tech": True,
-        },
-        "requested_amount": "1000000.00",
-        "term_months": 12,
-        "purpose": "working capital",
-        "collateral": [{"right_type": "patent", "number": f"CN{number}"}],
-        "attributable_revenue": "20000000.00",
-        "industry": "default",
-    }
-
-
-async def _poll_loan(
-    client: httpx.AsyncClient, stack: LocalStack, loan_id: str, status: str
-) -> dict:
-    for _ in range(300):
-        loan = (await client.get(f"{stack.url('credit')}/v1/loans/{loan_id}", headers=BANK)).json()
-        if loan["status"] == status:
-            return loan
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"loan stuck in {loan['status']}, expected {status}")
 
 
 async def test_a_quick_loan_reaches_disbursed_and_every_step_is_on_the_topics(
@@ -77,20 +22,8 @@ async def test_a_quick_loan_reaches_disbursed_and_every_step_is_on_the_topics(
 ) -> None:
     uscc, number = make_uscc(101), unique_numbers()
     async with httpx.AsyncClient(timeout=10) as client:
-        await _load_patent(client, stack, number, uscc)
-        created = await client.post(
-            f"{stack.url('credit')}/v1/loan-applications",
-            json=_application(uscc, number),
-            headers={**BANK, "X-Correlation-Id": f"case-{number}"},
-        )
-        assert created.status_code == 201, created.text
-        loan_id = created.json()["loan_id"]
-        offered = await _poll_loan(client, stack, loan_id, "offered")
-        accepted = await client.post(
-            f"{stack.url('credit')}/v1/loans/{loan_id}/offer/accept", headers=BANK
-        )
-        assert accepted.status_code == 200, accepted.text
-        loan = await _poll_loan(client, stack, loan_id, "disbursed")
+        offered, loan = await quick_loan(client, stack, uscc, number, f"case-{number}")
+    loan_id = loan["loan_id"]
 
     approved = Decimal(offered["approved_amount"])
     assert Decimal("0") < approved <= Decimal("1000000.00")
@@ -133,16 +66,16 @@ async def test_a_refused_pledge_withdraws_the_offer_and_nothing_is_disbursed(
 ) -> None:
     patentee, borrower, number = make_uscc(202), make_uscc(303), unique_numbers()
     async with httpx.AsyncClient(timeout=10) as client:
-        await _load_patent(client, stack, number, patentee)
+        await load_patent(client, stack, number, patentee)
         created = await client.post(
             f"{stack.url('credit')}/v1/loan-applications",
-            json=_application(borrower, number),
+            json=application(borrower, number),
             headers=BANK,
         )
         loan_id = created.json()["loan_id"]
-        await _poll_loan(client, stack, loan_id, "offered")
+        await poll_loan(client, stack, loan_id, "offered")
         await client.post(f"{stack.url('credit')}/v1/loans/{loan_id}/offer/accept", headers=BANK)
-        loan = await _poll_loan(client, stack, loan_id, "offer_withdrawn")
+        loan = await poll_loan(client, stack, loan_id, "offer_withdrawn")
 
     assert loan["withdrawal_reason"] == "pledge.refused"
     assert loan["disbursed_at"] is None and loan["pledge_registration_number"] is None

@@ -1,0 +1,189 @@
+"""Operator commands: `python -m shared.ops <command> --help`.
+
+- `history CORRELATION_ID`: one case's events across every service, from the topics, in order.
+- `dead-letters CONSUMER`: list what a consumer group dead-lettered, with the reasons.
+- `replay CONSUMER EVENT_ID`: put a dead-lettered event back on its source topic. Consumer
+  groups that handled it already skip it (their inbox has it); the one that failed retries.
+- `load-calendar YEAR FILE`: send next year's official schedule (YAML or JSON with
+  `holidays` and `makeup_workdays` lists of dates) to the registry.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from shared.consumer import dead_letter_topic
+
+TOPIC_PREFIX = "pledgeflow."
+
+
+async def read_topics(bootstrap: str, topics: Iterable[str]) -> list[Any]:
+    """Every record currently in `topics`, read without a consumer group."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        known = await consumer.topics()
+        partitions = [
+            TopicPartition(topic, p)
+            for topic in topics
+            if topic in known
+            for p in sorted(consumer.partitions_for_topic(topic) or ())
+        ]
+        if not partitions:
+            return []
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        records: list[Any] = []
+        while await _behind(consumer, partitions, ends):
+            batches = await consumer.getmany(timeout_ms=1000)
+            for messages in batches.values():
+                records.extend(messages)
+        return records
+    finally:
+        await consumer.stop()
+
+
+async def _behind(
+    consumer: AIOKafkaConsumer, partitions: list[TopicPartition], ends: dict[Any, int]
+) -> bool:
+    for tp in partitions:
+        if await consumer.position(tp) < ends[tp]:
+            return True
+    return False
+
+
+async def all_topics(bootstrap: str) -> list[str]:
+    """The pledgeflow topics on the broker."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        return sorted(t for t in await admin.list_topics() if t.startswith(TOPIC_PREFIX))
+    finally:
+        await admin.close()
+
+
+async def history(bootstrap: str, correlation_id: str) -> list[dict[str, Any]]:
+    """One case's events from every topic, in the order they happened."""
+    topics = [t for t in await all_topics(bootstrap) if ".dlq." not in t]
+    events = []
+    for record in await read_topics(bootstrap, topics):
+        headers = dict(record.headers)
+        if headers.get("correlation_id", b"").decode() == correlation_id:
+            events.append({"topic": record.topic, **json.loads(record.value)})
+    return sorted(events, key=lambda e: e["occurred_at"])
+
+
+async def dead_letters(bootstrap: str, consumer: str) -> list[dict[str, Any]]:
+    """What a consumer group dead-lettered: the reason, the source and the event."""
+    found = []
+    for record in await read_topics(bootstrap, [dead_letter_topic(consumer)]):
+        headers = {k: v.decode() for k, v in record.headers}
+        try:
+            event_id = json.loads(record.value).get("event_id")
+        except ValueError:
+            event_id = None
+        found.append(
+            {
+                "event_id": event_id,
+                "reason": headers.get("dlq.reason"),
+                "detail": headers.get("dlq.detail"),
+                "source": _source(headers),
+                "failed_at": headers.get("dlq.failed_at"),
+                "record": record,
+            }
+        )
+    return found
+
+
+def _source(headers: dict[str, str]) -> str:
+    topic, partition = headers.get("dlq.source_topic"), headers.get("dlq.source_partition")
+    return f"{topic}[{partition}]@{headers.get('dlq.source_offset')}"
+
+
+async def replay(bootstrap: str, consumer: str, event_id: str) -> str:
+    """Republish one dead-lettered event to its source topic; returns that topic."""
+    letters = [d for d in await dead_letters(bootstrap, consumer) if d["event_id"] == event_id]
+    if not letters:
+        raise LookupError(f"no dead letter {event_id} for {consumer}")
+    record = letters[-1]["record"]
+    headers = [(k, v) for k, v in record.headers if not k.startswith("dlq.")]
+    source = dict(record.headers)["dlq.source_topic"].decode()
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        await producer.send_and_wait(source, record.value, key=record.key, headers=headers)
+    finally:
+        await producer.stop()
+    return source
+
+
+def load_calendar(registry_url: str, year: int, path: Path, headers: dict[str, str]) -> Any:
+    """Send a year's holidays and make-up working days to the registry."""
+    schedule = yaml.safe_load(path.read_text(encoding="utf-8"))
+    body = {
+        "holidays": [str(d) for d in schedule.get("holidays", [])],
+        "makeup_workdays": [str(d) for d in schedule.get("makeup_workdays", [])],
+    }
+    response = httpx.put(
+        f"{registry_url}/internal/v1/calendar/{year}", json=body, headers=headers, timeout=10
+    )
+    response.raise_for_status()
+    return response.json()
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m shared.ops",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--bootstrap", default="127.0.0.1:9092", help="Kafka bootstrap servers")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("history").add_argument("correlation_id")
+    commands.add_parser("dead-letters").add_argument("consumer")
+    replay_cmd = commands.add_parser("replay")
+    replay_cmd.add_argument("consumer")
+    replay_cmd.add_argument("event_id")
+    calendar = commands.add_parser("load-calendar")
+    calendar.add_argument("year", type=int)
+    calendar.add_argument("file", type=Path)
+    calendar.add_argument("--registry", default="http://127.0.0.1:8001")
+    calendar.add_argument("--header", action="append", default=[], help="NAME:VALUE")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one operator command."""
+    args = _parser().parse_args(argv)
+    if args.command == "history":
+        for e in asyncio.run(history(args.bootstrap, args.correlation_id)):
+            print(
+                f"{e['occurred_at']}  {e['producer']:<10} {e['event_type']:<40} "
+                f"{e['aggregate_id']} v{e['aggregate_version']}"
+            )
+    elif args.command == "dead-letters":
+        for d in asyncio.run(dead_letters(args.bootstrap, args.consumer)):
+            print(f"{d['failed_at']}  {d['event_id']}  {d['reason']}  {d['source']}  {d['detail']}")
+    elif args.command == "replay":
+        topic = asyncio.run(replay(args.bootstrap, args.consumer, args.event_id))
+        print(f"replayed {args.event_id} to {topic}")
+    else:
+        headers = dict(h.split(":", 1) for h in args.header)
+        print(json.dumps(load_calendar(args.registry, args.year, args.file, headers), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,114 @@
+"""Operator commands and the example insurer subscriber, against the running system."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from decimal import Decimal
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from examples.insurer_subscriber import Ledger, follow
+from shared import ops
+from shared.devstack import EMBEDDED_SESSION_TIMEOUT_MS, LocalStack
+from shared.envelope import Envelope
+from shared.identifiers import make_uscc
+from tests.e2e.flows import quick_loan
+
+pytestmark = pytest.mark.broker
+
+CASE_EVENTS = [
+    "credit.application.submitted",
+    "valuation.completed",
+    "credit.loan.decided",
+    "credit.offer.accepted",
+    "credit.pledge_filing.requested",
+    "registry.filing.received",
+    "registry.pledge.registered",
+    "credit.loan.disbursed",
+]
+
+
+async def test_history_shows_one_case_across_every_service(
+    stack: LocalStack, broker: str, unique_numbers: Callable[[], str]
+) -> None:
+    number, case = unique_numbers(), f"ops-{uuid.uuid4().hex[:8]}"
+    async with httpx.AsyncClient(timeout=10) as client:
+        _, loan = await quick_loan(client, stack, make_uscc(404), number, case)
+    events = await ops.history(broker, case)
+    assert [e["event_type"] for e in events] == CASE_EVENTS
+    assert {e["producer"] for e in events} == {"credit", "valuation", "registry"}
+    assert events[-1]["aggregate_id"] == loan["loan_id"]
+
+
+async def _publish(broker: str, topic: str, key: str, value: bytes) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=broker)
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, value, key=key.encode())
+    finally:
+        await producer.stop()
+
+
+async def _dead_letters_of(broker: str, consumer: str, event_id: str, count: int) -> list[dict]:
+    for _ in range(150):
+        found = [d for d in await ops.dead_letters(broker, consumer) if d["event_id"] == event_id]
+        if len(found) >= count:
+            return found
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"{count} dead letters for {event_id} never appeared")
+
+
+async def test_a_dead_lettered_event_is_listed_with_its_reason_and_can_be_replayed(
+    stack: LocalStack, broker: str
+) -> None:
+    bad = Envelope(
+        event_type="registry.patent.recorded",
+        schema_version=1,
+        aggregate_id="not-a-patent",
+        aggregate_version=1,
+        producer="registry",
+        payload={"number": "not-a-patent"},
+        correlation_id="ops-poison",
+    )
+    await _publish(broker, "pledgeflow.registry.rights", "not-a-patent", bad.to_json())
+    [letter] = await _dead_letters_of(broker, "valuation.rights", bad.event_id, 1)
+    assert letter["reason"] == "payload.invalid"
+    assert letter["source"].startswith("pledgeflow.registry.rights[")
+
+    assert await ops.replay(broker, "valuation.rights", bad.event_id) == (
+        "pledgeflow.registry.rights"
+    )
+    letters = await _dead_letters_of(broker, "valuation.rights", bad.event_id, 2)
+    assert [d["reason"] for d in letters] == ["payload.invalid", "payload.invalid"]
+
+
+async def test_the_example_insurer_subscriber_follows_a_disbursement(
+    stack: LocalStack, broker: str, unique_numbers: Callable[[], str]
+) -> None:
+    ledger, stop = Ledger(party="insurer"), asyncio.Event()
+    follower = asyncio.create_task(
+        follow(
+            broker,
+            f"insurer-{uuid.uuid4().hex[:6]}",
+            ledger,
+            stop=stop,
+            session_timeout_ms=EMBEDDED_SESSION_TIMEOUT_MS,
+        )
+    )
+    try:
+        async with httpx.AsyncClient(timeout=10) as client:
+            offer, loan = await quick_loan(
+                client, stack, make_uscc(505), unique_numbers(), f"ins-{uuid.uuid4().hex[:6]}"
+            )
+        for _ in range(150):
+            if loan["loan_id"] in ledger.exposure:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        stop.set()
+        await follower
+    assert ledger.exposure[loan["loan_id"]] == Decimal(offer["approved_amount"])
