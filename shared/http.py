@@ -122,6 +122,8 @@ def service_app(
 ) -> FastAPI:
     """A service's FastAPI app: its runtime started in the lifespan, conventions, health probes."""
 
+    from shared.auth import credentials_for
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
@@ -137,6 +139,7 @@ def service_app(
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    app.state.credentials = credentials_for(runtime.settings)
     for name, value in state.items():
         setattr(app.state, name, value)
     install_conventions(app)

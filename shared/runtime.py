@@ -93,6 +93,7 @@ class ServiceRuntime:
             inbox=self._metadata.tables["inbox"],
             producer=self.service,
             on_commit=self.relay.notify,
+            idempotency=self._metadata.tables.get("idempotency_keys"),
         )
         self.consumers = [
             EventConsumer(spec.name, self.bus, spec.topics, spec.handlers, self.unit_of_work)

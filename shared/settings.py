@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_KEY = "development-only-signing-key-change-me-0123456789"
 
 
 class ServiceSettings(BaseSettings):
@@ -26,6 +28,8 @@ class ServiceSettings(BaseSettings):
     http_port: int
     log_level: str = "INFO"
     outbox_poll_interval: float = 0.5
+    auth_signing_key: SecretStr = SecretStr(DEVELOPMENT_KEY)
+    auth_token_ttl_hours: float = 8.0
 
     @model_validator(mode="after")
     def _production_is_safe(self) -> ServiceSettings:
@@ -36,4 +40,6 @@ class ServiceSettings(BaseSettings):
                 raise ValueError("production needs the idempotent Kafka producer")
             if self.kafka_bootstrap_servers.startswith("memory://"):
                 raise ValueError("production needs a Kafka broker")
+            if self.auth_signing_key.get_secret_value() == DEVELOPMENT_KEY:
+                raise ValueError("production needs its own auth signing key")
         return self

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shared.context import current_context
 from shared.envelope import Envelope
 from shared.events import Aggregate, DomainEvent
+from shared.idempotency import IdempotencyClaim
 from shared.outbox import add_to_outbox
 
 
@@ -27,6 +28,7 @@ class Storage:
     inbox: Table
     producer: str
     on_commit: Callable[[], None] = lambda: None
+    idempotency: Table | None = None
 
 
 class UnitOfWork:
@@ -36,6 +38,7 @@ class UnitOfWork:
         self.storage = storage
         self._tracked: list[Aggregate] = []
         self._envelopes: list[tuple[str, Envelope]] = []
+        self.idempotency: IdempotencyClaim | None = None
 
     async def __aenter__(self) -> Self:
         self.session = self.storage.sessions()
@@ -98,6 +101,8 @@ class UnitOfWork:
                 self._envelopes.append(
                     (event.topic, self._envelope(aggregate.aggregate_id, version, event))
                 )
+        if self.idempotency is not None:
+            await self._remember_key(self.idempotency)
         shipped = bool(self._envelopes)
         for topic, envelope in self._envelopes:
             await add_to_outbox(self.session, self.storage.outbox, topic, envelope)
@@ -105,6 +110,27 @@ class UnitOfWork:
         await self.session.commit()
         if shipped:
             self.storage.on_commit()
+
+    async def _remember_key(self, claim: IdempotencyClaim) -> None:
+        table = self.storage.idempotency
+        if table is None:
+            raise RuntimeError(f"{self.storage.producer} keeps no idempotency keys")
+        resource = next(
+            (a.aggregate_id for a in self._tracked),
+            self._envelopes[0][1].aggregate_id if self._envelopes else None,
+        )
+        if resource is None:
+            raise RuntimeError("an idempotent write must create or change a resource")
+        await self.session.execute(
+            table.insert().values(
+                owner=claim.owner,
+                key=claim.key,
+                request_hash=claim.request_hash,
+                resource_id=resource,
+                created_at=datetime.now(UTC),
+            )
+        )
+        self.idempotency = None
 
     async def rollback(self) -> None:
         """Discard everything since the last commit."""
