@@ -6,6 +6,9 @@
   groups that handled it already skip it (their inbox has it); the one that failed retries.
 - `load-calendar YEAR FILE`: send next year's official schedule (YAML or JSON with
   `holidays` and `makeup_workdays` lists of dates) to the registry.
+- `issue-credential SUBJECT ROLE`: a signed bearer token for a bank (role `bank`, subject the
+  bank id) or a staff member (examiner, supervisor, administrator, credit_officer,
+  appraiser), signed with `PLEDGEFLOW_AUTH_SIGNING_KEY` (the key the services share).
 """
 
 from __future__ import annotations
@@ -13,8 +16,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Iterable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +28,9 @@ import yaml
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from shared.auth import Credentials, Role
 from shared.consumer import dead_letter_topic
+from shared.settings import DEVELOPMENT_KEY
 
 TOPIC_PREFIX = "pledgeflow."
 
@@ -156,6 +163,10 @@ def _parser() -> argparse.ArgumentParser:
     replay_cmd = commands.add_parser("replay")
     replay_cmd.add_argument("consumer")
     replay_cmd.add_argument("event_id")
+    credential = commands.add_parser("issue-credential")
+    credential.add_argument("subject")
+    credential.add_argument("role", choices=[r.value for r in Role])
+    credential.add_argument("--hours", type=float, default=8.0, help="validity")
     calendar = commands.add_parser("load-calendar")
     calendar.add_argument("year", type=int)
     calendar.add_argument("file", type=Path)
@@ -176,6 +187,10 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "dead-letters":
         for d in asyncio.run(dead_letters(args.bootstrap, args.consumer)):
             print(f"{d['failed_at']}  {d['event_id']}  {d['reason']}  {d['source']}  {d['detail']}")
+    elif args.command == "issue-credential":
+        key = os.environ.get("PLEDGEFLOW_AUTH_SIGNING_KEY", DEVELOPMENT_KEY)
+        credentials = Credentials(key, ttl=timedelta(hours=args.hours))
+        print(credentials.issue(args.subject, Role(args.role)))
     elif args.command == "replay":
         topic = asyncio.run(replay(args.bootstrap, args.consumer, args.event_id))
         print(f"replayed {args.event_id} to {topic}")

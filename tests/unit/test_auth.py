@@ -105,3 +105,12 @@ def test_production_refuses_the_development_signing_key() -> None:
         ServiceSettings(**base)
     assert ServiceSettings(**base, auth_signing_key="s" * 40).environment == "production"
     assert DEVELOPMENT_KEY != "s" * 40
+
+
+def test_the_operator_command_issues_a_verifiable_credential(capsys, monkeypatch) -> None:
+    from shared import ops
+
+    monkeypatch.setenv("PLEDGEFLOW_AUTH_SIGNING_KEY", KEY)
+    assert ops.main(["issue-credential", "bank-qingdao", "bank", "--hours", "1"]) == 0
+    token = capsys.readouterr().out.strip()
+    assert Credentials(KEY).verify(token) == Principal("bank-qingdao", Role.BANK)
