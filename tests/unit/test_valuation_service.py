@@ -6,6 +6,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -47,15 +48,20 @@ class Service:
         return next(c.handled for c in self.runtime.consumers if c.name == consumer)
 
 
-@pytest.fixture
-async def service(tmp_path: Path) -> AsyncIterator[Service]:
+async def migrated_sqlite(tmp_path: Path) -> str:
     url = f"sqlite+aiosqlite:///{tmp_path / 'valuation.db'}"
     await asyncio.to_thread(upgrade, "valuation", url)
+    return url
+
+
+@asynccontextmanager
+async def running_service(url: str, **overrides: Any) -> AsyncIterator[Service]:
     settings = ValuationSettings(
         environment="test",
         database_url=url,
         kafka_bootstrap_servers="memory://",
         outbox_poll_interval=0.05,
+        **overrides,
     )
     bus = InMemoryBus()
     app = create_app(settings, bus=bus)
@@ -65,6 +71,12 @@ async def service(tmp_path: Path) -> AsyncIterator[Service]:
         httpx.AsyncClient(transport=transport, base_url="http://valuation") as client,
     ):
         yield Service(bus, client, app.state.runtime)
+
+
+@pytest.fixture
+async def service(tmp_path: Path) -> AsyncIterator[Service]:
+    async with running_service(await migrated_sqlite(tmp_path)) as running:
+        yield running
 
 
 async def eventually(probe: Callable[[], Any], timeout: float = 5.0) -> Any:
@@ -128,7 +140,9 @@ def trademark_payload(number: str, status: str = "registered") -> dict[str, Any]
     }
 
 
-def application_payload(loan_id: str, collateral: list[tuple[str, str]]) -> dict[str, Any]:
+def application_payload(
+    loan_id: str, collateral: list[tuple[str, str]], revenue: str = "8000000.00"
+) -> dict[str, Any]:
     return {
         "loan_id": loan_id,
         "bank_id": "bank-of-test",
@@ -143,22 +157,28 @@ def application_payload(loan_id: str, collateral: list[tuple[str, str]]) -> dict
         "term_months": 12,
         "purpose": "working capital",
         "collateral": [{"right_type": t, "number": n} for t, n in collateral],
-        "attributable_revenue": "8000000.00",
+        "attributable_revenue": revenue,
         "industry": "electronics",
         "submitted_at": "2026-06-01T02:00:00+00:00",
     }
 
 
 async def record_patent(
-    service: Service, number: str, status: str = "valid", version: int = 1
-) -> None:
-    event = envelope("registry.patent.recorded", number, patent_payload(number, status), version)
+    service: Service, number: str, status: str = "valid", version: int = 1, **changes: Any
+) -> Envelope:
+    payload = patent_payload(number, status, **changes)
+    event = envelope("registry.patent.recorded", number, payload, version)
     await publish(service.bus, RIGHTS_TOPIC, event)
+    return event
 
 
-async def record_trademark(service: Service, number: str, status: str = "registered") -> None:
-    event = envelope("registry.trademark.recorded", number, trademark_payload(number, status))
+async def record_trademark(
+    service: Service, number: str, status: str = "registered", version: int = 1
+) -> Envelope:
+    payload = trademark_payload(number, status)
+    event = envelope("registry.trademark.recorded", number, payload, version)
     await publish(service.bus, RIGHTS_TOPIC, event)
+    return event
 
 
 async def recorded(service: Service, number: str, version: int = 1) -> dict[str, Any]:
@@ -182,10 +202,12 @@ async def valuation_for(service: Service, loan_id: str) -> tuple[Envelope, Messa
     return await eventually(probe)
 
 
-async def apply(service: Service, collateral: list[tuple[str, str]]) -> tuple[Envelope, Envelope]:
+async def apply(
+    service: Service, collateral: list[tuple[str, str]], revenue: str = "8000000.00"
+) -> tuple[Envelope, Envelope]:
     loan_id = str(uuid.uuid4())
     event = envelope(
-        "credit.application.submitted", loan_id, application_payload(loan_id, collateral)
+        "credit.application.submitted", loan_id, application_payload(loan_id, collateral, revenue)
     )
     await publish(service.bus, LOANS_TOPIC, event)
     completed, _ = await valuation_for(service, loan_id)
@@ -208,6 +230,7 @@ async def test_application_is_valued_from_the_register_read_model(service: Servi
     assert payload["reference"] == application.payload["loan_id"]
     assert payload["requested_by"] == "credit"
     assert payload["parameter_version"] == "2026.1"
+    assert payload["status"] == "final"
     assert Decimal(payload["central"]) > 0
     [right] = payload["rights"]
     assert right["number"] == PATENT

@@ -1,8 +1,21 @@
-"""Valuation's own tables: the read model of the register and the valuations made."""
+"""Valuation's own tables: the register read model, valuations, sign-offs and pledges."""
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, Date, DateTime, Integer, Numeric, String, Table
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Table,
+    Text,
+)
 
 from shared.db import new_metadata
 
@@ -42,4 +55,50 @@ valuations = Table(
     Column("result", JSON, nullable=False),
     Column("inputs", JSON, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(16), nullable=False, server_default="final"),
+)
+Index("ix_valuations_status_created_at", valuations.c.status, valuations.c.created_at)
+
+signoffs = Table(
+    "signoffs",
+    metadata,
+    Column(
+        "valuation_id",
+        String(36),
+        ForeignKey("valuations.valuation_id"),
+        primary_key=True,
+    ),
+    Column("outcome", String(16), nullable=False),
+    Column("appraiser_id", String(64), nullable=False),
+    Column("reason", Text),
+    Column("before_low", Numeric(18, 2), nullable=False),
+    Column("before_central", Numeric(18, 2), nullable=False),
+    Column("before_high", Numeric(18, 2), nullable=False),
+    Column("after_low", Numeric(18, 2), nullable=False),
+    Column("after_central", Numeric(18, 2), nullable=False),
+    Column("after_high", Numeric(18, 2), nullable=False),
+    Column("recommended_max_loan", Numeric(18, 2), nullable=False),
+    Column("rights", JSON, nullable=False),
+    Column("signed_off_at", DateTime(timezone=True), nullable=False),
+)
+
+pledged_collateral = Table(
+    "pledged_collateral",
+    metadata,
+    Column("right_number", String(20), primary_key=True),
+    Column("loan_reference", String(64), primary_key=True, index=True),
+    Column("valuation_id", String(36), ForeignKey("valuations.valuation_id"), nullable=False),
+    Column("pledged_at", DateTime(timezone=True), nullable=False),
+)
+
+impairments = Table(
+    "impairments",
+    metadata,
+    Column("loan_reference", String(64), primary_key=True),
+    Column("right_number", String(20), primary_key=True),
+    Column("reason", String(32), primary_key=True),
+    Column("valuation_id", String(36), ForeignKey("valuations.valuation_id"), nullable=False),
+    Column("previous_central", Numeric(18, 2), nullable=False),
+    Column("new_central", Numeric(18, 2), nullable=False),
+    Column("detected_at", DateTime(timezone=True), nullable=False),
 )

@@ -1,5 +1,6 @@
 """Pure valuation domain: right facts and bank inputs in, value ranges with drivers out."""
 
+from services.valuation.domain.impairment import TERM_ENDING, impairment_reason
 from services.valuation.domain.methods import (
     cost_value,
     income_royalty_share,
@@ -34,8 +35,26 @@ from services.valuation.domain.scoring import (
     royalty_rate,
     score_patent,
 )
+from services.valuation.domain.signoff import (
+    ADJUSTED,
+    APPROVED,
+    FINAL,
+    PROVISIONAL,
+    SignOffRefused,
+    ValueRange,
+    allocate_pro_rata,
+    require_reason,
+    scaled_max_loan,
+    signoff_status,
+    spread_range,
+)
 
 __all__ = [
+    "ADJUSTED",
+    "APPROVED",
+    "FINAL",
+    "PROVISIONAL",
+    "TERM_ENDING",
     "BankInputs",
     "BundleValuation",
     "Comparable",
@@ -48,8 +67,12 @@ __all__ = [
     "RightFacts",
     "RightValuation",
     "ScoringSettings",
+    "SignOffRefused",
+    "ValueRange",
+    "allocate_pro_rata",
     "cost_value",
     "discount_rate",
+    "impairment_reason",
     "income_royalty_share",
     "load_parameters",
     "market_value",
@@ -57,8 +80,12 @@ __all__ = [
     "relief_from_royalty",
     "remaining_term_share",
     "remaining_whole_years",
+    "require_reason",
     "royalty_rate",
+    "scaled_max_loan",
     "score_patent",
+    "signoff_status",
+    "spread_range",
     "value_bundle",
     "value_right",
     "zero_reason",

@@ -1,47 +1,23 @@
-"""HTTP API of the valuation service: on-demand valuations for banks, and the read model."""
+"""HTTP API of the valuation service: on-demand valuations for banks, the read model, replays."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Depends, Header, Request
-
-from services.valuation.domain import Comparable, ParameterSet
-from services.valuation.entrypoints.consumers import CREDIT
+from services.valuation.domain import Comparable
+from services.valuation.entrypoints.deps import CurrentBank, Policy, UowDep
 from services.valuation.entrypoints.schemas import (
+    ReproductionOut,
     RightIn,
     RightOut,
     ValuationOut,
     ValuationRequestIn,
 )
-from services.valuation.service_layer import handlers
-from services.valuation.service_layer.unit_of_work import ValuationUnitOfWork
+from services.valuation.service_layer import handlers, reproduction
 from shared.http import Problem
 from shared.identifiers import InvalidIdentifier
 
 router = APIRouter()
-
-
-def unit_of_work(request: Request) -> ValuationUnitOfWork:
-    uow = request.app.state.runtime.unit_of_work()
-    assert isinstance(uow, ValuationUnitOfWork)
-    return uow
-
-
-def parameters(request: Request) -> ParameterSet:
-    return request.app.state.parameters
-
-
-def current_bank(x_bank_id: Annotated[str, Header(max_length=64)]) -> str:
-    bank_id = x_bank_id.strip()
-    if not bank_id or bank_id == CREDIT:
-        raise Problem(401, "bank.unknown", "Unknown bank", f"no bank {x_bank_id!r}")
-    return bank_id
-
-
-UowDep = Annotated[ValuationUnitOfWork, Depends(unit_of_work)]
-CurrentBank = Annotated[str, Depends(current_bank)]
-Parameters = Annotated[ParameterSet, Depends(parameters)]
 
 
 def _rights(rights: list[RightIn]) -> tuple[handlers.RightRef, ...]:
@@ -68,7 +44,7 @@ def _register_number(number: str) -> str:
 
 @router.post("/v1/valuations", status_code=201, response_model=ValuationOut, tags=["valuations"])
 async def create_valuation(
-    body: ValuationRequestIn, bank: CurrentBank, uow: UowDep, params: Parameters
+    body: ValuationRequestIn, bank: CurrentBank, uow: UowDep, policy: Policy
 ) -> ValuationOut:
     """Value patents and trademarks on demand, outside a loan application."""
     command = handlers.ValueCollateral(
@@ -81,7 +57,7 @@ async def create_valuation(
         high_tech=body.high_tech,
         comparables=tuple(Comparable(c.price, c.similarity) for c in body.comparables),
         replacement_cost=body.replacement_cost,
-        parameters=params,
+        policy=policy,
     )
     async with uow:
         record = await handlers.request_valuation(command, uow)
@@ -95,9 +71,7 @@ async def get_valuation(valuation_id: str, bank: CurrentBank, uow: UowDep) -> Va
         try:
             record = await handlers.get_valuation(valuation_id, bank, uow)
         except handlers.ValuationNotFound as exc:
-            raise Problem(
-                404, "valuation.not_found", "Valuation not found", f"no valuation {valuation_id}"
-            ) from exc
+            raise valuation_not_found(valuation_id) from exc
     return ValuationOut.of(record)
 
 
@@ -110,3 +84,29 @@ async def get_right(number: str, uow: UowDep) -> RightOut:
         except handlers.RightNotFound as exc:
             raise Problem(404, "right.not_found", "Right not found", f"no right {number}") from exc
     return RightOut.of(right)
+
+
+@router.post(
+    "/internal/v1/valuations/{valuation_id}/reproduce",
+    response_model=ReproductionOut,
+    tags=["operations"],
+)
+async def reproduce_valuation(valuation_id: str, uow: UowDep) -> ReproductionOut:
+    """Run a valuation again on its stored inputs, register snapshot and parameter version."""
+    async with uow:
+        try:
+            result = await reproduction.reproduce(valuation_id, uow)
+        except handlers.ValuationNotFound as exc:
+            raise valuation_not_found(valuation_id) from exc
+        except reproduction.ParametersUnavailable as exc:
+            raise Problem(
+                409, "parameters.unavailable", "Parameter version unavailable", str(exc)
+            ) from exc
+    return ReproductionOut.of(result)
+
+
+def valuation_not_found(valuation_id: str) -> Problem:
+    """The problem answered for an unknown valuation."""
+    return Problem(
+        404, "valuation.not_found", "Valuation not found", f"no valuation {valuation_id}"
+    )

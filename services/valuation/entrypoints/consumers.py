@@ -1,4 +1,4 @@
-"""Events valuation reacts to: the register's rights and credit's loan applications."""
+"""Events valuation reacts to: the register's rights and credit's loans."""
 
 from __future__ import annotations
 
@@ -8,18 +8,17 @@ from typing import Annotated, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, Field, model_validator
 
-from services.valuation.domain import ParameterSet
-from services.valuation.service_layer import handlers
+from services.valuation.service_layer import handlers, revaluation
+from services.valuation.service_layer.handlers import CREDIT, ValuationPolicy
 from services.valuation.service_layer.records import RegisteredRight
 from services.valuation.service_layer.unit_of_work import ValuationUnitOfWork
-from shared.consumer import parse_payload
+from shared.consumer import Handler, PermanentError, parse_payload
 from shared.envelope import Envelope
 from shared.runtime import ConsumerSpec
 from shared.uow import UnitOfWork
 
 RIGHTS_TOPIC = "pledgeflow.registry.rights"
 LOANS_TOPIC = "pledgeflow.credit.loans"
-CREDIT = "credit"
 
 PATENT_STATUSES = {
     "valid": "valid",
@@ -131,49 +130,79 @@ def _trademark(body: _TrademarkRecorded, version: int) -> RegisteredRight:
     )
 
 
-async def on_patent(envelope: Envelope, uow: UnitOfWork) -> None:
-    """Record a patent as the registry describes it."""
-    assert isinstance(uow, ValuationUnitOfWork)
-    body = parse_payload(_PatentRecorded, envelope)
-    await handlers.record_right(_patent(body, envelope.aggregate_version), uow)
+class _LoanEvent(BaseModel):
+    loan_id: str = Field(min_length=1, max_length=64)
 
 
-async def on_trademark(envelope: Envelope, uow: UnitOfWork) -> None:
-    """Record a trademark as the registry describes it."""
-    assert isinstance(uow, ValuationUnitOfWork)
-    body = parse_payload(_TrademarkRecorded, envelope)
-    await handlers.record_right(_trademark(body, envelope.aggregate_version), uow)
+def _command(body: _ApplicationSubmitted, policy: ValuationPolicy) -> handlers.ValueCollateral:
+    return handlers.ValueCollateral(
+        reference=body.loan_id,
+        requested_by=CREDIT,
+        rights=tuple(handlers.RightRef(c.right_type, c.number) for c in body.collateral),
+        annual_revenue=body.attributable_revenue,
+        industry=body.industry,
+        high_tech=body.enterprise.high_tech,
+        policy=policy,
+    )
 
 
-def valuation_consumers(parameters: ParameterSet) -> list[ConsumerSpec]:
-    """The consumer groups of the valuation service."""
+def _rights_handlers(policy: ValuationPolicy) -> dict[str, Handler]:
+    async def record(right: RegisteredRight, uow: ValuationUnitOfWork) -> None:
+        if await handlers.record_right(right, uow):
+            await revaluation.review_pledged_right(right.number, policy, uow)
 
+    async def on_patent(envelope: Envelope, uow: UnitOfWork) -> None:
+        """Record a patent as the registry describes it; revalue loans it backs if it weakened."""
+        assert isinstance(uow, ValuationUnitOfWork)
+        body = parse_payload(_PatentRecorded, envelope)
+        await record(_patent(body, envelope.aggregate_version), uow)
+
+    async def on_trademark(envelope: Envelope, uow: UnitOfWork) -> None:
+        """Record a trademark as the registry describes it; revalue loans it backs if weakened."""
+        assert isinstance(uow, ValuationUnitOfWork)
+        body = parse_payload(_TrademarkRecorded, envelope)
+        await record(_trademark(body, envelope.aggregate_version), uow)
+
+    return {"registry.patent.recorded": on_patent, "registry.trademark.recorded": on_trademark}
+
+
+def _loan_handlers(policy: ValuationPolicy) -> dict[str, Handler]:
     async def on_application(envelope: Envelope, uow: UnitOfWork) -> None:
+        """Value the collateral of a loan application."""
         assert isinstance(uow, ValuationUnitOfWork)
         body = parse_payload(_ApplicationSubmitted, envelope)
-        command = handlers.ValueCollateral(
-            reference=body.loan_id,
-            requested_by=CREDIT,
-            rights=tuple(handlers.RightRef(c.right_type, c.number) for c in body.collateral),
-            annual_revenue=body.attributable_revenue,
-            industry=body.industry,
-            high_tech=body.enterprise.high_tech,
-            parameters=parameters,
-        )
-        await handlers.value_collateral(command, uow)
+        await handlers.value_collateral(_command(body, policy), uow)
 
+    async def on_disbursed(envelope: Envelope, uow: UnitOfWork) -> None:
+        """Follow the rights pledged for a disbursed loan."""
+        assert isinstance(uow, ValuationUnitOfWork)
+        body = parse_payload(_LoanEvent, envelope)
+        try:
+            await revaluation.pledge_collateral(body.loan_id, uow)
+        except revaluation.LoanNotValued as exc:
+            raise PermanentError("loan.not_valued", f"no valuation for loan {exc}") from exc
+
+    async def on_released(envelope: Envelope, uow: UnitOfWork) -> None:
+        """Stop following the rights of a loan whose pledge is released or which is repaid."""
+        assert isinstance(uow, ValuationUnitOfWork)
+        body = parse_payload(_LoanEvent, envelope)
+        await revaluation.release_collateral(body.loan_id, uow)
+
+    return {
+        "credit.application.submitted": on_application,
+        "credit.loan.disbursed": on_disbursed,
+        "credit.pledge_release.requested": on_released,
+        "credit.loan.repaid": on_released,
+    }
+
+
+def valuation_consumers(policy: ValuationPolicy) -> list[ConsumerSpec]:
+    """The consumer groups of the valuation service."""
     return [
         ConsumerSpec(
-            name="valuation.rights",
-            topics=(RIGHTS_TOPIC,),
-            handlers={
-                "registry.patent.recorded": on_patent,
-                "registry.trademark.recorded": on_trademark,
-            },
+            name="valuation.rights", topics=(RIGHTS_TOPIC,), handlers=_rights_handlers(policy)
         ),
         ConsumerSpec(
-            name="valuation.applications",
-            topics=(LOANS_TOPIC,),
-            handlers={"credit.application.submitted": on_application},
+            name="valuation.applications", topics=(LOANS_TOPIC,), handlers=_loan_handlers(policy)
         ),
     ]

@@ -1,4 +1,4 @@
-"""Facts the valuation service publishes: completed valuations with their per-right values."""
+"""Facts the valuation service publishes: valuations, appraiser sign-offs and impairments."""
 
 from __future__ import annotations
 
@@ -35,6 +35,8 @@ class RightValue:
 
 @dataclass(frozen=True)
 class ValuationCompleted(DomainEvent):
+    """A valuation was made; a provisional one waits for an appraiser's sign-off."""
+
     topic = VALUATIONS_TOPIC
     event_type = "valuation.completed"
     schema_version = 1
@@ -51,3 +53,43 @@ class ValuationCompleted(DomainEvent):
     concentration_note: str | None
     rights: tuple[RightValue, ...]
     completed_at: datetime
+    status: str = "final"
+
+
+@dataclass(frozen=True)
+class ValuationSignedOff(DomainEvent):
+    """An appraiser approved or adjusted a provisional valuation."""
+
+    topic = VALUATIONS_TOPIC
+    event_type = "valuation.signed_off"
+    schema_version = 1
+    valuation_id: str
+    reference: str | None
+    requested_by: str
+    outcome: str
+    low: Decimal
+    central: Decimal
+    high: Decimal
+    recommended_max_loan: Decimal
+    appraiser_id: str
+    reason: str | None
+    signed_off_at: datetime
+    rights: tuple[RightValue, ...]
+
+
+@dataclass(frozen=True)
+class ValuationImpaired(DomainEvent):
+    """A right pledged for a loan became unusable or near the end of its term; revalued."""
+
+    topic = VALUATIONS_TOPIC
+    event_type = "valuation.impaired"
+    schema_version = 1
+    loan_reference: str
+    right_number: str
+    reason: str
+    previous_central: Decimal
+    new_central: Decimal
+    valuation_id: str
+    detected_at: datetime
+    previous_right_central: Decimal
+    new_right_central: Decimal

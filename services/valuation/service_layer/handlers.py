@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -11,22 +11,29 @@ from typing import Any
 
 from services.valuation.domain import (
     BankInputs,
-    BundleValuation,
     Comparable,
     ParameterSet,
-    RightValuation,
-    value_bundle,
+    signoff_status,
     zero_reason,
 )
 from services.valuation.domain.model import ZERO, to_fen
-from services.valuation.service_layer.events import DriverData, RightValue, ValuationCompleted
+from services.valuation.service_layer.events import ValuationCompleted
 from services.valuation.service_layer.records import RegisteredRight, ValuationRecord
+from services.valuation.service_layer.snapshot import (
+    Figures,
+    RightRef,
+    Snapshot,
+    snapshot_inputs,
+    value_snapshot,
+)
 from services.valuation.service_layer.unit_of_work import ValuationUnitOfWork
 from shared.envelope import to_primitive
 from shared.identifiers import parse_patent_number, parse_trademark_number
 from shared.workdays import beijing_date
 
-NOT_ON_REGISTER = "right.not_on_register"
+CREDIT = "credit"
+REVALUATION = "revaluation"
+RESERVED_REQUESTERS = frozenset({CREDIT, REVALUATION})
 ALLOCATION = (
     "bundle figures split over the usable rights: revenue and replacement cost in equal shares"
     " to the fen with the remainder to the first right; comparable prices divided equally"
@@ -42,9 +49,20 @@ class RightNotFound(Exception):
 
 
 @dataclass(frozen=True)
-class RightRef:
-    right_type: str
-    number: str
+class ValuationPolicy:
+    """The parameter set in force and the limits the valuation rules read."""
+
+    parameters: ParameterSet
+    signoff_threshold: Decimal
+    impairment_min_remaining_years: int
+
+
+@dataclass(frozen=True)
+class Requester:
+    """Who a valuation is for, and the case it belongs to."""
+
+    reference: str | None
+    requested_by: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,7 +73,7 @@ class ValueCollateral:
     annual_revenue: Decimal
     industry: str
     high_tech: bool
-    parameters: ParameterSet
+    policy: ValuationPolicy
     revenue_growth: Decimal = ZERO
     comparables: tuple[Comparable, ...] = ()
     replacement_cost: Decimal | None = None
@@ -77,16 +95,39 @@ async def record_right(right: RegisteredRight, uow: ValuationUnitOfWork) -> bool
 
 async def value_collateral(command: ValueCollateral, uow: ValuationUnitOfWork) -> ValuationRecord:
     """Value the rights as recorded and ship the result (inside the caller's transaction)."""
-    completed_at = datetime.now(UTC)
-    as_of = beijing_date(completed_at)
+    now = datetime.now(UTC)
     refs = tuple(dict.fromkeys(command.rights))
     known = await uow.rights.get_many(ref.number for ref in refs)
-    facts = [known[ref.number].facts() for ref in refs if ref.number in known]
-    usable = [f.number for f in facts if zero_reason(f, as_of) is None]
-    per_right = _allocate(command, usable)
-    bundle = value_bundle(facts, per_right, command.parameters, as_of)
-    valuation = _completed(command, refs, known, bundle, as_of, completed_at)
-    inputs = _inputs(command, refs, known, per_right)
+    facts = {number: right.facts() for number, right in known.items()}
+    as_of = beijing_date(now)
+    usable = [
+        r.number for r in refs if r.number in facts and zero_reason(facts[r.number], as_of) is None
+    ]
+    snapshot = Snapshot(
+        refs=refs,
+        facts=facts,
+        register_versions={number: right.source_event_version for number, right in known.items()},
+        per_right=_allocate(command, usable),
+        bank_figures=_bank_figures(command),
+        allocation=ALLOCATION,
+    )
+    requester = Requester(command.reference, command.requested_by)
+    return await store_valuation(snapshot, requester, command.policy, uow, now)
+
+
+async def store_valuation(
+    snapshot: Snapshot,
+    requester: Requester,
+    policy: ValuationPolicy,
+    uow: ValuationUnitOfWork,
+    now: datetime,
+) -> ValuationRecord:
+    """Value a snapshot with the parameters in force, store it and ship `valuation.completed`."""
+    as_of = beijing_date(now)
+    figures = value_snapshot(snapshot, policy.parameters, as_of)
+    status = signoff_status(figures.bundle.central, policy.signoff_threshold)
+    valuation = _completed(requester, figures, as_of, now, status)
+    inputs = snapshot_inputs(snapshot)
     await uow.valuations.add(valuation, inputs)
     uow.emit(valuation.valuation_id, 1, valuation)
     return ValuationRecord(valuation, inputs)
@@ -151,99 +192,7 @@ def _allocate(command: ValueCollateral, usable: Sequence[str]) -> dict[str, Bank
     }
 
 
-def _kind(ref: RightRef) -> str:
-    if ref.right_type == "trademark":
-        return "trademark"
-    return parse_patent_number(ref.number).kind.value
-
-
-def _right_value(valued: RightValuation, kind: str) -> RightValue:
-    return RightValue(
-        number=valued.number,
-        right_type=valued.right_type,
-        kind=kind,
-        low=valued.low,
-        central=valued.central,
-        high=valued.high,
-        method=valued.method,
-        zero_reason=valued.zero_reason,
-        quality_score=valued.quality_score,
-        recommended_ltv=valued.recommended_ltv,
-        drivers=tuple(DriverData(d.name, d.value, d.effect) for d in valued.drivers),
-    )
-
-
-def _not_on_register(ref: RightRef) -> RightValue:
-    nothing = to_fen(ZERO)
-    driver = DriverData(
-        "zero_value",
-        NOT_ON_REGISTER,
-        "no registry record of this right has reached valuation; value set to zero",
-    )
-    return RightValue(
-        number=ref.number,
-        right_type=ref.right_type,
-        kind=_kind(ref),
-        low=nothing,
-        central=nothing,
-        high=nothing,
-        method="zero",
-        zero_reason=NOT_ON_REGISTER,
-        quality_score=None,
-        recommended_ltv=ZERO,
-        drivers=(driver,),
-    )
-
-
-def _completed(
-    command: ValueCollateral,
-    refs: Sequence[RightRef],
-    known: Mapping[str, RegisteredRight],
-    bundle: BundleValuation,
-    as_of: date,
-    completed_at: datetime,
-) -> ValuationCompleted:
-    valued = {v.number: v for v in bundle.rights}
-    values = tuple(
-        _right_value(valued[ref.number], known[ref.number].kind)
-        if ref.number in known
-        else _not_on_register(ref)
-        for ref in refs
-    )
-    return ValuationCompleted(
-        valuation_id=str(uuid.uuid4()),
-        reference=command.reference,
-        requested_by=command.requested_by,
-        parameter_version=bundle.parameter_version,
-        as_of=as_of,
-        low=bundle.low,
-        central=bundle.central,
-        high=bundle.high,
-        recommended_max_loan=bundle.recommended_max_loan,
-        largest_share=bundle.largest_share,
-        concentration_note=bundle.concentration_note,
-        rights=values,
-        completed_at=completed_at,
-    )
-
-
-def _inputs(
-    command: ValueCollateral,
-    refs: Sequence[RightRef],
-    known: Mapping[str, RegisteredRight],
-    per_right: Mapping[str, BankInputs],
-) -> dict[str, Any]:
-    rights = [
-        {
-            "right_type": ref.right_type,
-            "number": ref.number,
-            "facts": known[ref.number].facts() if ref.number in known else None,
-            "register_version": (
-                known[ref.number].source_event_version if ref.number in known else None
-            ),
-        }
-        for ref in refs
-    ]
+def _bank_figures(command: ValueCollateral) -> dict[str, Any]:
     return to_primitive(
         {
             "annual_revenue": command.annual_revenue,
@@ -252,8 +201,27 @@ def _inputs(
             "high_tech": command.high_tech,
             "comparables": command.comparables,
             "replacement_cost": command.replacement_cost,
-            "allocation": ALLOCATION,
-            "per_right": per_right,
-            "rights": rights,
         }
+    )
+
+
+def _completed(
+    requester: Requester, figures: Figures, as_of: date, completed_at: datetime, status: str
+) -> ValuationCompleted:
+    bundle = figures.bundle
+    return ValuationCompleted(
+        valuation_id=str(uuid.uuid4()),
+        reference=requester.reference,
+        requested_by=requester.requested_by,
+        parameter_version=bundle.parameter_version,
+        as_of=as_of,
+        low=bundle.low,
+        central=bundle.central,
+        high=bundle.high,
+        recommended_max_loan=bundle.recommended_max_loan,
+        largest_share=bundle.largest_share,
+        concentration_note=bundle.concentration_note,
+        rights=figures.rights,
+        completed_at=completed_at,
+        status=status,
     )

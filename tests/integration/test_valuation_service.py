@@ -1,0 +1,114 @@
+"""Valuation on PostgreSQL: sign-off, pledged collateral and impairment, reproduction."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from services.valuation.adapters.orm import impairments, pledged_collateral, signoffs
+from services.valuation.app import create_app
+from services.valuation.settings import ValuationSettings
+from tests.conftest import migrated
+from tests.integration.conftest import Running, envelope, eventually, publish, running
+from tests.unit.test_valuation_service import (
+    application_payload,
+    patent_payload,
+    trademark_payload,
+)
+
+pytestmark = pytest.mark.postgres
+
+RIGHTS_TOPIC = "pledgeflow.registry.rights"
+LOANS_TOPIC = "pledgeflow.credit.loans"
+VALUATIONS_TOPIC = "pledgeflow.valuation.valuations"
+PATENT = "202010123456.2"
+TRADEMARK = "31234567"
+APPRAISER = {"X-Appraiser-Id": "appraiser-wang"}
+
+
+@pytest.fixture
+async def valuation(make_database: Callable[[], Awaitable[str]]) -> AsyncIterator[Running]:
+    url = await migrated("valuation", await make_database())
+    settings = ValuationSettings(
+        environment="test",
+        database_url=url,
+        kafka_bootstrap_servers="memory://",
+        http_port=0,
+        outbox_poll_interval=0.05,
+    )
+    async with running(create_app, settings) as service:
+        yield service
+
+
+async def test_provisional_valuation_is_adjusted_and_reproducible(valuation: Running) -> None:
+    completed = await _valued_loan(valuation, revenue="80000000.00")
+    valuation_id = completed["valuation_id"]
+    assert completed["status"] == "provisional"
+
+    pending = await valuation.client.get("/internal/v1/appraisals/pending", headers=APPRAISER)
+    assert [v["valuation_id"] for v in pending.json()["items"]] == [valuation_id]
+    body = {"low": "6000000.00", "central": "7000000.01", "high": "8000000.00", "reason": "peer"}
+    adjusted = await valuation.client.post(
+        f"/internal/v1/appraisals/{valuation_id}/adjust", json=body, headers=APPRAISER
+    )
+    assert adjusted.status_code == 200, adjusted.text
+    [signed] = await eventually(lambda: valuation.events(VALUATIONS_TOPIC, "valuation.signed_off"))
+    rights = signed.payload["rights"]
+    assert sum(Decimal(r["central"]) for r in rights) == Decimal("7000000.01")
+    [row] = await valuation.rows(signoffs)
+    assert (row["appraiser_id"], row["outcome"]) == ("appraiser-wang", "adjusted")
+    assert row["before_central"] == Decimal(completed["central"])
+    assert row["after_central"] == Decimal("7000000.01")
+
+    replay = await valuation.client.post(f"/internal/v1/valuations/{valuation_id}/reproduce")
+    assert replay.json()["matches"] is True, replay.json()
+
+
+async def test_lapse_of_a_pledged_right_impairs_the_loan_once(valuation: Running) -> None:
+    completed = await _valued_loan(valuation, revenue="8000000.00")
+    loan_id = completed["reference"]
+    disbursed = envelope("credit.loan.disbursed", loan_id, {"loan_id": loan_id})
+    await publish(valuation.bus, LOANS_TOPIC, disbursed)
+    await eventually(lambda: valuation.count(pledged_collateral))
+
+    for version in (2, 3):
+        lapse = envelope("registry.patent.recorded", PATENT, patent_payload(PATENT, "terminated"))
+        await publish(valuation.bus, RIGHTS_TOPIC, replace(lapse, aggregate_version=version))
+    await eventually(lambda: valuation.handled("valuation.rights") == 4)
+
+    [impaired] = await eventually(lambda: valuation.events(VALUATIONS_TOPIC, "valuation.impaired"))
+    assert impaired.payload["reason"] == "right.lapsed"
+    assert impaired.payload["previous_central"] == completed["central"]
+    [row] = await valuation.rows(impairments)
+    assert (row["loan_reference"], row["right_number"]) == (loan_id, PATENT)
+    pledges = await valuation.rows(pledged_collateral)
+    assert {p["valuation_id"] for p in pledges} == {impaired.payload["valuation_id"]}
+
+
+async def _valued_loan(valuation: Running, revenue: str) -> dict[str, Any]:
+    await publish(
+        valuation.bus,
+        RIGHTS_TOPIC,
+        envelope("registry.patent.recorded", PATENT, patent_payload(PATENT)),
+    )
+    await publish(
+        valuation.bus,
+        RIGHTS_TOPIC,
+        envelope("registry.trademark.recorded", TRADEMARK, trademark_payload(TRADEMARK)),
+    )
+    await eventually(lambda: valuation.handled("valuation.rights") == 2)
+    loan_id = str(uuid.uuid4())
+    collateral = [("patent", PATENT), ("trademark", TRADEMARK)]
+    application = application_payload(loan_id, collateral, revenue)
+    await publish(
+        valuation.bus, LOANS_TOPIC, envelope("credit.application.submitted", loan_id, application)
+    )
+    [completed] = await eventually(
+        lambda: valuation.events(VALUATIONS_TOPIC, "valuation.completed")
+    )
+    return dict(completed.payload)
