@@ -1,38 +1,62 @@
-"""The registry service: filings API, register endpoints, consumers and outbox relay."""
+"""The registry service: filings API, examiner's desk, register endpoints, consumers, relay."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from fastapi import FastAPI
 
-from services.registry.adapters.orm import metadata
-from services.registry.domain.events import PLEDGES_TOPIC, RIGHTS_TOPIC
-from services.registry.entrypoints import api
+from services.registry.entrypoints import (
+    api,
+    examiner_api,
+    gazette_api,
+    office_api,
+    pledges_api,
+)
 from services.registry.entrypoints.consumers import registry_consumers
-from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
+from services.registry.entrypoints.problems import install_problems
+from services.registry.runtime import Clock, RegistryRuntime
+from services.registry.service_layer.calendar import CalendarBook
 from services.registry.settings import RegistrySettings
 from shared.bus.base import EventBus
 from shared.http import service_app
-from shared.runtime import ServiceRuntime
 from shared.workdays import OfficialCalendar
 
 
-def create_app(settings: RegistrySettings | None = None, bus: EventBus | None = None) -> FastAPI:
-    """Build the app; resources are opened in the lifespan."""
+def utc_now() -> datetime:
+    """The current instant in UTC."""
+    return datetime.now(UTC)
+
+
+def create_app(
+    settings: RegistrySettings | None = None,
+    bus: EventBus | None = None,
+    clock: Clock = utc_now,
+) -> FastAPI:
+    """Build the app; resources are opened in the lifespan. `app.state.clock` tells the time."""
     settings = settings or RegistrySettings()
     calendar = OfficialCalendar()
-    runtime = ServiceRuntime(
-        "registry",
-        settings,
-        metadata,
-        RegistryUnitOfWork,
-        consumers=registry_consumers(calendar),
-        produces=(RIGHTS_TOPIC, PLEDGES_TOPIC),
-        bus=bus,
-    )
+    book = CalendarBook(calendar)
 
-    return service_app(
+    def now() -> datetime:
+        current: Clock = app.state.clock
+        return current()
+
+    runtime = RegistryRuntime(settings, book, now, registry_consumers(calendar, now), bus)
+    app = service_app(
         runtime,
         "Electronic registration of patent and trademark pledges.",
-        [api.public, api.internal],
+        [
+            api.public,
+            pledges_api.router,
+            gazette_api.router,
+            api.internal,
+            examiner_api.router,
+            office_api.router,
+        ],
         calendar=calendar,
+        calendar_book=book,
+        clock=clock,
     )
+    install_problems(app)
+    return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -14,3 +15,5 @@ class RegistrySettings(ServiceSettings):
 
     database_url: str = "sqlite+aiosqlite:///.data/registry.db"
     http_port: int = 8001
+    calendar_refresh_interval: float = Field(default=60.0, gt=0)
+    sla_check_interval: float = Field(default=30.0, gt=0)

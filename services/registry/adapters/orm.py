@@ -13,9 +13,11 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    false,
+    text,
 )
 
-from shared.db import new_metadata
+from shared.db import Id, new_metadata
 
 metadata = new_metadata()
 
@@ -72,6 +74,14 @@ filings = Table(
     Column("decided_at", DateTime(timezone=True)),
     Column("history", JSON, nullable=False),
     Column("version", Integer, nullable=False),
+    Column("deadline_provisional", Boolean, nullable=False, server_default=false()),
+    Column("claimed_by", String(64), index=True),
+    Column("corrected_at", DateTime(timezone=True)),
+    Column("decisions", JSON, nullable=False, server_default=text("'[]'")),
+    Column("sla_breached_at", DateTime(timezone=True)),
+    Column("cancelled_at", DateTime(timezone=True)),
+    Column("cancellation_reason", String(20)),
+    Column("amendments", JSON, nullable=False, server_default=text("'[]'")),
 )
 
 pledged_rights = Table(
@@ -88,4 +98,48 @@ registration_counters = Table(
     Column("year", Integer, primary_key=True),
     Column("last_value", Integer, nullable=False),
     UniqueConstraint("year"),
+)
+
+calendar_years = Table(
+    "calendar_years",
+    metadata,
+    Column("year", Integer, primary_key=True, autoincrement=False),
+    Column("holidays", JSON, nullable=False),
+    Column("makeup_workdays", JSON, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+recordals = Table(
+    "recordals",
+    metadata,
+    Column("recordal_id", String(36), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("right_number", String(20), nullable=False, index=True),
+    Column("parties", JSON, nullable=False),
+    Column("licence_type", String(16)),
+    Column("pledgee_consent", Boolean, nullable=False),
+    Column("pledge_registration_number", String(20)),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+)
+
+register_entries = Table(
+    "register_entries",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("entry_type", String(16), nullable=False),
+    Column("registration_number", String(20), nullable=False, index=True),
+    Column("filing_id", String(36), nullable=False),
+    Column("right_number", String(20), nullable=False, index=True),
+    Column("right_kind", String(16), nullable=False),
+    Column("main_ipc", String(32)),
+    Column("grant_date", Date),
+    Column("pledgor_name", String(200), nullable=False),
+    Column("pledgor_uscc", String(18), nullable=False, index=True),
+    Column("pledgee_name", String(200), nullable=False),
+    Column("pledgee_uscc", String(18), nullable=False, index=True),
+    Column("registration_date", Date, nullable=False),
+    Column("entered_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("reason", String(20)),
+    Column("changed", JSON, nullable=False),
 )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -17,11 +19,15 @@ from services.registry.adapters.orm import (
     registration_counters,
     trademarks,
 )
+from services.registry.domain.amendments import Amendment, AmendmentKind, CancellationReason
 from services.registry.domain.checks import Finding, Severity
+from services.registry.domain.decisions import Decision, DecisionAction, Reason
 from services.registry.domain.filing import Party, PledgeFilingData
-from services.registry.domain.pledge import FilingStatus, PledgeFiling
+from services.registry.domain.pledge import CLOCK_RUNNING, FilingStatus, PledgeFiling
 from services.registry.domain.register import Holder, Patent, Trademark
 from shared.envelope import to_primitive
+
+T = TypeVar("T")
 
 
 class RegisterRepository:
@@ -114,12 +120,18 @@ class FilingRepository:
 
     async def get(self, filing_id: str) -> PledgeFiling | None:
         """A filing, or None."""
-        row = (
-            await self.session.execute(select(filings).where(filings.c.filing_id == filing_id))
-        ).first()
+        return await self._one(select(filings).where(filings.c.filing_id == filing_id))
+
+    async def by_registration_number(self, registration_number: str) -> PledgeFiling | None:
+        """The filing that registered a pledge, or None."""
+        query = select(filings).where(filings.c.registration_number == registration_number)
+        return await self._one(query)
+
+    async def _one(self, query: Any) -> PledgeFiling | None:
+        row = (await self.session.execute(query)).first()
         if row is None:
             return None
-        self._loaded[filing_id] = row.version
+        self._loaded[row.filing_id] = row.version
         return _to_filing(row._mapping)
 
     async def active_pledges(self, numbers: tuple[str, ...]) -> dict[str, str]:
@@ -141,6 +153,62 @@ class FilingRepository:
                 for number in filing.data.rights
             ],
         )
+
+    async def release_rights(self, filing: PledgeFiling) -> None:
+        """Free every right held by a pledge that ended."""
+        await self.session.execute(
+            delete(pledged_rights).where(
+                pledged_rights.c.registration_number == filing.registration_number
+            )
+        )
+
+    async def try_hold_rights(self, filing: PledgeFiling) -> bool:
+        """Claim every right of a registered filing; False if another pledge holds one."""
+        try:
+            async with self.session.begin_nested():
+                await self.hold_rights(filing)
+        except IntegrityError:
+            return False
+        return True
+
+    async def examination_queue(self, limit: int, offset: int) -> tuple[int, list[PledgeFiling]]:
+        """Filings in examination, earliest deadline first, and how many there are in all."""
+        waiting = filings.c.status == FilingStatus.IN_EXAMINATION.value
+        total = await self.session.scalar(select(func.count()).select_from(filings).where(waiting))
+        query = (
+            select(filings)
+            .where(waiting)
+            .order_by(filings.c.deadline_at, filings.c.received_at, filings.c.filing_id)
+            .limit(limit)
+            .offset(offset)
+        )
+        rows = await self.session.execute(query)
+        return int(total or 0), [_to_filing(row._mapping) for row in rows]
+
+    async def overdue_unflagged(self, now: datetime, limit: int) -> list[str]:
+        """Ids of undecided filings past their deadline whose breach was not yet announced."""
+        query = (
+            select(filings.c.filing_id)
+            .where(
+                filings.c.status.in_([s.value for s in CLOCK_RUNNING]),
+                filings.c.deadline_at < now,
+                filings.c.sla_breached_at.is_(None),
+            )
+            .order_by(filings.c.deadline_at)
+            .limit(limit)
+        )
+        return list((await self.session.scalars(query)).all())
+
+    async def received_between(
+        self, since: datetime | None, until: datetime | None
+    ) -> list[PledgeFiling]:
+        """Filings received at or after `since` and before `until` (either may be open)."""
+        query = select(filings).order_by(filings.c.received_at)
+        if since is not None:
+            query = query.where(filings.c.received_at >= since)
+        if until is not None:
+            query = query.where(filings.c.received_at < until)
+        return [_to_filing(row._mapping) for row in await self.session.execute(query)]
 
     async def next_registration_number(self, on: date) -> str:
         """The next pledge registration number of the year, e.g. Y2026000123."""
@@ -192,6 +260,14 @@ def _filing_row(filing: PledgeFiling) -> dict[str, Any]:
         "decided_at": filing.decided_at,
         "history": [[s, at.isoformat()] for s, at in filing.history],
         "version": filing.version,
+        "deadline_provisional": filing.deadline_provisional,
+        "claimed_by": filing.claimed_by,
+        "corrected_at": filing.corrected_at,
+        "decisions": to_primitive(filing.decisions),
+        "sla_breached_at": filing.sla_breached_at,
+        "cancelled_at": filing.cancelled_at,
+        "cancellation_reason": filing.cancellation_reason,
+        "amendments": to_primitive(filing.amendments),
     }
 
 
@@ -251,6 +327,29 @@ def _to_filing_data(data: dict[str, Any]) -> PledgeFilingData:
     )
 
 
+def _to_decision(data: dict[str, Any]) -> Decision:
+    return Decision(
+        action=DecisionAction(data["action"]),
+        examiner=data["examiner"],
+        at=datetime.fromisoformat(data["at"]),
+        reasons=tuple(Reason(r["code"], r["message"]) for r in data["reasons"]),
+        message=data["message"],
+    )
+
+
+def _optional(kind: Callable[[Any], T], value: Any) -> T | None:
+    return None if value is None else kind(value)
+
+
+def _to_amendment(data: dict[str, Any]) -> Amendment:
+    return Amendment(
+        kind=AmendmentKind(data["kind"]),
+        at=datetime.fromisoformat(data["at"]),
+        changed=tuple(data["changed"]),
+        reason=_optional(CancellationReason, data["reason"]),
+    )
+
+
 def _to_filing(row: Any) -> PledgeFiling:
     return PledgeFiling(
         filing_id=row["filing_id"],
@@ -275,4 +374,12 @@ def _to_filing(row: Any) -> PledgeFiling:
         decided_at=_utc(row["decided_at"]),
         history=[(s, datetime.fromisoformat(at)) for s, at in row["history"]],
         version=row["version"],
+        deadline_provisional=row["deadline_provisional"],
+        claimed_by=row["claimed_by"],
+        corrected_at=_utc(row["corrected_at"]),
+        decisions=[_to_decision(d) for d in row["decisions"]],
+        sla_breached_at=_utc(row["sla_breached_at"]),
+        cancelled_at=_utc(row["cancelled_at"]),
+        cancellation_reason=_optional(CancellationReason, row["cancellation_reason"]),
+        amendments=[_to_amendment(a) for a in row["amendments"]],
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -182,6 +182,29 @@ def check_filing(
         findings.extend(_right_findings(number, "Patent", patents, _PATENT_GROUNDS, ctx))
     for number in dict.fromkeys(filing.trademarks):
         findings.extend(_right_findings(number, "Trademark", trademarks, _TRADEMARK_GROUNDS, ctx))
+    return CheckResult(tuple(findings))
+
+
+def check_change(
+    data: PledgeFilingData,
+    changed: Collection[str],
+    patents: Mapping[str, Patent],
+    trademarks: Mapping[str, Trademark],
+    on: date,
+) -> CheckResult:
+    """Re-check a registered pledge's new terms: the contract, the performance deadline against
+    every right's term and, when the pledgor changes, that it holds every right."""
+    ctx = _Context(data, on, {}, ())
+    findings = _contract_findings(ctx)
+    rights: list[Patent | Trademark] = [patents[n] for n in data.patents if n in patents]
+    rights += [trademarks[n] for n in data.trademarks if n in trademarks]
+    for right in rights:
+        found = [_deadline_check(right, ctx)]
+        if "pledgor" in changed and isinstance(right, Patent):
+            found.append(_patentee_check(right, ctx))
+        elif "pledgor" in changed and isinstance(right, Trademark):
+            found.append(_owner_check(right, ctx))
+        findings.extend(f for f in found if f is not None)
     return CheckResult(tuple(findings))
 
 

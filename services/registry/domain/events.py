@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from services.registry.domain.decisions import Reason
 from services.registry.domain.filing import Party
 from shared.events import DomainEvent
 
@@ -78,6 +79,7 @@ class FilingReceived(FilingEvent):
     trademarks: tuple[str, ...]
     received_at: datetime
     deadline_at: datetime
+    deadline_provisional: bool = False
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,7 @@ class PledgeRegistered(FilingEvent):
     registered_at: datetime
     deadline_at: datetime
     within_deadline: bool
+    decided_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,8 @@ class FilingRefused(FilingEvent):
     trademarks: tuple[str, ...]
     findings: tuple[FindingData, ...]
     refused_at: datetime
+    decided_by: str | None = None
+    reasons: tuple[Reason, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -120,3 +125,94 @@ class FilingQueued(FilingEvent):
     findings: tuple[FindingData, ...]
     deadline_at: datetime
     queued_at: datetime
+
+
+@dataclass(frozen=True)
+class FilingClaimed(FilingEvent):
+    """An examiner took a filing in examination."""
+
+    event_type = "registry.filing.claimed"
+    filing_id: str
+    filing_reference: str | None
+    claimed_by: str
+    claimed_at: datetime
+    deadline_at: datetime
+
+
+@dataclass(frozen=True)
+class CorrectionRequested(FilingEvent):
+    """The examiner asked the parties to correct the filing; the deadline is suspended."""
+
+    event_type = "registry.filing.correction_requested"
+    filing_id: str
+    filing_reference: str | None
+    requested_by: str
+    message: str
+    requested_at: datetime
+
+
+@dataclass(frozen=True)
+class FilingCorrected(FilingEvent):
+    """The parties corrected the filing; it was checked again and the deadline restarted."""
+
+    event_type = "registry.filing.corrected"
+    filing_id: str
+    filing_reference: str | None
+    pledgor: Party
+    pledgee: Party
+    patents: tuple[str, ...]
+    trademarks: tuple[str, ...]
+    findings: tuple[FindingData, ...]
+    corrected_at: datetime
+    deadline_at: datetime
+    deadline_provisional: bool
+
+
+@dataclass(frozen=True)
+class SlaBreached(FilingEvent):
+    """A filing still undecided when its statutory deadline passed (announced once)."""
+
+    event_type = "registry.filing.sla_breached"
+    filing_id: str
+    filing_reference: str | None
+    status: str
+    claimed_by: str | None
+    received_at: datetime
+    deadline_at: datetime
+    deadline_provisional: bool
+    breached_at: datetime
+
+
+@dataclass(frozen=True)
+class PledgeChanged(FilingEvent):
+    """A registered pledge's secured amount, performance deadline or parties changed."""
+
+    event_type = "registry.pledge.changed"
+    registration_number: str
+    filing_id: str
+    filing_reference: str | None
+    changed: tuple[str, ...]
+    pledgor: Party
+    pledgee: Party
+    debt_type: str
+    secured_amount: Decimal
+    performance_deadline: date
+    patents: tuple[str, ...]
+    trademarks: tuple[str, ...]
+    changed_at: datetime
+
+
+@dataclass(frozen=True)
+class PledgeCancelled(FilingEvent):
+    """A pledge's registration was cancelled; its rights are free to pledge again."""
+
+    event_type = "registry.pledge.cancelled"
+    registration_number: str
+    filing_id: str
+    filing_reference: str | None
+    reason: str
+    patents: tuple[str, ...]
+    trademarks: tuple[str, ...]
+    pledgor: Party
+    pledgee: Party
+    cancelled_at: datetime

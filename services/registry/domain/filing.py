@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 
@@ -37,3 +37,11 @@ class PledgeFilingData:
     def rights(self) -> tuple[str, ...]:
         """Return every right number in the filing, patents first."""
         return self.patents + self.trademarks
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """When a decision on a filing is due; provisional when the year's calendar was missing."""
+
+    at: datetime
+    provisional: bool = False

@@ -3,26 +3,57 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from services.registry.domain.checks import CheckResult, Finding, Outcome
+from services.registry.domain.amendments import (
+    Amendment,
+    AmendmentKind,
+    CancellationReason,
+    PledgeChange,
+)
+from services.registry.domain.checks import CheckResult, Finding, Outcome, Severity
+from services.registry.domain.decisions import Decision, DecisionAction, Reason
+from services.registry.domain.errors import (
+    AcknowledgementMissing,
+    ChangeRefused,
+    ClaimedByOther,
+    NotAwaitingCorrection,
+    NotClaimed,
+    NothingToChange,
+    NotInExamination,
+    PledgeNotActive,
+    RefusalReasonsMissing,
+)
 from services.registry.domain.events import (
+    CorrectionRequested,
+    FilingClaimed,
+    FilingCorrected,
     FilingQueued,
     FilingReceived,
     FilingRefused,
     FindingData,
+    PledgeCancelled,
+    PledgeChanged,
     PledgeRegistered,
+    SlaBreached,
 )
-from services.registry.domain.filing import PledgeFilingData
+from services.registry.domain.filing import Deadline, PledgeFilingData
 from shared.events import Aggregate
 
 
 class FilingStatus(enum.StrEnum):
     RECEIVED = "received"
     IN_EXAMINATION = "in_examination"
+    AWAITING_CORRECTION = "awaiting_correction"
     REGISTERED = "registered"
     REFUSED = "refused"
+    CANCELLED = "cancelled"
+
+
+_DECIDING = (DecisionAction.REGISTERED, DecisionAction.REFUSED)
+CLOCK_RUNNING = (FilingStatus.RECEIVED, FilingStatus.IN_EXAMINATION)
 
 
 @dataclass
@@ -34,9 +65,17 @@ class PledgeFiling(Aggregate):
     status: FilingStatus
     received_at: datetime
     deadline_at: datetime
+    deadline_provisional: bool = False
     findings: tuple[Finding, ...] = ()
     registration_number: str | None = None
     decided_at: datetime | None = None
+    claimed_by: str | None = None
+    corrected_at: datetime | None = None
+    sla_breached_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    cancellation_reason: CancellationReason | None = None
+    decisions: list[Decision] = field(default_factory=list)
+    amendments: list[Amendment] = field(default_factory=list)
     history: list[tuple[str, datetime]] = field(default_factory=list)
 
     @property
@@ -52,7 +91,7 @@ class PledgeFiling(Aggregate):
         channel: str,
         data: PledgeFilingData,
         received_at: datetime,
-        deadline_at: datetime,
+        deadline: Deadline,
     ) -> PledgeFiling:
         """A complete filing arrives; the deadline clock starts."""
         filing = cls(
@@ -62,7 +101,8 @@ class PledgeFiling(Aggregate):
             data=data,
             status=FilingStatus.RECEIVED,
             received_at=received_at,
-            deadline_at=deadline_at,
+            deadline_at=deadline.at,
+            deadline_provisional=deadline.provisional,
         )
         filing._mark(received_at)
         filing.record(
@@ -75,7 +115,8 @@ class PledgeFiling(Aggregate):
                 patents=data.patents,
                 trademarks=data.trademarks,
                 received_at=received_at,
-                deadline_at=deadline_at,
+                deadline_at=deadline.at,
+                deadline_provisional=deadline.provisional,
             )
         )
         return filing
@@ -86,8 +127,7 @@ class PledgeFiling(Aggregate):
         if result.outcome is Outcome.REFUSE:
             self.refuse(now)
         elif not result.is_clean:
-            self.status = FilingStatus.IN_EXAMINATION
-            self._mark(now)
+            self._enter_examination(now)
             self.record(
                 FilingQueued(
                     self.filing_id,
@@ -103,8 +143,74 @@ class PledgeFiling(Aggregate):
         """Received with no findings at all: registrable at once."""
         return self.status is FilingStatus.RECEIVED and not self.findings
 
-    def register(self, registration_number: str, now: datetime) -> None:
+    @property
+    def decided_by(self) -> str | None:
+        """The examiner who registered or refused the filing; None for automatic decisions."""
+        deciding = [d for d in self.decisions if d.action in _DECIDING]
+        return deciding[-1].examiner if deciding else None
+
+    @property
+    def refusal_codes(self) -> tuple[str, ...]:
+        """The grounds of a refusal: the examiner's reasons, or the refusing findings."""
+        if self.status is not FilingStatus.REFUSED:
+            return ()
+        refusals = [d for d in self.decisions if d.action is DecisionAction.REFUSED]
+        if refusals:
+            codes = [reason.code for reason in refusals[-1].reasons]
+        else:
+            codes = [f.code for f in self.findings if f.severity is Severity.REFUSAL]
+        return tuple(dict.fromkeys(codes))
+
+    def overdue(self, now: datetime) -> bool:
+        """Undecided past the deadline while the clock runs (not while awaiting a correction)."""
+        return self.status in CLOCK_RUNNING and now > self.deadline_at
+
+    def flag_sla_breach(self, now: datetime) -> bool:
+        """Announce, once per filing, that the deadline passed without a decision."""
+        if self.sla_breached_at is not None or not self.overdue(now):
+            return False
+        self.sla_breached_at = now
+        self.record(
+            SlaBreached(
+                filing_id=self.filing_id,
+                filing_reference=self.filing_reference,
+                status=self.status.value,
+                claimed_by=self.claimed_by,
+                received_at=self.received_at,
+                deadline_at=self.deadline_at,
+                deadline_provisional=self.deadline_provisional,
+                breached_at=now,
+            )
+        )
+        return True
+
+    def claim(self, examiner: str, now: datetime) -> None:
+        """An examiner takes the filing; claiming one's own filing again changes nothing."""
+        self._require_examination()
+        if self.claimed_by == examiner:
+            return
+        if self.claimed_by is not None:
+            raise ClaimedByOther(f"filing {self.filing_id} is held by {self.claimed_by}")
+        self.claimed_by = examiner
+        self.decisions.append(Decision(DecisionAction.CLAIMED, examiner, now))
+        self.record(
+            FilingClaimed(self.filing_id, self.filing_reference, examiner, now, self.deadline_at)
+        )
+
+    def check_registrable_by(self, examiner: str) -> None:
+        """Raise unless `examiner` holds the filing and every warning was acknowledged."""
+        self._require_claimant(examiner)
+        pending = sorted({f.code for f in self.findings if not f.acknowledged})
+        if pending:
+            raise AcknowledgementMissing(f"not acknowledged by the parties: {', '.join(pending)}")
+
+    def register(
+        self, registration_number: str, now: datetime, examiner: str | None = None
+    ) -> None:
         """Enter the pledge on the register; it exists from this moment."""
+        if examiner is not None:
+            self.check_registrable_by(examiner)
+            self.decisions.append(Decision(DecisionAction.REGISTERED, examiner, now))
         self.status = FilingStatus.REGISTERED
         self.registration_number = registration_number
         self.decided_at = now
@@ -126,11 +232,19 @@ class PledgeFiling(Aggregate):
                 registered_at=now,
                 deadline_at=self.deadline_at,
                 within_deadline=now <= self.deadline_at,
+                decided_by=examiner,
             )
         )
 
-    def refuse(self, now: datetime) -> None:
-        """Refuse registration with every finding."""
+    def refuse(
+        self, now: datetime, examiner: str | None = None, reasons: Sequence[Reason] = ()
+    ) -> None:
+        """Refuse registration: on the findings, or on an examiner's reasons."""
+        if examiner is not None:
+            self._require_claimant(examiner)
+            if not reasons:
+                raise RefusalReasonsMissing(f"filing {self.filing_id}")
+            self.decisions.append(Decision(DecisionAction.REFUSED, examiner, now, tuple(reasons)))
         self.status = FilingStatus.REFUSED
         self.decided_at = now
         self._mark(now)
@@ -143,10 +257,125 @@ class PledgeFiling(Aggregate):
                 pledgee=d.pledgee,
                 patents=d.patents,
                 trademarks=d.trademarks,
-                findings=self._finding_data(),
+                findings=_reason_data(reasons) + self._finding_data(),
                 refused_at=now,
+                decided_by=examiner,
+                reasons=tuple(reasons),
             )
         )
+
+    def request_correction(self, examiner: str, message: str, now: datetime) -> None:
+        """Ask the parties to correct the filing; the deadline is suspended meanwhile."""
+        self._require_claimant(examiner)
+        self.status = FilingStatus.AWAITING_CORRECTION
+        self.decisions.append(
+            Decision(DecisionAction.CORRECTION_REQUESTED, examiner, now, message=message)
+        )
+        self._mark(now)
+        self.record(
+            CorrectionRequested(self.filing_id, self.filing_reference, examiner, message, now)
+        )
+
+    def correct(
+        self, data: PledgeFilingData, result: CheckResult, deadline: Deadline, now: datetime
+    ) -> None:
+        """Take the corrected filing: checked again, the deadline restarts from its arrival."""
+        if self.status is not FilingStatus.AWAITING_CORRECTION:
+            raise NotAwaitingCorrection(f"filing {self.filing_id} is {self.status.value}")
+        self.data = data
+        self.findings = result.findings
+        self.deadline_at, self.deadline_provisional = deadline.at, deadline.provisional
+        self.corrected_at = now
+        self.record(
+            FilingCorrected(
+                filing_id=self.filing_id,
+                filing_reference=self.filing_reference,
+                pledgor=data.pledgor,
+                pledgee=data.pledgee,
+                patents=data.patents,
+                trademarks=data.trademarks,
+                findings=self._finding_data(),
+                corrected_at=now,
+                deadline_at=deadline.at,
+                deadline_provisional=deadline.provisional,
+            )
+        )
+        if result.outcome is Outcome.REFUSE:
+            self.refuse(now)
+        else:
+            self._enter_examination(now)
+
+    def change(self, change: PledgeChange, result: CheckResult, now: datetime) -> None:
+        """Enter a change of the registered terms, provided the new terms pass the checks."""
+        self._require_active()
+        data, changed = change.apply_to(self.data)
+        if not changed:
+            raise NothingToChange(f"pledge {self.registration_number} already has these terms")
+        if result.findings:
+            errors = [
+                {"code": f.code, "right": f.right, "message": f.message} for f in result.findings
+            ]
+            raise ChangeRefused("; ".join(f.message for f in result.findings), errors)
+        self.data = data
+        self.amendments.append(Amendment(AmendmentKind.CHANGE, now, changed))
+        assert self.registration_number is not None
+        self.record(
+            PledgeChanged(
+                registration_number=self.registration_number,
+                filing_id=self.filing_id,
+                filing_reference=self.filing_reference,
+                changed=changed,
+                pledgor=data.pledgor,
+                pledgee=data.pledgee,
+                debt_type=data.debt_type,
+                secured_amount=data.secured_amount,
+                performance_deadline=data.performance_deadline,
+                patents=data.patents,
+                trademarks=data.trademarks,
+                changed_at=now,
+            )
+        )
+
+    def cancel(self, reason: CancellationReason, now: datetime) -> None:
+        """Cancel the registration: the pledge ends now and its rights are free."""
+        self._require_active()
+        assert self.registration_number is not None
+        self.status = FilingStatus.CANCELLED
+        self.cancelled_at, self.cancellation_reason = now, reason
+        self.amendments.append(Amendment(AmendmentKind.CANCELLATION, now, reason=reason))
+        self._mark(now)
+        self.record(
+            PledgeCancelled(
+                registration_number=self.registration_number,
+                filing_id=self.filing_id,
+                filing_reference=self.filing_reference,
+                reason=reason.value,
+                patents=self.data.patents,
+                trademarks=self.data.trademarks,
+                pledgor=self.data.pledgor,
+                pledgee=self.data.pledgee,
+                cancelled_at=now,
+            )
+        )
+
+    def _require_active(self) -> None:
+        if self.status is not FilingStatus.REGISTERED:
+            raise PledgeNotActive(f"pledge {self.registration_number} is {self.status.value}")
+
+    def _require_examination(self) -> None:
+        if self.status is not FilingStatus.IN_EXAMINATION:
+            raise NotInExamination(f"filing {self.filing_id} is {self.status.value}")
+
+    def _require_claimant(self, examiner: str) -> None:
+        self._require_examination()
+        if self.claimed_by is None:
+            raise NotClaimed(f"filing {self.filing_id} is not claimed by any examiner")
+        if self.claimed_by != examiner:
+            raise ClaimedByOther(f"filing {self.filing_id} is held by {self.claimed_by}")
+
+    def _enter_examination(self, now: datetime) -> None:
+        self.status = FilingStatus.IN_EXAMINATION
+        self._mark(now)
 
     def _finding_data(self) -> tuple[FindingData, ...]:
         return tuple(
@@ -156,3 +385,9 @@ class PledgeFiling(Aggregate):
 
     def _mark(self, now: datetime) -> None:
         self.history.append((self.status.value, now))
+
+
+def _reason_data(reasons: Sequence[Reason]) -> tuple[FindingData, ...]:
+    return tuple(
+        FindingData(r.code, None, r.message, str(Severity.REFUSAL), False, ()) for r in reasons
+    )

@@ -3,47 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
-from sqlalchemy.exc import IntegrityError
+from fastapi import APIRouter, Request
 
+from services.registry.entrypoints.deps import CalendarDep, NowDep, UowDep, in_transaction
 from services.registry.entrypoints.schemas import (
     PatentIn,
     PledgeFilingIn,
     PledgeFilingOut,
     TrademarkIn,
 )
-from services.registry.service_layer import handlers
-from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
+from services.registry.service_layer import examination, handlers
 from shared.http import Problem
 from shared.identifiers import InvalidIdentifier, parse_patent_number, parse_trademark_number
-from shared.workdays import OfficialCalendar, beijing_date
+from shared.workdays import beijing_date
 
 public = APIRouter(prefix="/v1", tags=["pledge filings"])
 internal = APIRouter(prefix="/internal/v1", tags=["register (registry office)"])
 
-CONFLICT_RETRIES = 3
 
-
-def unit_of_work(request: Request) -> RegistryUnitOfWork:
-    uow = request.app.state.runtime.unit_of_work()
-    assert isinstance(uow, RegistryUnitOfWork)
-    return uow
-
-
-def official_calendar(request: Request) -> OfficialCalendar:
-    calendar = request.app.state.calendar
-    assert isinstance(calendar, OfficialCalendar)
-    return calendar
-
-
-UowDep = Annotated[RegistryUnitOfWork, Depends(unit_of_work)]
-CalendarDep = Annotated[OfficialCalendar, Depends(official_calendar)]
-
-
-def _canonical(parse: Callable[[str], object], number: str) -> str:
+def canonical(parse: Callable[[str], object], number: str) -> str:
+    """The canonical form of a right number in a path, or a 422 problem."""
     try:
         return str(parse(number))
     except InvalidIdentifier as exc:
@@ -57,38 +37,42 @@ def _same_right(in_path: str, in_body: str) -> None:
 
 @public.post("/pledge-filings", status_code=201, response_model=PledgeFilingOut)
 async def file_pledge(
-    body: PledgeFilingIn, request: Request, calendar: CalendarDep
+    body: PledgeFilingIn, request: Request, calendar: CalendarDep, now: NowDep
 ) -> PledgeFilingOut:
     """File a pledge registration; a clean filing is registered at once."""
     command = handlers.FilePledge(
-        data=body.to_domain(beijing_date(datetime.now(UTC))), channel="api", filing_reference=None
+        data=body.to_domain(beijing_date(now)),
+        channel="api",
+        filing_reference=None,
+        received_at=now,
     )
-    for attempt in range(1, CONFLICT_RETRIES + 1):
-        async with unit_of_work(request) as uow:
-            try:
-                filing = await handlers.file_pledge(command, calendar, uow)
-                await uow.commit()
-                return PledgeFilingOut.of(filing)
-            except IntegrityError:
-                if attempt == CONFLICT_RETRIES:
-                    raise
-    raise AssertionError("unreachable")
+    filing = await in_transaction(request, lambda uow: handlers.file_pledge(command, calendar, uow))
+    return PledgeFilingOut.of(filing)
 
 
 @public.get("/pledge-filings/{filing_id}", response_model=PledgeFilingOut)
 async def get_filing(filing_id: str, uow: UowDep) -> PledgeFilingOut:
-    """Read a filing with its status, findings and registration number."""
+    """Read a filing with its status, findings, decisions and registration number."""
     async with uow:
-        try:
-            return PledgeFilingOut.of(await handlers.get_filing(filing_id, uow))
-        except handlers.FilingNotFound as exc:
-            raise Problem(404, "filing.not_found", "Filing not found", filing_id) from exc
+        return PledgeFilingOut.of(await handlers.get_filing(filing_id, uow))
+
+
+@public.post("/pledge-filings/{filing_id}/correction", response_model=PledgeFilingOut)
+async def correct_filing(
+    filing_id: str, body: PledgeFilingIn, request: Request, calendar: CalendarDep, now: NowDep
+) -> PledgeFilingOut:
+    """Send the correction an examiner asked for; the deadline restarts from its arrival."""
+    command = examination.CorrectFiling(filing_id, body.to_domain(beijing_date(now)), now)
+    filing = await in_transaction(
+        request, lambda uow: examination.correct_filing(command, calendar, uow)
+    )
+    return PledgeFilingOut.of(filing)
 
 
 @internal.put("/patents/{number}", status_code=200, response_model=PatentIn)
 async def put_patent(number: str, body: PatentIn, uow: UowDep) -> PatentIn:
     """Enter or update a patent on the register."""
-    _same_right(_canonical(parse_patent_number, number), body.number)
+    _same_right(canonical(parse_patent_number, number), body.number)
     async with uow:
         await handlers.record_patent(body.to_domain(), uow)
         await uow.commit()
@@ -98,7 +82,7 @@ async def put_patent(number: str, body: PatentIn, uow: UowDep) -> PatentIn:
 @internal.put("/trademarks/{number}", status_code=200, response_model=TrademarkIn)
 async def put_trademark(number: str, body: TrademarkIn, uow: UowDep) -> TrademarkIn:
     """Enter or update a trademark on the register."""
-    _same_right(_canonical(parse_trademark_number, number), body.number)
+    _same_right(canonical(parse_trademark_number, number), body.number)
     async with uow:
         await handlers.record_trademark(body.to_domain(), uow)
         await uow.commit()

@@ -1,16 +1,21 @@
-"""Events the registry reacts to: pledge filings sent by credit."""
+"""Events the registry reacts to: pledge filings and pledge releases sent by credit."""
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Callable
+from datetime import date, datetime
 from decimal import Decimal
+from typing import Literal
 
 from pydantic import BaseModel
 
+from services.registry.domain.amendments import CancellationReason
+from services.registry.domain.errors import RegistryRuleBroken
 from services.registry.domain.filing import Party, PledgeFilingData
-from services.registry.service_layer import handlers
+from services.registry.service_layer import handlers, pledges
+from services.registry.service_layer.errors import NotFound
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
-from shared.consumer import PermanentError, parse_payload
+from shared.consumer import Handler, PermanentError, parse_payload
 from shared.envelope import Envelope
 from shared.identifiers import InvalidIdentifier, normalize_uscc, parse_patent_number
 from shared.runtime import ConsumerSpec
@@ -18,6 +23,8 @@ from shared.uow import UnitOfWork
 from shared.workdays import OfficialCalendar, beijing_date
 
 LOANS_TOPIC = "pledgeflow.credit.loans"
+
+Clock = Callable[[], datetime]
 
 
 class _Party(BaseModel):
@@ -38,14 +45,21 @@ class _FilingRequested(BaseModel):
     scope_of_guarantee: str
 
 
+class _ReleaseRequested(BaseModel):
+    loan_id: str
+    registration_number: str
+    reason: Literal["debt_repaid", "pledge_enforced", "pledgee_waived", "contract_void"]
+    requested_at: datetime
+
+
 def _party(party: _Party) -> Party:
     return Party(party.name, normalize_uscc(party.uscc), party.address)
 
 
-def registry_consumers(calendar: OfficialCalendar) -> list[ConsumerSpec]:
-    """The consumer groups of the registry service."""
+def filing_requested(calendar: OfficialCalendar, clock: Clock) -> Handler:
+    """Credit asks for a pledge to be registered: file it on the credit channel."""
 
-    async def on_filing_requested(envelope: Envelope, uow: UnitOfWork) -> None:
+    async def handle(envelope: Envelope, uow: UnitOfWork) -> None:
         assert isinstance(uow, RegistryUnitOfWork)
         body = parse_payload(_FilingRequested, envelope)
         try:
@@ -63,14 +77,39 @@ def registry_consumers(calendar: OfficialCalendar) -> list[ConsumerSpec]:
         except InvalidIdentifier as exc:
             raise PermanentError(exc.code, str(exc)) from exc
         command = handlers.FilePledge(
-            data, channel="credit", filing_reference=body.filing_reference
+            data, channel="credit", filing_reference=body.filing_reference, received_at=clock()
         )
         await handlers.file_pledge(command, calendar, uow)
 
+    return handle
+
+
+def release_requested(clock: Clock) -> Handler:
+    """Credit reports the debt repaid: cancel the pledge (a cancelled one stays as it is)."""
+
+    async def handle(envelope: Envelope, uow: UnitOfWork) -> None:
+        assert isinstance(uow, RegistryUnitOfWork)
+        body = parse_payload(_ReleaseRequested, envelope)
+        command = pledges.ReleasePledge(
+            body.loan_id, body.registration_number, CancellationReason(body.reason), clock()
+        )
+        try:
+            await pledges.release_pledge(command, uow)
+        except (NotFound, RegistryRuleBroken) as exc:
+            raise PermanentError(exc.code, str(exc)) from exc
+
+    return handle
+
+
+def registry_consumers(calendar: OfficialCalendar, clock: Clock) -> list[ConsumerSpec]:
+    """The consumer groups of the registry service."""
     return [
         ConsumerSpec(
             name="registry.filings",
             topics=(LOANS_TOPIC,),
-            handlers={"credit.pledge_filing.requested": on_filing_requested},
+            handlers={
+                "credit.pledge_filing.requested": filing_requested(calendar, clock),
+                "credit.pledge_release.requested": release_requested(clock),
+            },
         )
     ]

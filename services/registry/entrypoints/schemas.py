@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from services.registry.domain.checks import Finding
+from services.registry.domain.decisions import Decision
 from services.registry.domain.filing import Party, PledgeFilingData
 from services.registry.domain.pledge import PledgeFiling
 from services.registry.domain.register import Holder, Patent, Trademark
@@ -106,6 +109,29 @@ class FindingOut(BaseModel):
     related: list[str]
 
 
+class ReasonOut(BaseModel):
+    code: str
+    message: str
+
+
+class DecisionOut(BaseModel):
+    action: str
+    examiner: str
+    at: datetime
+    reasons: list[ReasonOut]
+    message: str | None
+
+
+class PartyOut(BaseModel):
+    name: str
+    uscc: str
+    address: str
+
+    @classmethod
+    def of(cls, party: Party) -> PartyOut:
+        return cls(name=party.name, uscc=party.uscc, address=party.address)
+
+
 class PledgeFilingOut(BaseModel):
     filing_id: str
     filing_reference: str | None
@@ -114,10 +140,18 @@ class PledgeFilingOut(BaseModel):
     registration_number: str | None
     received_at: datetime
     deadline_at: datetime
+    deadline_provisional: bool
+    corrected_at: datetime | None
     decided_at: datetime | None
+    decided_by: str | None
+    claimed_by: str | None
+    sla_breached_at: datetime | None
+    pledgor: PartyOut
+    pledgee: PartyOut
     patents: list[str]
     trademarks: list[str]
     findings: list[FindingOut]
+    decisions: list[DecisionOut]
 
     @classmethod
     def of(cls, filing: PledgeFiling) -> PledgeFilingOut:
@@ -129,21 +163,43 @@ class PledgeFilingOut(BaseModel):
             registration_number=filing.registration_number,
             received_at=filing.received_at,
             deadline_at=filing.deadline_at,
+            deadline_provisional=filing.deadline_provisional,
+            corrected_at=filing.corrected_at,
             decided_at=filing.decided_at,
+            decided_by=filing.decided_by,
+            claimed_by=filing.claimed_by,
+            sla_breached_at=filing.sla_breached_at,
+            pledgor=PartyOut.of(filing.data.pledgor),
+            pledgee=PartyOut.of(filing.data.pledgee),
             patents=list(filing.data.patents),
             trademarks=list(filing.data.trademarks),
-            findings=[
-                FindingOut(
-                    code=f.code,
-                    right=f.right,
-                    message=f.message,
-                    severity=str(f.severity),
-                    acknowledged=f.acknowledged,
-                    related=list(f.related),
-                )
-                for f in filing.findings
-            ],
+            findings=findings_out(filing.findings),
+            decisions=[decision_out(d) for d in filing.decisions],
         )
+
+
+def findings_out(findings: Iterable[Finding]) -> list[FindingOut]:
+    return [
+        FindingOut(
+            code=f.code,
+            right=f.right,
+            message=f.message,
+            severity=str(f.severity),
+            acknowledged=f.acknowledged,
+            related=list(f.related),
+        )
+        for f in findings
+    ]
+
+
+def decision_out(decision: Decision) -> DecisionOut:
+    return DecisionOut(
+        action=decision.action.value,
+        examiner=decision.examiner,
+        at=decision.at,
+        reasons=[ReasonOut(code=r.code, message=r.message) for r in decision.reasons],
+        message=decision.message,
+    )
 
 
 class HolderIn(BaseModel):

@@ -1,23 +1,22 @@
-"""Registry use cases: keep the register, receive filings, register or refuse them."""
+"""Registry use cases: keep the register, receive filings, register clean ones at once."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import date, datetime
 
-from services.registry.domain.checks import check_filing
+from services.registry.domain.checks import CheckResult, check_filing
 from services.registry.domain.events import HolderData, PatentRecorded, TrademarkRecorded
 from services.registry.domain.filing import PledgeFilingData
+from services.registry.domain.gazette import EntryType
 from services.registry.domain.pledge import PledgeFiling
 from services.registry.domain.register import Patent, Trademark
+from services.registry.service_layer import gazette
 from services.registry.service_layer.deadlines import registration_deadline
+from services.registry.service_layer.errors import FilingNotFound
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from shared.workdays import OfficialCalendar, beijing_date
-
-
-class FilingNotFound(Exception):
-    """No such filing."""
 
 
 @dataclass(frozen=True)
@@ -25,10 +24,7 @@ class FilePledge:
     data: PledgeFilingData
     channel: str
     filing_reference: str | None
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
+    received_at: datetime
 
 
 async def record_patent(patent: Patent, uow: RegistryUnitOfWork) -> None:
@@ -77,7 +73,7 @@ async def file_pledge(
     command: FilePledge, calendar: OfficialCalendar, uow: RegistryUnitOfWork
 ) -> PledgeFiling:
     """Receive a filing, check every ground, and register a clean one at once."""
-    now = _now()
+    now = command.received_at
     data = command.data
     filing = PledgeFiling.receive(
         filing_id=str(uuid.uuid4()),
@@ -85,25 +81,32 @@ async def file_pledge(
         channel=command.channel,
         data=data,
         received_at=now,
-        deadline_at=registration_deadline(now, bool(data.trademarks), calendar),
+        deadline=registration_deadline(now, bool(data.trademarks), calendar),
     )
-    result = check_filing(
+    filing.assess(await statutory_checks(data, beijing_date(now), uow), now)
+    if filing.green_channel:
+        filing.register(await uow.filings.next_registration_number(beijing_date(now)), now)
+        await uow.filings.save(filing)
+        await uow.filings.hold_rights(filing)
+        await gazette.enter(filing, EntryType.REGISTRATION, now, uow)
+    else:
+        await uow.filings.save(filing)
+    uow.track(filing)
+    return filing
+
+
+async def statutory_checks(
+    data: PledgeFilingData, on: date, uow: RegistryUnitOfWork
+) -> CheckResult:
+    """Every statutory ground applied to `data` against the register as it stands."""
+    return check_filing(
         data,
         await uow.register.patents(data.patents),
         await uow.register.trademarks(data.trademarks),
         await uow.filings.active_pledges(data.rights),
         await uow.register.marks_of(data.pledgor.uscc) if data.trademarks else [],
-        beijing_date(now),
+        on,
     )
-    filing.assess(result, now)
-    if filing.green_channel:
-        filing.register(await uow.filings.next_registration_number(beijing_date(now)), now)
-        await uow.filings.save(filing)
-        await uow.filings.hold_rights(filing)
-    else:
-        await uow.filings.save(filing)
-    uow.track(filing)
-    return filing
 
 
 async def get_filing(filing_id: str, uow: RegistryUnitOfWork) -> PledgeFiling:

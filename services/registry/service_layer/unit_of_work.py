@@ -1,9 +1,12 @@
-"""Registry's unit of work: the register and the filings on one transaction."""
+"""Registry's unit of work: every repository of the registry on one transaction."""
 
 from __future__ import annotations
 
 from typing import Self
 
+from services.registry.adapters.calendar import CalendarRepository
+from services.registry.adapters.gazette import GazetteRepository
+from services.registry.adapters.recordals import RecordalRepository
 from services.registry.adapters.repository import FilingRepository, RegisterRepository
 from shared.uow import UnitOfWork
 
@@ -11,9 +14,15 @@ from shared.uow import UnitOfWork
 class RegistryUnitOfWork(UnitOfWork):
     register: RegisterRepository
     filings: FilingRepository
+    calendar: CalendarRepository
+    recordals: RecordalRepository
+    gazette: GazetteRepository
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
         self.register = RegisterRepository(self.session)
         self.filings = FilingRepository(self.session)
+        self.calendar = CalendarRepository(self.session)
+        self.recordals = RecordalRepository(self.session)
+        self.gazette = GazetteRepository(self.session)
         return self

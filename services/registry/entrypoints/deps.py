@@ -1,0 +1,75 @@
+"""Dependencies of the registry's routes, and the transaction a route runs its use case in."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Annotated, TypeVar
+
+from fastapi import Depends, Header, Request
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
+from shared.http import Problem
+from shared.workdays import OfficialCalendar
+
+T = TypeVar("T")
+
+CONFLICT_RETRIES = 3
+EXAMINER_ID_MAX = 64
+
+
+def unit_of_work(request: Request) -> RegistryUnitOfWork:
+    uow = request.app.state.runtime.unit_of_work()
+    assert isinstance(uow, RegistryUnitOfWork)
+    return uow
+
+
+def official_calendar(request: Request) -> OfficialCalendar:
+    calendar = request.app.state.calendar
+    assert isinstance(calendar, OfficialCalendar)
+    return calendar
+
+
+def current_time(request: Request) -> datetime:
+    now = request.app.state.clock()
+    assert isinstance(now, datetime) and now.tzinfo is not None
+    return now
+
+
+def examiner_id(x_examiner_id: Annotated[str | None, Header()] = None) -> str:
+    examiner = (x_examiner_id or "").strip()
+    if not examiner:
+        raise Problem(
+            401, "examiner.missing", "Examiner not identified", "send the X-Examiner-Id header"
+        )
+    if len(examiner) > EXAMINER_ID_MAX:
+        raise Problem(
+            422, "examiner.invalid", "Examiner id too long", f"at most {EXAMINER_ID_MAX} characters"
+        )
+    return examiner
+
+
+UowDep = Annotated[RegistryUnitOfWork, Depends(unit_of_work)]
+CalendarDep = Annotated[OfficialCalendar, Depends(official_calendar)]
+NowDep = Annotated[datetime, Depends(current_time)]
+ExaminerDep = Annotated[str, Depends(examiner_id)]
+
+
+async def in_transaction(
+    request: Request, operation: Callable[[RegistryUnitOfWork], Awaitable[T]]
+) -> T:
+    """Run a use case in its own transaction, again when a concurrent writer got there first."""
+    for attempt in range(1, CONFLICT_RETRIES + 1):
+        async with unit_of_work(request) as uow:
+            try:
+                result = await operation(uow)
+                await uow.commit()
+                return result
+            except (IntegrityError, StaleDataError) as exc:
+                if attempt == CONFLICT_RETRIES:
+                    raise Problem(
+                        409, "registry.write_conflict", "Changed concurrently; try again"
+                    ) from exc
+    raise AssertionError("unreachable")

@@ -1,0 +1,124 @@
+"""The registry's runtime: the shared one, plus the calendar load and the periodic jobs."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+
+from sqlalchemy.orm.exc import StaleDataError
+
+from services.registry.adapters.orm import metadata
+from services.registry.domain.events import PLEDGES_TOPIC, RIGHTS_TOPIC
+from services.registry.service_layer import sla
+from services.registry.service_layer.calendar import CalendarBook
+from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
+from services.registry.settings import RegistrySettings
+from shared.bus.base import EventBus
+from shared.runtime import ConsumerSpec, ServiceRuntime
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+SLA_BATCH = 200
+
+
+async def every(
+    interval: float, action: Callable[[], Awaitable[object]], first_delay: float = 0.0
+) -> None:
+    """Run `action` every `interval` seconds until cancelled; a failed run is logged, not fatal."""
+    await asyncio.sleep(first_delay)
+    while True:
+        try:
+            await action()
+        except Exception:
+            log.exception("periodic job failed; trying again next time")
+        await asyncio.sleep(interval)
+
+
+class RegistryRuntime(ServiceRuntime):
+    """Adds to the shared runtime what the registry runs beside its relay and consumers."""
+
+    def __init__(
+        self,
+        settings: RegistrySettings,
+        book: CalendarBook,
+        clock: Clock,
+        consumers: Sequence[ConsumerSpec],
+        bus: EventBus | None = None,
+    ) -> None:
+        super().__init__(
+            "registry",
+            settings,
+            metadata,
+            RegistryUnitOfWork,
+            consumers=consumers,
+            produces=(RIGHTS_TOPIC, PLEDGES_TOPIC),
+            bus=bus,
+        )
+        self.registry_settings = settings
+        self.book = book
+        self.clock = clock
+        self._jobs: list[asyncio.Task[None]] = []
+
+    def registry_uow(self) -> RegistryUnitOfWork:
+        """A fresh unit of work on the registry's database."""
+        uow = self.unit_of_work()
+        assert isinstance(uow, RegistryUnitOfWork)
+        return uow
+
+    async def start(self) -> None:
+        """Start the shared parts, load the stored calendar years, start the periodic jobs."""
+        await super().start()
+        try:
+            await self.refresh_calendar()
+        except Exception:
+            log.exception("stored calendar years not loaded at start; the refresh job retries")
+        refresh = self.registry_settings.calendar_refresh_interval
+        self._jobs = [
+            asyncio.create_task(
+                every(refresh, self.refresh_calendar, first_delay=refresh),
+                name="registry-calendar-refresh",
+            ),
+            asyncio.create_task(
+                every(self.registry_settings.sla_check_interval, self.watch_deadlines),
+                name="registry-sla-watch",
+            ),
+        ]
+
+    async def refresh_calendar(self) -> None:
+        """Load calendar years stored (possibly by another replica) since the last look."""
+        async with self.registry_uow() as uow:
+            await self.book.refresh(uow)
+
+    async def watch_deadlines(self) -> int:
+        """Announce every filing newly past its deadline; returns how many were announced."""
+        now = self.clock()
+        async with self.registry_uow() as uow:
+            overdue = await sla.overdue_filings(now, SLA_BATCH, uow)
+        announced = 0
+        for filing_id in overdue:
+            try:
+                async with self.registry_uow() as uow:
+                    if await sla.flag_breach(filing_id, now, uow):
+                        await uow.commit()
+                        announced += 1
+            except StaleDataError:
+                log.info("filing changed while flagging its breach", extra={"filing": filing_id})
+        return announced
+
+    async def stop(self) -> None:
+        """Stop the periodic jobs, then the shared parts."""
+        for job in self._jobs:
+            job.cancel()
+        await asyncio.gather(*self._jobs, return_exceptions=True)
+        self._jobs = []
+        await super().stop()
+
+    async def readiness(self) -> dict[str, str]:
+        """The shared checks, and whether every periodic job still runs."""
+        problems = await super().readiness()
+        problems.update({job.get_name(): "stopped" for job in self._jobs if job.done()})
+        return problems

@@ -1,0 +1,38 @@
+"""What the registry's use cases cannot find."""
+
+from __future__ import annotations
+
+
+class NotFound(Exception):
+    """Something a command names does not exist; `code` says what."""
+
+    code = "resource.not_found"
+    title = "Not found"
+
+
+class FilingNotFound(NotFound):
+    """No such filing."""
+
+    code = "filing.not_found"
+    title = "Filing not found"
+
+
+class CalendarYearUnknown(NotFound):
+    """Neither the calendar library nor the registry office has a schedule for the year."""
+
+    code = "calendar.year_not_loaded"
+    title = "No working-day schedule for this year"
+
+
+class PledgeNotFound(NotFound):
+    """No pledge with that registration number."""
+
+    code = "pledge.not_found"
+    title = "Pledge not found"
+
+
+class RightNotFound(NotFound):
+    """The right is not on the register."""
+
+    code = "right.not_found"
+    title = "Right not on the register"

@@ -1,0 +1,124 @@
+"""The examiner's desk: the queue, claims and decisions, and corrections by the parties."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from services.registry.domain.decisions import Reason
+from services.registry.domain.errors import RightAlreadyPledged
+from services.registry.domain.filing import PledgeFilingData
+from services.registry.domain.gazette import EntryType
+from services.registry.domain.pledge import PledgeFiling
+from services.registry.service_layer import gazette
+from services.registry.service_layer.deadlines import registration_deadline
+from services.registry.service_layer.handlers import get_filing, statutory_checks
+from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
+from shared.workdays import OfficialCalendar, beijing_date
+
+
+@dataclass(frozen=True)
+class ClaimFiling:
+    filing_id: str
+    examiner: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class RegisterFiling:
+    filing_id: str
+    examiner: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class RefuseFiling:
+    filing_id: str
+    examiner: str
+    reasons: tuple[Reason, ...]
+    at: datetime
+
+
+@dataclass(frozen=True)
+class RequestCorrection:
+    filing_id: str
+    examiner: str
+    message: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class CorrectFiling:
+    filing_id: str
+    data: PledgeFilingData
+    at: datetime
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    total: int
+    filings: list[PledgeFiling]
+
+
+async def examination_queue(limit: int, offset: int, uow: RegistryUnitOfWork) -> QueuePage:
+    """Filings in examination, the earliest deadline first."""
+    total, filings = await uow.filings.examination_queue(limit, offset)
+    return QueuePage(total, filings)
+
+
+async def claim_filing(command: ClaimFiling, uow: RegistryUnitOfWork) -> PledgeFiling:
+    """An examiner takes a filing in examination."""
+    filing = await get_filing(command.filing_id, uow)
+    filing.claim(command.examiner, command.at)
+    return await _saved(filing, uow)
+
+
+async def register_filing(command: RegisterFiling, uow: RegistryUnitOfWork) -> PledgeFiling:
+    """The claiming examiner registers the pledge, provided its rights are still free."""
+    filing = await get_filing(command.filing_id, uow)
+    filing.check_registrable_by(command.examiner)
+    taken = await uow.filings.active_pledges(filing.data.rights)
+    if taken:
+        raise RightAlreadyPledged(_taken(taken))
+    number = await uow.filings.next_registration_number(beijing_date(command.at))
+    filing.register(number, command.at, command.examiner)
+    if not await uow.filings.try_hold_rights(filing):
+        raise RightAlreadyPledged(f"a right of filing {filing.filing_id} was pledged meanwhile")
+    await gazette.enter(filing, EntryType.REGISTRATION, command.at, uow)
+    return await _saved(filing, uow)
+
+
+async def refuse_filing(command: RefuseFiling, uow: RegistryUnitOfWork) -> PledgeFiling:
+    """The claiming examiner refuses the filing, giving coded reasons."""
+    filing = await get_filing(command.filing_id, uow)
+    filing.refuse(command.at, command.examiner, command.reasons)
+    return await _saved(filing, uow)
+
+
+async def request_correction(command: RequestCorrection, uow: RegistryUnitOfWork) -> PledgeFiling:
+    """The claiming examiner asks the parties for a correction; the deadline is suspended."""
+    filing = await get_filing(command.filing_id, uow)
+    filing.request_correction(command.examiner, command.message, command.at)
+    return await _saved(filing, uow)
+
+
+async def correct_filing(
+    command: CorrectFiling, calendar: OfficialCalendar, uow: RegistryUnitOfWork
+) -> PledgeFiling:
+    """The parties send the corrected filing: checked again, the deadline counted anew."""
+    filing = await get_filing(command.filing_id, uow)
+    data = command.data
+    result = await statutory_checks(data, beijing_date(command.at), uow)
+    deadline = registration_deadline(command.at, bool(data.trademarks), calendar)
+    filing.correct(data, result, deadline, command.at)
+    return await _saved(filing, uow)
+
+
+async def _saved(filing: PledgeFiling, uow: RegistryUnitOfWork) -> PledgeFiling:
+    await uow.filings.save(filing)
+    uow.track(filing)
+    return filing
+
+
+def _taken(taken: dict[str, str]) -> str:
+    return "; ".join(f"{right} is pledged under {number}" for right, number in taken.items())

@@ -1,0 +1,88 @@
+"""Registered pledges: reading, change filings, cancellation filings and releases by credit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from services.registry.domain.amendments import CancellationReason, PledgeChange
+from services.registry.domain.checks import check_change
+from services.registry.domain.errors import ReleaseMismatch
+from services.registry.domain.gazette import EntryType
+from services.registry.domain.pledge import FilingStatus, PledgeFiling
+from services.registry.service_layer import gazette
+from services.registry.service_layer.errors import PledgeNotFound
+from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
+from shared.workdays import beijing_date
+
+
+@dataclass(frozen=True)
+class ChangePledge:
+    registration_number: str
+    change: PledgeChange
+    at: datetime
+
+
+@dataclass(frozen=True)
+class CancelPledge:
+    registration_number: str
+    reason: CancellationReason
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ReleasePledge:
+    loan_id: str
+    registration_number: str
+    reason: CancellationReason
+    at: datetime
+
+
+async def get_pledge(registration_number: str, uow: RegistryUnitOfWork) -> PledgeFiling:
+    """The filing that registered a pledge, with the pledge's current terms."""
+    filing = await uow.filings.by_registration_number(registration_number)
+    if filing is None:
+        raise PledgeNotFound(registration_number)
+    return filing
+
+
+async def change_pledge(command: ChangePledge, uow: RegistryUnitOfWork) -> PledgeFiling:
+    """Change a pledge's amount, deadline or parties once the new terms pass the checks."""
+    filing = await get_pledge(command.registration_number, uow)
+    data, changed = command.change.apply_to(filing.data)
+    result = check_change(
+        data,
+        changed,
+        await uow.register.patents(data.patents),
+        await uow.register.trademarks(data.trademarks),
+        beijing_date(command.at),
+    )
+    filing.change(command.change, result, command.at)
+    await uow.filings.save(filing)
+    await gazette.enter(filing, EntryType.CHANGE, command.at, uow)
+    uow.track(filing)
+    return filing
+
+
+async def cancel_pledge(command: CancelPledge, uow: RegistryUnitOfWork) -> PledgeFiling:
+    """Cancel a pledge's registration and free its rights."""
+    filing = await get_pledge(command.registration_number, uow)
+    filing.cancel(command.reason, command.at)
+    await uow.filings.save(filing)
+    await uow.filings.release_rights(filing)
+    await gazette.enter(filing, EntryType.CANCELLATION, command.at, uow)
+    uow.track(filing)
+    return filing
+
+
+async def release_pledge(command: ReleasePledge, uow: RegistryUnitOfWork) -> None:
+    """Credit reports the secured debt settled: cancel the pledge, unless that is done."""
+    filing = await get_pledge(command.registration_number, uow)
+    if filing.filing_reference not in (None, command.loan_id):
+        raise ReleaseMismatch(
+            f"{command.registration_number} secures {filing.filing_reference}, "
+            f"not {command.loan_id}"
+        )
+    if filing.status is FilingStatus.CANCELLED:
+        return
+    await cancel_pledge(CancelPledge(command.registration_number, command.reason, command.at), uow)

@@ -1,0 +1,46 @@
+"""Transfers and licences of patents, recorded only with the pledgee's consent while pledged."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from services.registry.domain.recordal import LicenceType, Recordal, RecordalKind
+from services.registry.domain.register import Holder
+from services.registry.service_layer.errors import RightNotFound
+from services.registry.service_layer.handlers import record_patent
+from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
+
+
+@dataclass(frozen=True)
+class RecordDisposal:
+    kind: RecordalKind
+    patent_number: str
+    parties: tuple[Holder, ...]
+    pledgee_consent: bool
+    at: datetime
+    licence_type: LicenceType | None = None
+
+
+async def record_disposal(command: RecordDisposal, uow: RegistryUnitOfWork) -> Recordal:
+    """Record a transfer or licence; a transfer changes the holders on the register."""
+    number = command.patent_number
+    patent = (await uow.register.patents((number,))).get(number)
+    if patent is None:
+        raise RightNotFound(number)
+    pledged_under = (await uow.filings.active_pledges((number,))).get(number)
+    recordal = Recordal(
+        recordal_id=str(uuid.uuid4()),
+        kind=command.kind,
+        right_number=number,
+        parties=command.parties,
+        pledgee_consent=command.pledgee_consent,
+        recorded_at=command.at,
+        pledge_registration_number=pledged_under,
+        licence_type=command.licence_type,
+    )
+    await uow.recordals.add(recordal)
+    if command.kind is RecordalKind.TRANSFER:
+        await record_patent(recordal.apply_to(patent), uow)
+    return recordal
