@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -17,3 +18,6 @@ class CreditSettings(ServiceSettings):
     database_url: str = "sqlite+aiosqlite:///.data/credit.db"
     http_port: int = 8003
     banks_file: Path = DEFAULT_BANKS
+    sweep_interval: float = Field(
+        default=5.0, gt=0, description="seconds between sweeps for due saga deadlines"
+    )

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from services.credit.adapters.orm import loans, metadata
-from services.credit.app import create_app
+from services.credit.app import CreditRuntime, create_app
 from services.credit.domain.events import LOANS_TOPIC
+from services.credit.entrypoints.sweeper import TimeoutSweeper
 from services.credit.service_layer.banks import load_banks
+from services.credit.service_layer.clock import ManualClock
 from services.credit.settings import DEFAULT_BANKS, CreditSettings
 from shared.envelope import Envelope
 from shared.identifiers import make_uscc, patent_check_digit
@@ -32,17 +38,45 @@ PATENT_DIGITS = "201910000042"
 PATENT = f"{PATENT_DIGITS}.{patent_check_digit(PATENT_DIGITS)}"
 
 
-@pytest.fixture
-async def credit(make_database: Callable[[], Awaitable[str]]) -> AsyncIterator[Running]:
-    url = await migrated("credit", await make_database())
+@asynccontextmanager
+async def credit_service(
+    url: str, clock: ManualClock | None = None, banks_file: Path = DEFAULT_BANKS
+) -> AsyncIterator[Running]:
+    """The credit service on `url`; its sweeper sweeps at start, then when a test says so."""
     settings = CreditSettings(
         environment="test",
         database_url=url,
         kafka_bootstrap_servers="memory://",
         http_port=0,
         outbox_poll_interval=0.05,
+        banks_file=banks_file,
+        sweep_interval=3600,
     )
-    async with running(create_app, settings) as service:
+    async with running(partial(create_app, clock=clock), settings) as service:
+        yield service
+
+
+def banks_with(tmp_path: Path, **replacements: str) -> Path:
+    """A copy of the bank configuration with some text replaced."""
+    text = DEFAULT_BANKS.read_text()
+    for old, new in replacements.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    path = tmp_path / "banks.yaml"
+    path.write_text(text)
+    return path
+
+
+def sweeper(credit: Running) -> TimeoutSweeper:
+    runtime = credit.runtime
+    assert isinstance(runtime, CreditRuntime)
+    return runtime.sweeper
+
+
+@pytest.fixture
+async def credit(make_database: Callable[[], Awaitable[str]]) -> AsyncIterator[Running]:
+    url = await migrated("credit", await make_database())
+    async with credit_service(url) as service:
         yield service
 
 
@@ -64,55 +98,97 @@ def application(**changes: Any) -> dict[str, Any]:
     } | changes
 
 
-def valuation_completed(loan_id: str, central: str = "1000000.00") -> Envelope:
+def valuation_completed(
+    loan_id: str,
+    central: str = "1000000.00",
+    expiry_date: str | None = None,
+    status: str | None = None,
+) -> Envelope:
     valuation_id = str(uuid.uuid4())
     right = {"number": PATENT, "kind": "invention", "central": central, "zero_reason": None}
+    if expiry_date is not None:
+        right["expiry_date"] = expiry_date
     payload = {
         "valuation_id": valuation_id,
         "reference": loan_id,
         "requested_by": "credit",
         "rights": [right | {"low": "800000.00", "high": "1200000.00"}],
-        "total": central,
+        "central": central,
         "parameters_version": "2026.1",
     }
+    if status is not None:
+        payload["status"] = status
     return envelope("valuation.completed", valuation_id, payload)
 
 
-def pledge_registered(loan_id: str, pledgee_uscc: str | None = None) -> Envelope:
+def pledge_registered(
+    loan_id: str,
+    pledgee_uscc: str | None = None,
+    number: str = "Y2026000001",
+    patents: tuple[str, ...] = (PATENT,),
+    registered_at: datetime | None = None,
+) -> Envelope:
     filing_id = str(uuid.uuid4())
     payload = {
         "filing_id": filing_id,
         "filing_reference": loan_id,
-        "registration_number": "Y2026000001",
+        "registration_number": number,
         "pledgor": {"name": "Hangzhou Lens Optics Co., Ltd.", "uscc": ENTERPRISE_USCC},
         "pledgee": {"name": "Bank", "uscc": pledgee_uscc or BANKS["bank-hangzhou"].uscc},
-        "patents": [PATENT],
+        "patents": list(patents),
         "trademarks": [],
         "within_deadline": True,
     }
+    if registered_at is not None:
+        payload["registered_at"] = registered_at.isoformat()
     return envelope("registry.pledge.registered", filing_id, payload)
 
 
-async def submit(credit: Running, **changes: Any) -> str:
+def filing_refused(loan_id: str) -> Envelope:
+    filing_id = str(uuid.uuid4())
+    payload = {
+        "filing_id": filing_id,
+        "filing_reference": loan_id,
+        "pledgee": {"name": "Bank", "uscc": BANKS["bank-hangzhou"].uscc},
+        "patents": [PATENT],
+        "trademarks": [],
+        "findings": [{"code": "right.frozen"}],
+    }
+    return envelope("registry.filing.refused", filing_id, payload)
+
+
+async def submit(credit: Running, headers: dict[str, str] = HANGZHOU, **changes: Any) -> str:
     response = await credit.client.post(
-        "/v1/loan-applications", json=application(**changes), headers=HANGZHOU
+        "/v1/loan-applications", json=application(**changes), headers=headers
     )
     assert response.status_code == 201, response.text
     return str(response.json()["loan_id"])
 
 
-async def loan(credit: Running, loan_id: str) -> dict[str, Any]:
-    response = await credit.client.get(f"/v1/loans/{loan_id}", headers=HANGZHOU)
+async def loan(credit: Running, loan_id: str, headers: dict[str, str] = HANGZHOU) -> dict[str, Any]:
+    response = await credit.client.get(f"/v1/loans/{loan_id}", headers=headers)
     assert response.status_code == 200, response.text
     return dict(response.json())
 
 
-async def reaches(credit: Running, loan_id: str, status: str) -> dict[str, Any]:
+async def reaches(
+    credit: Running, loan_id: str, status: str, headers: dict[str, str] = HANGZHOU
+) -> dict[str, Any]:
     async def probe() -> dict[str, Any] | None:
-        current = await loan(credit, loan_id)
+        current = await loan(credit, loan_id, headers)
         return current if current["status"] == status else None
 
     return dict(await eventually(probe))
+
+
+async def quota(credit: Running, bank_id: str = "bank-hangzhou") -> dict[str, Any]:
+    response = await credit.client.get("/internal/v1/quotas")
+    assert response.status_code == 200, response.text
+    return dict(next(q for q in response.json() if q["bank_id"] == bank_id))
+
+
+async def handled_after(credit: Running, consumer: str, before: int, count: int = 1) -> None:
+    await eventually(lambda: credit.handled(consumer) >= before + count)
 
 
 def loan_events(credit: Running, loan_id: str, event_type: str) -> list[Envelope]:
@@ -130,6 +206,17 @@ async def pledge_filed(credit: Running) -> str:
     loan_id = await offered(credit)
     response = await credit.client.post(f"/v1/loans/{loan_id}/offer/accept", headers=HANGZHOU)
     assert response.status_code == 200, response.text
+    return loan_id
+
+
+async def disbursed(credit: Running, **changes: Any) -> str:
+    loan_id = await submit(credit, **changes)
+    await publish(credit.bus, VALUATIONS_TOPIC, valuation_completed(loan_id))
+    await reaches(credit, loan_id, "offered")
+    response = await credit.client.post(f"/v1/loans/{loan_id}/offer/accept", headers=HANGZHOU)
+    assert response.status_code == 200, response.text
+    await publish(credit.bus, PLEDGES_TOPIC, pledge_registered(loan_id))
+    await reaches(credit, loan_id, "disbursed")
     return loan_id
 
 
@@ -193,7 +280,7 @@ async def test_a_loan_runs_from_valuation_to_disbursement(credit: Running) -> No
     decided = await reaches(credit, loan_id, "offered")
     assert decided["approved_amount"] == "300000.00"
     assert decided["appraised_value"] == "1000000.00"
-    assert decided["policy_version"] == "hz-2026.1"
+    assert decided["policy_version"] == "hz-2026.2"
     [event] = await eventually(lambda: loan_events(credit, loan_id, "credit.loan.decided"))
     assert event.payload["outcome"] == "approve"
     assert event.payload["approved_amount"] == "300000.00"
@@ -264,3 +351,10 @@ async def test_a_pledge_for_another_pledgee_is_dead_lettered(credit: Running) ->
     assert current["disbursed_at"] is None
     assert current["pledge_registration_number"] is None
     assert loan_events(credit, loan_id, "credit.loan.disbursed") == []
+
+
+async def test_an_offer_cannot_be_accepted_before_the_decision(credit: Running) -> None:
+    loan_id = await submit(credit)
+    response = await credit.client.post(f"/v1/loans/{loan_id}/offer/accept", headers=HANGZHOU)
+    assert (response.status_code, response.json()["code"]) == (409, "loan.not_offered")
+    assert (await loan(credit, loan_id))["status"] == "awaiting_valuation"

@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, Date, DateTime, Integer, Numeric, String, Table
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Table,
+    false,
+    text,
+)
 
 from shared.db import new_metadata
+from shared.idempotency import idempotency_table
 
 metadata = new_metadata()
+idempotency_keys = idempotency_table(metadata)
+
+
+def _money(name: str, nullable: bool = True) -> Column[object]:
+    return Column(name, Numeric(18, 2), nullable=nullable)
+
 
 loans = Table(
     "loans",
@@ -15,24 +37,81 @@ loans = Table(
     Column("bank_id", String(64), nullable=False, index=True),
     Column("enterprise_uscc", String(18), nullable=False, index=True),
     Column("enterprise", JSON, nullable=False),
-    Column("requested_amount", Numeric(18, 2), nullable=False),
+    _money("requested_amount", nullable=False),
     Column("term_months", Integer, nullable=False),
     Column("purpose", String(500), nullable=False),
     Column("collateral", JSON, nullable=False),
     Column("status", String(32), nullable=False, index=True),
     Column("submitted_at", DateTime(timezone=True), nullable=False),
     Column("correlation_id", String(64), nullable=False),
-    Column("approved_amount", Numeric(18, 2)),
+    _money("approved_amount"),
     Column("annual_rate", Numeric(8, 6)),
     Column("decision_reasons", JSON, nullable=False),
     Column("policy_version", String(64)),
     Column("valuation_id", String(36)),
-    Column("appraised_value", Numeric(18, 2)),
+    _money("appraised_value"),
     Column("offer_expires_at", DateTime(timezone=True)),
-    Column("pledge_registration_number", String(64)),
-    Column("disbursed_at", DateTime(timezone=True)),
+    Column("pledge_registration_number", String(64), index=True),
+    Column("disbursed_at", DateTime(timezone=True), index=True),
     Column("maturity_date", Date),
     Column("withdrawal_reason", String(64)),
     Column("history", JSON, nullable=False),
     Column("version", Integer, nullable=False),
+    Column("programme", String(64)),
+    Column("inclusive", Boolean, nullable=False, server_default=false()),
+    _money("policy_ceiling"),
+    Column("decision_inputs", JSON),
+    Column("decided_at", DateTime(timezone=True), index=True),
+    Column("decided_by", String(64)),
+    _money("collateral_value"),
+    Column("collateral_expires_on", Date),
+    Column("quota_reserved", Numeric(18, 2), nullable=False, server_default=text("0")),
+    Column("pledge_requested_at", DateTime(timezone=True)),
+    _money("insurance_premium"),
+    _money("outstanding_principal"),
+    Column("repaid_at", DateTime(timezone=True)),
+    Column("pledge_released_at", DateTime(timezone=True)),
+    Column("stray_pledge_registration_number", String(64)),
+    Column("defaulted_at", DateTime(timezone=True)),
+    _money("recovered_amount"),
+    _money("loss"),
+    Column("claims", JSON),
+)
+
+timeouts = Table(
+    "timeouts",
+    metadata,
+    Column("loan_id", String(36), ForeignKey("loans.loan_id"), primary_key=True),
+    Column("kind", String(32), primary_key=True),
+    Column("due_at", DateTime(timezone=True), nullable=False),
+    Column("fired_at", DateTime(timezone=True)),
+    Column("cancelled_at", DateTime(timezone=True)),
+)
+Index(
+    "ix_timeouts_pending_due_at",
+    timeouts.c.due_at,
+    postgresql_where=timeouts.c.fired_at.is_(None) & timeouts.c.cancelled_at.is_(None),
+    sqlite_where=timeouts.c.fired_at.is_(None) & timeouts.c.cancelled_at.is_(None),
+)
+
+repayments = Table(
+    "repayments",
+    metadata,
+    Column("repayment_id", String(36), primary_key=True),
+    Column("loan_id", String(36), ForeignKey("loans.loan_id"), nullable=False, index=True),
+    _money("amount", nullable=False),
+    Column("paid_at", DateTime(timezone=True), nullable=False),
+    _money("outstanding_after", nullable=False),
+)
+
+bank_quotas = Table(
+    "bank_quotas",
+    metadata,
+    Column("bank_id", String(64), primary_key=True),
+    _money("total", nullable=False),
+    Column("reserved", Numeric(18, 2), nullable=False, server_default=text("0")),
+    Column("consumed", Numeric(18, 2), nullable=False, server_default=text("0")),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("reserved >= 0", name="reserved_not_negative"),
+    CheckConstraint("consumed >= 0", name="consumed_not_negative"),
 )

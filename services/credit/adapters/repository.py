@@ -1,19 +1,28 @@
-"""Loans in and out of the database, with optimistic concurrency on the version."""
+"""Loans in and out of the database, with optimistic concurrency on the version.
+
+A loan's deadlines (`timeouts`) and repayments are child rows saved with it.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-from decimal import Decimal
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, select
+from sqlalchemy import CursorResult, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
-from services.credit.adapters.orm import loans
-from services.credit.domain.events import CollateralRight, Enterprise
+from services.credit.adapters.mapping import (
+    loan_from_row,
+    loan_to_row,
+    repayment_from_row,
+    timeout_from_row,
+)
+from services.credit.adapters.orm import loans, repayments, timeouts
 from services.credit.domain.loan import Loan, LoanStatus
-from shared.envelope import to_primitive
+from services.credit.domain.records import LoanTimeout, Repayment
 
 
 class LoanRepository:
@@ -22,34 +31,59 @@ class LoanRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self._loaded: dict[str, int] = {}
+        self._stored_timeouts: dict[str, set[str]] = {}
+        self._stored_repayments: dict[str, set[str]] = {}
 
     async def get(self, loan_id: str, *, for_update: bool = False) -> Loan | None:
         """The loan, or None."""
         query = select(loans).where(loans.c.loan_id == loan_id)
         if for_update:
             query = query.with_for_update()
-        row = (await self.session.execute(query)).mappings().first()
-        if row is None:
-            return None
-        self._loaded[loan_id] = row["version"]
-        return _to_loan(row)
+        found = await self._load(query)
+        return found[0] if found else None
+
+    async def by_registration_number(self, registration_number: str) -> Loan | None:
+        """The loan a registered pledge secures (or was released as void)."""
+        query = select(loans).where(
+            (loans.c.pledge_registration_number == registration_number)
+            | (loans.c.stray_pledge_registration_number == registration_number)
+        )
+        found = await self._load(query)
+        return found[0] if found else None
+
+    async def with_status(self, status: LoanStatus, bank_id: str | None = None) -> list[Loan]:
+        """Loans in one status, oldest decision first."""
+        query = select(loans).where(loans.c.status == status.value)
+        if bank_id is not None:
+            query = query.where(loans.c.bank_id == bank_id)
+        return await self._load(query.order_by(loans.c.decided_at, loans.c.loan_id))
 
     async def list_for_bank(self, bank_id: str, limit: int, offset: int) -> list[Loan]:
         """A bank's loans, newest first."""
-        rows = (
-            await self.session.execute(
-                select(loans)
-                .where(loans.c.bank_id == bank_id)
-                .order_by(loans.c.submitted_at.desc(), loans.c.loan_id)
-                .limit(limit)
-                .offset(offset)
-            )
-        ).mappings()
-        return [_to_loan(row) for row in rows]
+        query = (
+            select(loans)
+            .where(loans.c.bank_id == bank_id)
+            .order_by(loans.c.submitted_at.desc(), loans.c.loan_id)
+            .limit(limit)
+            .offset(offset)
+        )
+        return await self._load(query)
+
+    async def with_due_timeouts(self, now: datetime, limit: int = 100) -> list[str]:
+        """Ids of loans with a deadline that is due and neither fired nor cancelled."""
+        t = timeouts
+        query = (
+            select(t.c.loan_id)
+            .where(t.c.fired_at.is_(None), t.c.cancelled_at.is_(None), t.c.due_at <= now)
+            .order_by(t.c.due_at)
+            .limit(limit)
+        )
+        ids = (await self.session.execute(query)).scalars().all()
+        return list(dict.fromkeys(ids))
 
     async def save(self, loan: Loan) -> None:
         """Insert a new loan or update a loaded one if nobody changed it meanwhile."""
-        values = _to_row(loan)
+        values = loan_to_row(loan)
         previous = self._loaded.get(loan.loan_id)
         if previous is None:
             await self.session.execute(loans.insert().values(values))
@@ -62,74 +96,77 @@ class LoanRepository:
             if cast(CursorResult[Any], result).rowcount != 1:
                 raise StaleDataError(f"loan {loan.loan_id} was changed concurrently")
         self._loaded[loan.loan_id] = loan.version
+        await self._save_timeouts(loan)
+        await self._save_repayments(loan)
 
+    async def _save_timeouts(self, loan: Loan) -> None:
+        stored = self._stored_timeouts.setdefault(loan.loan_id, set())
+        for timeout in loan.timeouts:
+            values = {
+                "due_at": timeout.due_at,
+                "fired_at": timeout.fired_at,
+                "cancelled_at": timeout.cancelled_at,
+            }
+            if timeout.kind.value in stored:
+                await self.session.execute(
+                    timeouts.update()
+                    .where(timeouts.c.loan_id == loan.loan_id, timeouts.c.kind == timeout.kind)
+                    .values(values)
+                )
+            else:
+                await self.session.execute(
+                    timeouts.insert().values(loan_id=loan.loan_id, kind=timeout.kind, **values)
+                )
+                stored.add(timeout.kind.value)
 
-def _to_row(loan: Loan) -> dict[str, Any]:
-    return {
-        "loan_id": loan.loan_id,
-        "bank_id": loan.bank_id,
-        "enterprise_uscc": loan.enterprise.uscc,
-        "enterprise": to_primitive(loan.enterprise),
-        "requested_amount": loan.requested_amount,
-        "term_months": loan.term_months,
-        "purpose": loan.purpose,
-        "collateral": to_primitive(loan.collateral),
-        "status": loan.status.value,
-        "submitted_at": loan.submitted_at,
-        "correlation_id": loan.correlation_id,
-        "approved_amount": loan.approved_amount,
-        "annual_rate": loan.annual_rate,
-        "decision_reasons": list(loan.decision_reasons),
-        "policy_version": loan.policy_version,
-        "valuation_id": loan.valuation_id,
-        "appraised_value": loan.appraised_value,
-        "offer_expires_at": loan.offer_expires_at,
-        "pledge_registration_number": loan.pledge_registration_number,
-        "disbursed_at": loan.disbursed_at,
-        "maturity_date": loan.maturity_date,
-        "withdrawal_reason": loan.withdrawal_reason,
-        "history": [[status, at.isoformat()] for status, at in loan.history],
-        "version": loan.version,
-    }
+    async def _save_repayments(self, loan: Loan) -> None:
+        stored = self._stored_repayments.setdefault(loan.loan_id, set())
+        for repayment in loan.repayments:
+            if repayment.repayment_id in stored:
+                continue
+            await self.session.execute(
+                repayments.insert().values(
+                    repayment_id=repayment.repayment_id,
+                    loan_id=loan.loan_id,
+                    amount=repayment.amount,
+                    paid_at=repayment.paid_at,
+                    outstanding_after=repayment.outstanding_after,
+                )
+            )
+            stored.add(repayment.repayment_id)
 
+    async def _load(self, query: Select[Any]) -> list[Loan]:
+        rows = list((await self.session.execute(query)).mappings())
+        ids = [row["loan_id"] for row in rows]
+        deadlines = await self._timeouts_of(ids)
+        paid = await self._repayments_of(ids)
+        found = []
+        for row in rows:
+            loan = loan_from_row(row, deadlines[row["loan_id"]], paid[row["loan_id"]])
+            self._loaded[loan.loan_id] = loan.version
+            self._stored_timeouts[loan.loan_id] = {t.kind.value for t in loan.timeouts}
+            self._stored_repayments[loan.loan_id] = {r.repayment_id for r in loan.repayments}
+            found.append(loan)
+        return found
 
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    async def _timeouts_of(self, ids: Iterable[str]) -> dict[str, list[LoanTimeout]]:
+        by_loan: dict[str, list[LoanTimeout]] = defaultdict(list)
+        ids = list(ids)
+        if ids:
+            query = select(timeouts).where(timeouts.c.loan_id.in_(ids)).order_by(timeouts.c.due_at)
+            for row in (await self.session.execute(query)).mappings():
+                by_loan[row["loan_id"]].append(timeout_from_row(row))
+        return by_loan
 
-
-def _money(value: Any) -> Decimal | None:
-    return None if value is None else Decimal(value).quantize(Decimal("0.01"))
-
-
-def _date(value: Any) -> date | None:
-    return date.fromisoformat(value) if isinstance(value, str) else value
-
-
-def _to_loan(row: Any) -> Loan:
-    return Loan(
-        loan_id=row["loan_id"],
-        bank_id=row["bank_id"],
-        enterprise=Enterprise(**row["enterprise"]),
-        requested_amount=_money(row["requested_amount"]) or Decimal("0.00"),
-        term_months=row["term_months"],
-        purpose=row["purpose"],
-        collateral=tuple(CollateralRight(**c) for c in row["collateral"]),
-        status=LoanStatus(row["status"]),
-        submitted_at=_utc(row["submitted_at"]) or datetime.now(UTC),
-        correlation_id=row["correlation_id"],
-        approved_amount=_money(row["approved_amount"]),
-        annual_rate=None if row["annual_rate"] is None else Decimal(row["annual_rate"]).normalize(),
-        decision_reasons=tuple(row["decision_reasons"]),
-        policy_version=row["policy_version"],
-        valuation_id=row["valuation_id"],
-        appraised_value=_money(row["appraised_value"]),
-        offer_expires_at=_utc(row["offer_expires_at"]),
-        pledge_registration_number=row["pledge_registration_number"],
-        disbursed_at=_utc(row["disbursed_at"]),
-        maturity_date=_date(row["maturity_date"]),
-        withdrawal_reason=row["withdrawal_reason"],
-        history=[(s, datetime.fromisoformat(at)) for s, at in row["history"]],
-        version=row["version"],
-    )
+    async def _repayments_of(self, ids: Iterable[str]) -> dict[str, list[Repayment]]:
+        by_loan: dict[str, list[Repayment]] = defaultdict(list)
+        ids = list(ids)
+        if ids:
+            query = (
+                select(repayments)
+                .where(repayments.c.loan_id.in_(ids))
+                .order_by(repayments.c.paid_at, repayments.c.repayment_id)
+            )
+            for row in (await self.session.execute(query)).mappings():
+                by_loan[row["loan_id"]].append(repayment_from_row(row))
+        return by_loan

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Request, Response
 
+from services.credit.adapters.orm import idempotency_keys
 from services.credit.domain.events import CollateralRight, Enterprise
-from services.credit.domain.loan import LoanRuleViolation
+from services.credit.domain.loan import Loan, LoanRuleViolation
 from services.credit.domain.policy import Bank
-from services.credit.entrypoints.schemas import LoanApplicationIn, LoanOut
-from services.credit.service_layer import handlers
+from services.credit.entrypoints.schemas import DefaultIn, LoanApplicationIn, LoanOut, RepaymentIn
+from services.credit.service_layer import handlers, servicing
+from services.credit.service_layer.deps import CreditDeps
 from services.credit.service_layer.unit_of_work import CreditUnitOfWork
 from shared.http import Problem
+from shared.idempotency import HEADER as IDEMPOTENCY_HEADER
+from shared.idempotency import IdempotencyClaim, run_idempotent
 from shared.identifiers import InvalidIdentifier
 
 router = APIRouter(prefix="/v1", tags=["loans"])
@@ -24,6 +29,12 @@ def unit_of_work(request: Request) -> CreditUnitOfWork:
     return uow
 
 
+def credit_deps(request: Request) -> CreditDeps:
+    deps = request.app.state.deps
+    assert isinstance(deps, CreditDeps)
+    return deps
+
+
 def current_bank(request: Request, x_bank_id: Annotated[str, Header()]) -> Bank:
     bank = request.app.state.banks.get(x_bank_id)
     if bank is None:
@@ -32,15 +43,25 @@ def current_bank(request: Request, x_bank_id: Annotated[str, Header()]) -> Bank:
 
 
 UowDep = Annotated[CreditUnitOfWork, Depends(unit_of_work)]
+Deps = Annotated[CreditDeps, Depends(credit_deps)]
 CurrentBank = Annotated[Bank, Depends(current_bank)]
+IdempotencyKey = Annotated[str | None, Header(alias=IDEMPOTENCY_HEADER)]
 
 
-def _not_found(loan_id: str) -> Problem:
+def not_found(loan_id: str) -> Problem:
     return Problem(404, "loan.not_found", "Loan not found", f"no loan {loan_id}")
 
 
+def refused(exc: LoanRuleViolation, title: str) -> Problem:
+    """409 when the loan's state forbids the command, 422 when its content breaks a rule."""
+    status = 409 if exc.code.startswith("loan.") else 422
+    return Problem(status, exc.code, title, exc.message)
+
+
 @router.post("/loan-applications", status_code=201, response_model=LoanOut)
-async def submit_application(body: LoanApplicationIn, bank: CurrentBank, uow: UowDep) -> LoanOut:
+async def submit_application(
+    body: LoanApplicationIn, bank: CurrentBank, deps: Deps, uow: UowDep
+) -> LoanOut:
     """Submit a loan application secured by patents and trademarks."""
     try:
         collateral = tuple(CollateralRight(c.right_type, c.canonical()) for c in body.collateral)
@@ -55,10 +76,11 @@ async def submit_application(body: LoanApplicationIn, bank: CurrentBank, uow: Uo
         collateral=collateral,
         attributable_revenue=body.attributable_revenue,
         industry=body.industry,
+        programme=body.programme,
     )
     async with uow:
         try:
-            loan = await handlers.apply_for_loan(command, uow)
+            loan = await handlers.apply_for_loan(command, deps, uow)
         except LoanRuleViolation as exc:
             raise Problem(422, exc.code, "Application refused", exc.message) from exc
     return LoanOut.of(loan)
@@ -71,16 +93,84 @@ async def get_loan(loan_id: str, bank: CurrentBank, uow: UowDep) -> LoanOut:
         try:
             return LoanOut.of(await handlers.get_loan(loan_id, bank, uow))
         except handlers.LoanNotFound as exc:
-            raise _not_found(loan_id) from exc
+            raise not_found(loan_id) from exc
 
 
 @router.post("/loans/{loan_id}/offer/accept", response_model=LoanOut)
-async def accept_offer(loan_id: str, bank: CurrentBank, uow: UowDep) -> LoanOut:
+async def accept_offer(loan_id: str, bank: CurrentBank, deps: Deps, uow: UowDep) -> LoanOut:
     """Accept the credit offer; the pledge is filed with the registry."""
     async with uow:
         try:
-            return LoanOut.of(await handlers.accept_offer(loan_id, bank, uow))
+            return LoanOut.of(await handlers.accept_offer(loan_id, bank, deps, uow))
         except handlers.LoanNotFound as exc:
-            raise _not_found(loan_id) from exc
+            raise not_found(loan_id) from exc
         except LoanRuleViolation as exc:
             raise Problem(409, exc.code, "Offer cannot be accepted", exc.message) from exc
+
+
+@router.post("/loans/{loan_id}/repayments", status_code=201, response_model=LoanOut)
+async def record_repayment(
+    loan_id: str,
+    body: RepaymentIn,
+    bank: CurrentBank,
+    deps: Deps,
+    request: Request,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> LoanOut:
+    """Report principal repaid (retry safely with an Idempotency-Key); zero releases the pledge."""
+    command = servicing.RecordRepayment(loan_id, body.amount, body.paid_at)
+
+    async def action(uow: CreditUnitOfWork) -> Loan:
+        return await servicing.record_repayment(command, bank, deps, uow)
+
+    return await _idempotent(request, response, bank, idempotency_key, body, action, "repayment")
+
+
+@router.post("/loans/{loan_id}/default", response_model=LoanOut)
+async def declare_default(
+    loan_id: str,
+    body: DefaultIn,
+    bank: CurrentBank,
+    deps: Deps,
+    request: Request,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> LoanOut:
+    """Declare the borrower in default; claims for the loss go to the programme's parties."""
+    command = servicing.DeclareDefault(loan_id, body.declared_at, body.recovered_amount)
+
+    async def action(uow: CreditUnitOfWork) -> Loan:
+        return await servicing.declare_default(command, bank, deps, uow)
+
+    return await _idempotent(request, response, bank, idempotency_key, body, action, "default")
+
+
+async def _idempotent(
+    request: Request,
+    response: Response,
+    bank: Bank,
+    key: str | None,
+    body: Any,
+    action: Callable[[CreditUnitOfWork], Awaitable[Loan]],
+    what: str,
+) -> LoanOut:
+    loan_id = request.path_params["loan_id"]
+    claim = IdempotencyClaim.of(
+        bank.bank_id, key, {"loan_id": loan_id, what: body.model_dump(mode="json")}
+    )
+
+    async def replay(uow: CreditUnitOfWork, resource_id: str) -> Loan:
+        return await handlers.get_loan(resource_id, bank, uow)
+
+    try:
+        loan, replayed = await run_idempotent(
+            request.app.state.runtime.unit_of_work, idempotency_keys, claim, action, replay
+        )
+    except handlers.LoanNotFound as exc:
+        raise not_found(loan_id) from exc
+    except LoanRuleViolation as exc:
+        raise refused(exc, f"The {what} cannot be recorded") from exc
+    if replayed:
+        response.status_code = 200
+    return LoanOut.of(loan)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from services.credit.domain.loan import Loan
 from shared.identifiers import normalize_uscc, parse_patent_number, parse_trademark_number
@@ -73,6 +73,43 @@ class LoanApplicationIn(BaseModel):
         description="Annual revenue attributable to the pledged rights' products, yuan"
     )
     industry: str = Field(default="default", max_length=64)
+    programme: str | None = Field(
+        default=None,
+        max_length=64,
+        description="Risk-sharing programme the loan joins (see the bank's programmes)",
+    )
+
+
+class RepaymentIn(BaseModel):
+    amount: Money = Field(description="Principal repaid, yuan to the fen")
+    paid_at: AwareDatetime = Field(description="When the borrower paid, with a UTC offset")
+
+
+class DefaultIn(BaseModel):
+    declared_at: AwareDatetime = Field(description="When the bank declared the default")
+    recovered_amount: Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=2)] = Field(
+        default=Decimal("0.00"), description="Principal recovered (e.g. by enforcing the pledge)"
+    )
+
+
+class TimeoutOut(BaseModel):
+    kind: str
+    due_at: datetime
+    fired_at: datetime | None
+    cancelled_at: datetime | None
+
+
+class RepaymentOut(BaseModel):
+    repayment_id: str
+    amount: Decimal
+    paid_at: datetime
+    outstanding_after: Decimal
+
+
+class ClaimOut(BaseModel):
+    party: str
+    share: Decimal
+    amount: Decimal
 
 
 class LoanOut(BaseModel):
@@ -95,6 +132,25 @@ class LoanOut(BaseModel):
     withdrawal_reason: str | None
     inclusive: bool
     history: list[dict[str, str]]
+    programme: str | None
+    decided_at: datetime | None
+    decided_by: str | None
+    policy_ceiling: Decimal | None
+    decision_inputs: dict[str, Any]
+    collateral_value: Decimal | None
+    collateral_expires_on: date | None
+    insurance_premium: Decimal | None
+    pledge_requested_at: datetime | None
+    outstanding_principal: Decimal | None
+    repayments: list[RepaymentOut]
+    repaid_at: datetime | None
+    pledge_released_at: datetime | None
+    stray_pledge_registration_number: str | None
+    defaulted_at: datetime | None
+    recovered_amount: Decimal | None
+    loss: Decimal | None
+    claims: list[ClaimOut]
+    deadlines: list[TimeoutOut]
 
     @classmethod
     def of(cls, loan: Loan) -> LoanOut:
@@ -119,4 +175,34 @@ class LoanOut(BaseModel):
             withdrawal_reason=loan.withdrawal_reason,
             inclusive=loan.inclusive,
             history=[{"status": s, "at": at.isoformat()} for s, at in loan.history],
+            programme=loan.programme,
+            decided_at=loan.decided_at,
+            decided_by=loan.decided_by,
+            policy_ceiling=loan.policy_ceiling,
+            decision_inputs=loan.decision_inputs,
+            collateral_value=loan.collateral_value,
+            collateral_expires_on=loan.collateral_expires_on,
+            insurance_premium=loan.insurance_premium,
+            **_servicing(loan),
         )
+
+
+def _servicing(loan: Loan) -> dict[str, Any]:
+    return {
+        "pledge_requested_at": loan.pledge_requested_at,
+        "outstanding_principal": loan.outstanding_principal,
+        "repayments": [RepaymentOut(**vars(r)) for r in loan.repayments],
+        "repaid_at": loan.repaid_at,
+        "pledge_released_at": loan.pledge_released_at,
+        "stray_pledge_registration_number": loan.stray_pledge_registration_number,
+        "defaulted_at": loan.defaulted_at,
+        "recovered_amount": loan.recovered_amount,
+        "loss": loan.loss,
+        "claims": [ClaimOut(party=c.party, share=c.share, amount=c.amount) for c in loan.claims],
+        "deadlines": [
+            TimeoutOut(
+                kind=t.kind.value, due_at=t.due_at, fired_at=t.fired_at, cancelled_at=t.cancelled_at
+            )
+            for t in loan.timeouts
+        ],
+    }

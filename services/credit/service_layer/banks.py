@@ -1,26 +1,55 @@
-"""The lenders and their policies, loaded from versioned configuration."""
+"""The lenders, their policy versions and the risk-sharing programmes, from configuration."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from services.credit.domain.policy import Bank, DecisionPolicy
+from services.credit.domain.programmes import Programme
 from shared.identifiers import normalize_uscc
 
 
-def load_banks(path: Path) -> dict[str, Bank]:
-    """Banks by id; every USCC is validated."""
+@dataclass(frozen=True)
+class LendingConfig:
+    banks: dict[str, Bank]
+    programmes: dict[str, Programme]
+
+
+def load_config(path: Path) -> LendingConfig:
+    """Banks by id and programmes by name; USCCs and programme references are validated."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    programmes = {
+        name: Programme.from_mapping(name, spec)
+        for name, spec in (data.get("programmes") or {}).items()
+    }
     banks = {}
     for entry in data["banks"]:
-        bank = Bank(
-            bank_id=entry["bank_id"],
-            name=entry["name"],
-            uscc=normalize_uscc(str(entry["uscc"])),
-            address=entry["address"],
-            policy=DecisionPolicy.from_mapping(entry["policy"]),
-        )
+        bank = _bank(entry)
+        unknown = bank.programmes - programmes.keys()
+        if unknown:
+            raise ValueError(f"bank {bank.bank_id} names unknown programmes {sorted(unknown)}")
         banks[bank.bank_id] = bank
-    return banks
+    return LendingConfig(banks, programmes)
+
+
+def load_banks(path: Path) -> dict[str, Bank]:
+    """Banks by id."""
+    return load_config(path).banks
+
+
+def _bank(entry: dict[str, Any]) -> Bank:
+    policies = entry.get("policies") or [entry["policy"]]
+    return Bank(
+        bank_id=entry["bank_id"],
+        name=entry["name"],
+        uscc=normalize_uscc(str(entry["uscc"])),
+        address=entry["address"],
+        policies=tuple(DecisionPolicy.from_mapping(p) for p in policies),
+        quota_total=Decimal(str(entry.get("quota_total", "0.00"))),
+        programmes=frozenset(entry.get("programmes") or ()),
+    )

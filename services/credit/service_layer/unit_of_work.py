@@ -1,17 +1,33 @@
-"""Credit's unit of work: the loan repository on the shared transaction."""
+"""Credit's unit of work: loans and quotas on the shared transaction.
+
+At commit the quota changes of the tracked loans are written in the same transaction as the
+loans themselves and their events.
+"""
 
 from __future__ import annotations
 
 from typing import Self
 
+from services.credit.adapters.quotas import QuotaRepository
 from services.credit.adapters.repository import LoanRepository
+from services.credit.domain.loan import Loan
 from shared.uow import UnitOfWork
 
 
 class CreditUnitOfWork(UnitOfWork):
     loans: LoanRepository
+    quotas: QuotaRepository
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
         self.loans = LoanRepository(self.session)
+        self.quotas = QuotaRepository(self.session)
         return self
+
+    async def commit(self) -> None:
+        """Settle the tracked loans' quota movements, then commit with their events."""
+        for aggregate in self._tracked:
+            if isinstance(aggregate, Loan):
+                for movement in aggregate.collect_quota_movements():
+                    await self.quotas.settle(aggregate.bank_id, movement)
+        await super().commit()

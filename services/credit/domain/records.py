@@ -1,0 +1,52 @@
+"""Entities a loan owns besides its own fields: deadlines, repayments, quota movements."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+
+class TimeoutKind(enum.StrEnum):
+    OFFER_EXPIRY = "offer_expiry"
+    PLEDGE_REGISTRATION = "pledge_registration"
+
+
+@dataclass
+class LoanTimeout:
+    """A saga deadline: fired once when due, unless the loan moved on first (cancelled)."""
+
+    kind: TimeoutKind
+    due_at: datetime
+    fired_at: datetime | None = None
+    cancelled_at: datetime | None = None
+
+    @property
+    def pending(self) -> bool:
+        return self.fired_at is None and self.cancelled_at is None
+
+    def is_due(self, now: datetime) -> bool:
+        """Pending and its moment has come."""
+        return self.pending and self.due_at <= now
+
+
+@dataclass(frozen=True)
+class Repayment:
+    """Principal the borrower paid back, with what remained outstanding after it."""
+
+    repayment_id: str
+    amount: Decimal
+    paid_at: datetime
+    outstanding_after: Decimal
+
+
+@dataclass(frozen=True)
+class QuotaMovement:
+    """A change to the bank's IP-loan quota that a loan transition causes.
+
+    `release` leaves the reserved amount, `consume` moves into the consumed amount.
+    """
+
+    release: Decimal
+    consume: Decimal = Decimal("0.00")

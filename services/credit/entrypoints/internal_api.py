@@ -1,0 +1,98 @@
+"""The credit desk's internal HTTP API: referrals, statistics and quotas."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query
+
+from services.credit.domain.loan import LoanRuleViolation
+from services.credit.entrypoints.api import Deps, UowDep, not_found
+from services.credit.entrypoints.internal_schemas import (
+    QuotaOut,
+    ReferralDecisionIn,
+    ReferralOut,
+    StatisticsOut,
+)
+from services.credit.entrypoints.schemas import LoanOut
+from services.credit.service_layer import handlers, referrals, reports
+from shared.http import Problem
+from shared.workdays import BEIJING
+
+router = APIRouter(prefix="/internal/v1", tags=["credit desk"])
+
+OfficerId = Annotated[str, Header(min_length=1, max_length=64)]
+PERIOD = (
+    "A date (a Beijing calendar day; `from` and `to` days are both included) or an instant "
+    "with a UTC offset (`to` excluded)"
+)
+
+
+@router.get("/referrals", response_model=list[ReferralOut])
+async def list_referrals(
+    x_officer_id: OfficerId, uow: UowDep, bank_id: str | None = None
+) -> list[ReferralOut]:
+    """Loans waiting for a credit officer's decision, oldest first."""
+    async with uow:
+        return [ReferralOut.of(loan) for loan in await referrals.list_referrals(uow, bank_id)]
+
+
+@router.post("/referrals/{loan_id}/decision", response_model=LoanOut)
+async def decide_referral(
+    loan_id: str, body: ReferralDecisionIn, x_officer_id: OfficerId, deps: Deps, uow: UowDep
+) -> LoanOut:
+    """Approve (an offer, within the policy ceiling and the bank's quota) or decline."""
+    if body.officer_id is not None and body.officer_id != x_officer_id:
+        raise Problem(422, "officer.mismatch", "officer_id differs from X-Officer-Id")
+    command = referrals.DecideReferral(
+        loan_id, body.outcome, body.amount, tuple(body.reasons), x_officer_id
+    )
+    async with uow:
+        try:
+            return LoanOut.of(await referrals.decide_referral(command, deps, uow))
+        except handlers.LoanNotFound as exc:
+            raise not_found(loan_id) from exc
+        except referrals.QuotaExhausted as exc:
+            raise Problem(
+                409, "quota.exhausted", "The bank's quota is exhausted", str(exc)
+            ) from exc
+        except LoanRuleViolation as exc:
+            status = 409 if exc.code.startswith("loan.") else 422
+            raise Problem(status, exc.code, "The decision cannot be recorded", exc.message) from exc
+
+
+@router.get("/statistics", response_model=StatisticsOut)
+async def statistics(
+    uow: UowDep,
+    period_from: Annotated[str | None, Query(alias="from", description=PERIOD)] = None,
+    period_to: Annotated[str | None, Query(alias="to", description=PERIOD)] = None,
+    bank_id: str | None = None,
+) -> StatisticsOut:
+    """Disbursed loans, enterprises, inclusive shares, speed and decline reasons of a period."""
+    start, end = _instant(period_from, "from"), _instant(period_to, "to")
+    async with uow:
+        stats = await reports.statistics(start, end, bank_id, uow)
+    return StatisticsOut.of(stats, start, end, bank_id)
+
+
+@router.get("/quotas", response_model=list[QuotaOut])
+async def quotas(uow: UowDep) -> list[QuotaOut]:
+    """Each bank's IP-loan quota: total, reserved by open offers, consumed by disbursements."""
+    async with uow:
+        return [QuotaOut.of(q) for q in await reports.quotas(uow)]
+
+
+def _instant(value: str | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value) + timedelta(days=1 if name == "to" else 0)
+            return datetime.combine(day, time(0), tzinfo=BEIJING).astimezone(UTC)
+        instant = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise Problem(422, "period.invalid", f"{name} is not a date or an instant") from exc
+    if instant.tzinfo is None:
+        raise Problem(422, "period.invalid", f"{name} needs a UTC offset")
+    return instant.astimezone(UTC)

@@ -1,0 +1,135 @@
+"""The bank's IP-loan quota on PostgreSQL: reserved at offer, released, consumed, not overdrawn."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from services.credit.domain.policy import RightAppraisal
+from services.credit.service_layer import handlers
+from services.credit.service_layer.deps import CreditDeps
+from services.credit.service_layer.unit_of_work import CreditUnitOfWork
+from tests.conftest import migrated
+from tests.integration.conftest import Running, eventually, publish
+from tests.integration.test_credit_service import (
+    HANGZHOU,
+    PATENT,
+    PLEDGES_TOPIC,
+    VALUATIONS_TOPIC,
+    banks_with,
+    credit_service,
+    filing_refused,
+    loan,
+    loan_events,
+    pledge_registered,
+    quota,
+    reaches,
+    submit,
+    valuation_completed,
+)
+
+pytestmark = pytest.mark.postgres
+
+HANGZHOU_QUOTA = 'quota_total: "2000000000.00"'
+
+
+async def decide_concurrently(credit: Running, loan_ids: list[str]) -> None:
+    """Each valuation decided in its own transaction, all at once."""
+    deps = credit.app.state.deps
+    assert isinstance(deps, CreditDeps)
+    right = RightAppraisal(PATENT, "invention", Decimal("1000000.00"), None)
+
+    async def decide(loan_id: str) -> None:
+        uow = credit.runtime.unit_of_work()
+        assert isinstance(uow, CreditUnitOfWork)
+        async with uow:
+            command = handlers.RecordValuation(loan_id, str(uuid.uuid4()), (right,))
+            await handlers.record_valuation(command, deps, uow)
+            await uow.commit()
+
+    await asyncio.gather(*(decide(loan_id) for loan_id in loan_ids))
+
+
+async def test_concurrent_offers_take_exactly_what_the_quota_covers(
+    make_database: Callable[[], Awaitable[str]], tmp_path: Path
+) -> None:
+    banks = banks_with(tmp_path, **{HANGZHOU_QUOTA: 'quota_total: "1000000.00"'})
+    url = await migrated("credit", await make_database())
+    async with credit_service(url, banks_file=banks) as credit:
+        loan_ids = [await submit(credit) for _ in range(10)]
+        await decide_concurrently(credit, loan_ids)
+
+        decided = [await loan(credit, loan_id) for loan_id in loan_ids]
+        offered = [d for d in decided if d["status"] == "offered"]
+        declined = [d for d in decided if d["status"] == "declined"]
+        assert (len(offered), len(declined)) == (3, 7)
+        assert all(d["approved_amount"] == "300000.00" for d in offered)
+        assert all(d["decision_reasons"][-1] == "quota.exhausted" for d in declined)
+        assert all(d["decision_inputs"]["quota"] == "exhausted" for d in declined)
+        state = await quota(credit)
+        assert (state["total"], state["reserved"], state["consumed"]) == (
+            "1000000.00",
+            "900000.00",
+            "0.00",
+        )
+        assert Decimal(state["available"]) == Decimal("100000.00")
+
+
+async def test_a_withdrawn_offer_frees_its_quota_and_disbursement_consumes_it(
+    make_database: Callable[[], Awaitable[str]], tmp_path: Path
+) -> None:
+    banks = banks_with(tmp_path, **{HANGZHOU_QUOTA: 'quota_total: "600000.00"'})
+    url = await migrated("credit", await make_database())
+    async with credit_service(url, banks_file=banks) as credit:
+        loan_ids = [await submit(credit) for _ in range(3)]
+        for loan_id in loan_ids:
+            await publish(credit.bus, VALUATIONS_TOPIC, valuation_completed(loan_id))
+        await eventually(lambda: credit.handled("credit.valuations") == 3)
+        statuses = {loan_id: (await loan(credit, loan_id))["status"] for loan_id in loan_ids}
+        first, second = [i for i in loan_ids if statuses[i] == "offered"]
+        assert sorted(statuses.values()) == ["declined", "offered", "offered"]
+        assert (await quota(credit))["reserved"] == "600000.00"
+
+        for loan_id in (first, second):
+            response = await credit.client.post(
+                f"/v1/loans/{loan_id}/offer/accept", headers=HANGZHOU
+            )
+            assert response.status_code == 200, response.text
+        await publish(credit.bus, PLEDGES_TOPIC, filing_refused(first))
+        await reaches(credit, first, "offer_withdrawn")
+        assert (await quota(credit))["reserved"] == "300000.00"
+
+        await publish(credit.bus, PLEDGES_TOPIC, pledge_registered(second))
+        await reaches(credit, second, "disbursed")
+        state = await quota(credit)
+        assert (state["reserved"], state["consumed"]) == ("0.00", "300000.00")
+
+        fourth = await submit(credit)
+        await publish(credit.bus, VALUATIONS_TOPIC, valuation_completed(fourth))
+        assert (await reaches(credit, fourth, "offered"))["approved_amount"] == "300000.00"
+        assert (await quota(credit))["available"] == "0.00"
+
+
+async def test_the_configured_total_is_written_at_start(
+    make_database: Callable[[], Awaitable[str]], tmp_path: Path
+) -> None:
+    url = await migrated("credit", await make_database())
+    async with credit_service(url) as credit:
+        loan_id = await submit(credit)
+        await publish(credit.bus, VALUATIONS_TOPIC, valuation_completed(loan_id))
+        await reaches(credit, loan_id, "offered")
+    banks = banks_with(tmp_path, **{HANGZHOU_QUOTA: 'quota_total: "700000.00"'})
+    async with credit_service(url, banks_file=banks) as credit:
+
+        async def resized() -> bool:
+            return (await quota(credit))["total"] == "700000.00"
+
+        await eventually(resized)
+        state = await quota(credit)
+        assert (state["reserved"], state["available"]) == ("300000.00", "400000.00")
+        assert len(loan_events(credit, loan_id, "credit.loan.decided")) == 0
