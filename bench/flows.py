@@ -22,6 +22,7 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from shared.auth import Credentials, Role, bearer_headers
 from shared.devstack import (
     EMBEDDED_FETCH_MAX_WAIT_MS,
     EMBEDDED_HEARTBEAT_INTERVAL_MS,
@@ -33,8 +34,11 @@ from shared.devstack import (
 )
 from shared.identifiers import make_uscc, patent_check_digit
 from shared.migrations import SERVICES
+from shared.settings import DEVELOPMENT_KEY
 
-BANK = {"X-Bank-Id": "bank-hangzhou"}
+DEVELOPMENT_CREDENTIALS = Credentials(DEVELOPMENT_KEY)
+BANK = bearer_headers(DEVELOPMENT_CREDENTIALS, "bank-hangzhou", Role.BANK)
+OFFICE = bearer_headers(DEVELOPMENT_CREDENTIALS, "bench-clerk", Role.ADMINISTRATOR)
 EVENTS_PER_FLOW = 8
 
 
@@ -83,6 +87,7 @@ async def load_register(client: httpx.AsyncClient, stack: LocalStack, flows: int
             number = patent_number(i)
             response = await client.put(
                 f"{stack.url('registry')}/internal/v1/patents/{number}",
+                headers=OFFICE,
                 json={
                     "number": number,
                     "title": f"Bench invention {i}",
@@ -98,7 +103,7 @@ async def load_register(client: httpx.AsyncClient, stack: LocalStack, flows: int
     await asyncio.gather(*(one(i) for i in range(flows)))
     for i in range(flows):
         url = f"{stack.url('valuation')}/internal/v1/rights/{patent_number(i)}"
-        while (await client.get(url)).status_code != 200:
+        while (await client.get(url, headers=OFFICE)).status_code != 200:
             await asyncio.sleep(0.1)
 
 

@@ -34,15 +34,19 @@ from services.valuation.domain import (
     value_bundle,
 )
 from services.valuation.settings import ValuationSettings
+from shared.auth import Credentials, Role, bearer_headers
 from shared.bus.base import Record
 from shared.bus.memory import InMemoryBus
 from shared.envelope import Envelope
 from shared.identifiers import make_uscc, patent_check_digit
 from shared.migrations import upgrade
 from shared.runtime import ServiceRuntime
+from shared.settings import DEVELOPMENT_KEY
 
 AS_OF = date(2026, 6, 1)
-BANK = {"X-Bank-Id": "bench-bank"}
+DEVELOPMENT_CREDENTIALS = Credentials(DEVELOPMENT_KEY)
+BANK = bearer_headers(DEVELOPMENT_CREDENTIALS, "bench-bank", Role.BANK)
+OFFICE = bearer_headers(DEVELOPMENT_CREDENTIALS, "bench-clerk", Role.ADMINISTRATOR)
 BUNDLE_PATENTS = 12
 BUNDLE_TRADEMARKS = 8
 

@@ -40,6 +40,7 @@ class Principal:
 
     subject: str
     role: Role
+    uscc: str | None = None
 
 
 class Credentials:
@@ -52,17 +53,25 @@ class Credentials:
         self._ttl = ttl
 
     def issue(
-        self, subject: str, role: Role, *, ttl: timedelta | None = None, now: datetime | None = None
+        self,
+        subject: str,
+        role: Role,
+        *,
+        uscc: str | None = None,
+        ttl: timedelta | None = None,
+        now: datetime | None = None,
     ) -> str:
-        """A signed token for `subject` in `role`."""
+        """A signed token for `subject` in `role` (a bank's carries its USCC)."""
         issued = now or datetime.now(UTC)
-        claims = {
+        claims: dict[str, object] = {
             "sub": subject,
             "role": role.value,
             "iss": ISSUER,
             "iat": int(issued.timestamp()),
             "exp": int((issued + (ttl or self._ttl)).timestamp()),
         }
+        if uscc:
+            claims["uscc"] = uscc
         return jwt.encode(claims, self._key, algorithm="HS256")
 
     def verify(self, token: str) -> Principal:
@@ -80,7 +89,7 @@ class Credentials:
         except jwt.InvalidTokenError as exc:
             raise Problem(401, "auth.invalid", "The credential is not valid", str(exc)) from exc
         try:
-            return Principal(str(claims["sub"]), Role(claims["role"]))
+            return Principal(str(claims["sub"]), Role(claims["role"]), claims.get("uscc"))
         except ValueError as exc:
             raise Problem(401, "auth.invalid", "The credential names no known role") from exc
 
@@ -127,3 +136,10 @@ def staff(*roles: Role) -> Callable[[Request], Principal]:
 
 
 CallingBank = Annotated[Principal, Depends(bank)]
+
+
+def bearer_headers(
+    credentials: Credentials, subject: str, role: Role, **claims: str
+) -> dict[str, str]:
+    """Request headers carrying a fresh credential (for clients, tools and tests)."""
+    return {"Authorization": f"Bearer {credentials.issue(subject, role, **claims)}"}

@@ -167,6 +167,7 @@ def _parser() -> argparse.ArgumentParser:
     credential.add_argument("subject")
     credential.add_argument("role", choices=[r.value for r in Role])
     credential.add_argument("--hours", type=float, default=8.0, help="validity")
+    credential.add_argument("--uscc", help="the bank's USCC (bank credentials)")
     calendar = commands.add_parser("load-calendar")
     calendar.add_argument("year", type=int)
     calendar.add_argument("file", type=Path)
@@ -190,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "issue-credential":
         key = os.environ.get("PLEDGEFLOW_AUTH_SIGNING_KEY", DEVELOPMENT_KEY)
         credentials = Credentials(key, ttl=timedelta(hours=args.hours))
-        print(credentials.issue(args.subject, Role(args.role)))
+        print(credentials.issue(args.subject, Role(args.role), uscc=args.uscc))
     elif args.command == "replay":
         topic = asyncio.run(replay(args.bootstrap, args.consumer, args.event_id))
         print(f"replayed {args.event_id} to {topic}")

@@ -7,10 +7,13 @@ from typing import Any
 
 import httpx
 
+from shared.auth import Role
 from shared.devstack import LocalStack
+from tests.credentials import bank_headers, staff_headers
 
-BANK = {"X-Bank-Id": "bank-hangzhou"}
 BANK_USCC = "91330100609123456B"
+BANK = bank_headers("bank-hangzhou", BANK_USCC)
+OFFICE = staff_headers("registry-clerk-1", Role.ADMINISTRATOR)
 
 
 async def load_patent(
@@ -28,10 +31,12 @@ async def load_patent(
         "main_ipc": "B24B13/00",
     }
     url = f"{stack.url('registry')}/internal/v1/patents/{number}"
-    response = await client.put(url, json=patent)
+    response = await client.put(url, json=patent, headers=OFFICE)
     assert response.status_code == 200, response.text
     for _ in range(200):
-        seen = await client.get(f"{stack.url('valuation')}/internal/v1/rights/{number}")
+        seen = await client.get(
+            f"{stack.url('valuation')}/internal/v1/rights/{number}", headers=OFFICE
+        )
         if seen.status_code == 200:
             return
         await asyncio.sleep(0.1)

@@ -18,6 +18,7 @@ from shared.bus.base import Message, Record
 from shared.bus.memory import InMemoryBus
 from shared.envelope import Envelope
 from shared.runtime import ServiceRuntime
+from tests.credentials import ActingAs
 
 
 @dataclass
@@ -60,7 +61,7 @@ async def running(create_app: Callable[..., FastAPI], settings: Any) -> AsyncIte
     transport = httpx.ASGITransport(app=app)
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://test") as client,
+        httpx.AsyncClient(transport=transport, base_url="http://test", auth=ActingAs()) as client,
     ):
         yield Running(app, bus, client)
 

@@ -67,8 +67,13 @@ async def test_an_officer_lists_and_approves_a_referral_within_the_ceiling(
         [event] = await eventually(lambda: loan_events(credit, loan_id, "credit.loan.referred"))
         assert event.payload["reasons"][0].startswith("collateral.term_unknown:")
 
-        anonymous = await credit.client.get("/internal/v1/referrals")
-        assert (anonymous.status_code, anonymous.json()["code"]) == (422, "request.invalid")
+        anonymous = await credit.client.get("/internal/v1/referrals", headers={"X-Anonymous": "1"})
+        administrator = await credit.client.get("/internal/v1/referrals")
+        assert (anonymous.status_code, anonymous.json()["code"]) == (401, "auth.missing")
+        assert (administrator.status_code, administrator.json()["code"]) == (
+            403,
+            "auth.role_forbidden",
+        )
         listed = (await credit.client.get("/internal/v1/referrals", headers=OFFICER)).json()
         [referral] = [r for r in listed if r["loan_id"] == loan_id]
         assert (referral["bank_id"], referral["policy_version"]) == ("bank-qingdao", "qd-2026.2")

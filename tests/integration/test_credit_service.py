@@ -242,7 +242,7 @@ async def test_an_unknown_bank_is_turned_away(credit: Running) -> None:
     response = await credit.client.post(
         "/v1/loan-applications", json=application(), headers={"X-Bank-Id": "bank-nowhere"}
     )
-    assert response.status_code == 401
+    assert response.status_code == 403
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["code"] == "bank.unknown"
     assert await credit.count(loans) == 0

@@ -14,8 +14,10 @@ from services.registry.adapters.orm import pledged_rights
 from services.registry.app import create_app
 from services.registry.domain.events import PLEDGES_TOPIC
 from services.registry.settings import RegistrySettings
+from shared.auth import Role
 from shared.workdays import BEIJING, OfficialCalendar, deadline_for
 from tests.conftest import migrated
+from tests.credentials import bank_headers, staff_headers
 from tests.integration.conftest import Running, eventually, running
 from tests.integration.test_registry_service import file, filing, instant, put_patent
 
@@ -85,13 +87,23 @@ async def pledge_events(service: Running, event_type: str, count: int) -> list[A
     return service.events(PLEDGES_TOPIC, event_type)
 
 
-async def test_the_desk_needs_an_examiner_id(registry: Running) -> None:
-    response = await registry.client.get(f"{DESK}/queue")
-    assert response.status_code == 401
-    assert problem_code(response) == "examiner.missing"
+async def test_only_examiners_and_supervisors_work_the_desk(registry: Running) -> None:
+    queue = f"{DESK}/queue"
+    anonymous = await registry.client.get(queue, headers={"X-Anonymous": "1"})
+    administrator = await registry.client.get(queue)
+    bank = await registry.client.get(queue, headers=bank_headers("bank-hangzhou"))
+    supervisor = await registry.client.get(queue, headers=staff_headers("s1", Role.SUPERVISOR))
+    assert [(r.status_code, problem_code(r)) for r in (anonymous, administrator, bank)] == [
+        (401, "auth.missing"),
+        (403, "auth.role_forbidden"),
+        (403, "auth.staff_only"),
+    ]
+    assert supervisor.status_code == 200
     filed = await examined(registry)
-    response = await registry.client.post(f"{DESK}/filings/{filed['filing_id']}/claim")
-    assert response.status_code == 401
+    response = await registry.client.post(
+        f"{DESK}/filings/{filed['filing_id']}/claim", headers=bank_headers("bank-hangzhou")
+    )
+    assert response.status_code == 403
     current = await registry.client.get(f"/v1/pledge-filings/{filed['filing_id']}")
     assert current.json()["claimed_by"] is None
 

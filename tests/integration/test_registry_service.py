@@ -18,6 +18,7 @@ from services.registry.settings import RegistrySettings
 from shared.identifiers import make_uscc, patent_check_digit
 from shared.workdays import OfficialCalendar, beijing_date, deadline_for
 from tests.conftest import migrated
+from tests.credentials import bank_headers
 from tests.integration.conftest import Running, envelope, eventually, publish, running
 
 pytestmark = pytest.mark.postgres
@@ -251,3 +252,28 @@ async def test_a_filing_requested_by_credit_is_filed_on_the_credit_channel(
     assert filed["filing_reference"] == reference
     assert filed["channel"] == "credit"
     assert filed["patents"] == [patent]
+
+
+async def test_a_bank_sees_only_its_own_filings_and_files_only_as_pledgee(
+    registry: Running,
+) -> None:
+    patent = await put_patent(registry)
+    filed = (await file(registry, filing(patent))).json()
+    other_bank = bank_headers("bank-qingdao")
+
+    seen_by_other = await registry.client.get(
+        f"/v1/pledge-filings/{filed['filing_id']}", headers=other_bank
+    )
+    missing = await registry.client.get("/v1/pledge-filings/no-such-filing", headers=other_bank)
+    pledge_seen_by_other = await registry.client.get(
+        f"/v1/pledges/{filed['registration_number']}", headers=other_bank
+    )
+    filed_for_someone_else = await registry.client.post(
+        "/v1/pledge-filings", json=filing(await put_patent(registry)), headers=other_bank
+    )
+
+    assert seen_by_other.status_code == missing.status_code == 404
+    assert seen_by_other.json()["code"] == missing.json()["code"] == "filing.not_found"
+    assert pledge_seen_by_other.status_code == 404
+    assert filed_for_someone_else.status_code == 403
+    assert filed_for_someone_else.json()["code"] == "filing.pledgee_not_caller"

@@ -24,6 +24,7 @@ from shared.envelope import Envelope
 from shared.identifiers import make_uscc
 from shared.migrations import upgrade
 from shared.runtime import ServiceRuntime
+from tests.credentials import ActingAs
 
 RIGHTS_TOPIC = "pledgeflow.registry.rights"
 LOANS_TOPIC = "pledgeflow.credit.loans"
@@ -68,7 +69,9 @@ async def running_service(url: str, **overrides: Any) -> AsyncIterator[Service]:
     transport = httpx.ASGITransport(app=app)
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://valuation") as client,
+        httpx.AsyncClient(
+            transport=transport, base_url="http://valuation", auth=ActingAs()
+        ) as client,
     ):
         yield Service(bus, client, app.state.runtime)
 
@@ -371,15 +374,17 @@ async def test_malformed_patent_number_is_rejected(
     assert response.json()["code"] == code
 
 
-async def test_bank_header_is_required_and_unknown_rights_are_not_found(service: Service) -> None:
+async def test_a_bank_credential_is_required_and_unknown_rights_are_not_found(
+    service: Service,
+) -> None:
     body = {"rights": [{"right_type": "trademark", "number": TRADEMARK}], "annual_revenue": "1"}
 
-    missing = await service.client.post("/v1/valuations", json=body)
-    blank = await service.client.post("/v1/valuations", json=body, headers={"X-Bank-Id": " "})
+    missing = await service.client.post("/v1/valuations", json=body, headers={"X-Anonymous": "1"})
+    staff = await service.client.post("/v1/valuations", json=body, headers={"X-Appraiser-Id": "a1"})
     unknown = await service.client.get(f"/internal/v1/rights/{UNKNOWN_PATENT}")
 
-    assert missing.status_code == 422
-    assert blank.status_code == 401
+    assert (missing.status_code, missing.json()["code"]) == (401, "auth.missing")
+    assert (staff.status_code, staff.json()["code"]) == (403, "auth.bank_only")
     assert unknown.status_code == 404
     assert unknown.json()["code"] == "right.not_found"
 

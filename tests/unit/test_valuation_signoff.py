@@ -167,17 +167,38 @@ async def test_adjustment_with_reason_rescales_the_rights_pro_rata(service: Serv
 
 
 @pytest.mark.parametrize(
-    ("body", "headers"),
+    ("body", "headers", "status", "code"),
     [
-        ({"low": "1.00", "central": "2.00", "high": "3.00"}, APPRAISER),
-        ({"low": "1.00", "central": "2.00", "high": "3.00", "reason": "   "}, APPRAISER),
-        ({"low": "3.00", "central": "2.00", "high": "4.00", "reason": "typo"}, APPRAISER),
-        ({"low": "1.00", "central": "2.00", "high": "3.00", "reason": "ok"}, {}),
+        ({"low": "1.00", "central": "2.00", "high": "3.00"}, APPRAISER, 422, "request.invalid"),
+        (
+            {"low": "1.00", "central": "2.00", "high": "3.00", "reason": "   "},
+            APPRAISER,
+            422,
+            "request.invalid",
+        ),
+        (
+            {"low": "3.00", "central": "2.00", "high": "4.00", "reason": "typo"},
+            APPRAISER,
+            422,
+            "request.invalid",
+        ),
+        (
+            {"low": "1.00", "central": "2.00", "high": "3.00", "reason": "ok"},
+            {"X-Anonymous": "1"},
+            401,
+            "auth.missing",
+        ),
+        (
+            {"low": "1.00", "central": "2.00", "high": "3.00", "reason": "ok"},
+            {},
+            403,
+            "auth.role_forbidden",
+        ),
     ],
-    ids=["no-reason", "blank-reason", "unordered", "no-appraiser"],
+    ids=["no-reason", "blank-reason", "unordered", "no-credential", "not-an-appraiser"],
 )
 async def test_adjustment_without_reason_order_or_appraiser_is_rejected(
-    service: Service, body: dict[str, str], headers: dict[str, str]
+    service: Service, body: dict[str, str], headers: dict[str, str], status: int, code: str
 ) -> None:
     completed = await _large_credit_valuation(service)
     valuation_id = completed.payload["valuation_id"]
@@ -186,8 +207,7 @@ async def test_adjustment_without_reason_order_or_appraiser_is_rejected(
         f"/internal/v1/appraisals/{valuation_id}/adjust", json=body, headers=headers
     )
 
-    assert response.status_code == 422
-    assert response.json()["code"] == "request.invalid"
+    assert (response.status_code, response.json()["code"]) == (status, code)
     pending = await service.client.get("/internal/v1/appraisals/pending", headers=APPRAISER)
     assert [v["valuation_id"] for v in pending.json()["items"]] == [valuation_id]
     assert not _events(service, "valuation.signed_off")

@@ -15,6 +15,7 @@ from services.credit.entrypoints.schemas import DefaultIn, LoanApplicationIn, Lo
 from services.credit.service_layer import handlers, servicing
 from services.credit.service_layer.deps import CreditDeps
 from services.credit.service_layer.unit_of_work import CreditUnitOfWork
+from shared.auth import CallingBank
 from shared.http import Problem
 from shared.idempotency import HEADER as IDEMPOTENCY_HEADER
 from shared.idempotency import IdempotencyClaim, run_idempotent
@@ -35,10 +36,11 @@ def credit_deps(request: Request) -> CreditDeps:
     return deps
 
 
-def current_bank(request: Request, x_bank_id: Annotated[str, Header()]) -> Bank:
-    bank = request.app.state.banks.get(x_bank_id)
+def current_bank(request: Request, caller: CallingBank) -> Bank:
+    """The bank named by the credential, as credit knows it."""
+    bank = request.app.state.banks.get(caller.subject)
     if bank is None:
-        raise Problem(401, "bank.unknown", "Unknown bank", f"no bank {x_bank_id!r}")
+        raise Problem(403, "bank.unknown", "Unknown bank", f"no bank {caller.subject!r}")
     return bank
 
 

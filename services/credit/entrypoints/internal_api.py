@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Depends, Query
 
 from services.credit.domain.loan import LoanRuleViolation
 from services.credit.entrypoints.api import Deps, UowDep, not_found
@@ -17,12 +17,25 @@ from services.credit.entrypoints.internal_schemas import (
 )
 from services.credit.entrypoints.schemas import LoanOut
 from services.credit.service_layer import handlers, referrals, reports
+from shared.auth import Principal, Role, staff
 from shared.http import Problem
 from shared.workdays import BEIJING
 
-router = APIRouter(prefix="/internal/v1", tags=["credit desk"])
+router = APIRouter(
+    prefix="/internal/v1",
+    tags=["credit desk"],
+    dependencies=[Depends(staff(Role.CREDIT_OFFICER, Role.SUPERVISOR, Role.ADMINISTRATOR))],
+)
 
-OfficerId = Annotated[str, Header(min_length=1, max_length=64)]
+
+def officer_id(
+    caller: Annotated[Principal, Depends(staff(Role.CREDIT_OFFICER, Role.SUPERVISOR))],
+) -> str:
+    """The credit officer deciding, from their credential."""
+    return caller.subject
+
+
+OfficerId = Annotated[str, Depends(officer_id)]
 PERIOD = (
     "A date (a Beijing calendar day; `from` and `to` days are both included) or an instant "
     "with a UTC offset (`to` excluded)"
@@ -44,7 +57,7 @@ async def decide_referral(
 ) -> LoanOut:
     """Approve (an offer, within the policy ceiling and the bank's quota) or decline."""
     if body.officer_id is not None and body.officer_id != x_officer_id:
-        raise Problem(422, "officer.mismatch", "officer_id differs from X-Officer-Id")
+        raise Problem(422, "officer.mismatch", "officer_id differs from the credential")
     command = referrals.DecideReferral(
         loan_id, body.outcome, body.amount, tuple(body.reasons), x_officer_id
     )

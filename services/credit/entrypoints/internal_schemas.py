@@ -22,7 +22,9 @@ class ReferralDecisionIn(BaseModel):
     )
     reasons: list[OfficerReason] = Field(min_length=1, max_length=20)
     officer_id: str | None = Field(
-        default=None, max_length=64, description="Must match X-Officer-Id when given"
+        default=None,
+        max_length=64,
+        description="Must name the officer of the credential when given",
     )
 
 

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 
-from services.registry.entrypoints.deps import CalendarDep, NowDep, UowDep, in_transaction
+from services.registry.entrypoints.deps import (
+    OFFICE,
+    BankDep,
+    CalendarDep,
+    NowDep,
+    UowDep,
+    in_transaction,
+    own_filing,
+    unit_of_work,
+)
 from services.registry.entrypoints.schemas import (
     PatentIn,
     PledgeFilingIn,
@@ -14,12 +23,17 @@ from services.registry.entrypoints.schemas import (
     TrademarkIn,
 )
 from services.registry.service_layer import examination, handlers
+from shared.auth import bank, staff
 from shared.http import Problem
 from shared.identifiers import InvalidIdentifier, parse_patent_number, parse_trademark_number
 from shared.workdays import beijing_date
 
-public = APIRouter(prefix="/v1", tags=["pledge filings"])
-internal = APIRouter(prefix="/internal/v1", tags=["register (registry office)"])
+public = APIRouter(prefix="/v1", tags=["pledge filings"], dependencies=[Depends(bank)])
+internal = APIRouter(
+    prefix="/internal/v1",
+    tags=["register (registry office)"],
+    dependencies=[Depends(staff(*OFFICE))],
+)
 
 
 def canonical(parse: Callable[[str], object], number: str) -> str:
@@ -37,9 +51,11 @@ def _same_right(in_path: str, in_body: str) -> None:
 
 @public.post("/pledge-filings", status_code=201, response_model=PledgeFilingOut)
 async def file_pledge(
-    body: PledgeFilingIn, request: Request, calendar: CalendarDep, now: NowDep
+    body: PledgeFilingIn, request: Request, calendar: CalendarDep, now: NowDep, caller: BankDep
 ) -> PledgeFilingOut:
     """File a pledge registration; a clean filing is registered at once."""
+    if not caller.uscc or body.pledgee.uscc != caller.uscc:
+        raise Problem(403, "filing.pledgee_not_caller", "A bank files pledges as the pledgee only")
     command = handlers.FilePledge(
         data=body.to_domain(beijing_date(now)),
         channel="api",
@@ -51,17 +67,24 @@ async def file_pledge(
 
 
 @public.get("/pledge-filings/{filing_id}", response_model=PledgeFilingOut)
-async def get_filing(filing_id: str, uow: UowDep) -> PledgeFilingOut:
+async def get_filing(filing_id: str, uow: UowDep, caller: BankDep) -> PledgeFilingOut:
     """Read a filing with its status, findings, decisions and registration number."""
     async with uow:
-        return PledgeFilingOut.of(await handlers.get_filing(filing_id, uow))
+        return PledgeFilingOut.of(own_filing(caller, await handlers.get_filing(filing_id, uow)))
 
 
 @public.post("/pledge-filings/{filing_id}/correction", response_model=PledgeFilingOut)
 async def correct_filing(
-    filing_id: str, body: PledgeFilingIn, request: Request, calendar: CalendarDep, now: NowDep
+    filing_id: str,
+    body: PledgeFilingIn,
+    request: Request,
+    calendar: CalendarDep,
+    now: NowDep,
+    caller: BankDep,
 ) -> PledgeFilingOut:
     """Send the correction an examiner asked for; the deadline restarts from its arrival."""
+    async with unit_of_work(request) as uow:
+        own_filing(caller, await handlers.get_filing(filing_id, uow))
     command = examination.CorrectFiling(filing_id, body.to_domain(beijing_date(now)), now)
     filing = await in_transaction(
         request, lambda uow: examination.correct_filing(command, calendar, uow)

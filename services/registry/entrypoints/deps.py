@@ -6,18 +6,19 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, TypeVar
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from services.registry.domain.pledge import PledgeFiling
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
+from shared.auth import CallingBank, Principal, Role, staff
 from shared.http import Problem
 from shared.workdays import OfficialCalendar
 
 T = TypeVar("T")
 
 CONFLICT_RETRIES = 3
-EXAMINER_ID_MAX = 64
 
 
 def unit_of_work(request: Request) -> RegistryUnitOfWork:
@@ -38,23 +39,26 @@ def current_time(request: Request) -> datetime:
     return now
 
 
-def examiner_id(x_examiner_id: Annotated[str | None, Header()] = None) -> str:
-    examiner = (x_examiner_id or "").strip()
-    if not examiner:
-        raise Problem(
-            401, "examiner.missing", "Examiner not identified", "send the X-Examiner-Id header"
-        )
-    if len(examiner) > EXAMINER_ID_MAX:
-        raise Problem(
-            422, "examiner.invalid", "Examiner id too long", f"at most {EXAMINER_ID_MAX} characters"
-        )
-    return examiner
+def examiner_id(
+    caller: Annotated[Principal, Depends(staff(Role.EXAMINER, Role.SUPERVISOR))],
+) -> str:
+    """The examiner or supervisor deciding, from their credential."""
+    return caller.subject
+
+
+def own_filing(caller: Principal, filing: PledgeFiling) -> PledgeFiling:
+    """The filing if the calling bank is its pledgee; another bank's looks like a missing one."""
+    if not caller.uscc or filing.data.pledgee.uscc != caller.uscc:
+        raise Problem(404, "filing.not_found", "Filing not found", filing.filing_id)
+    return filing
 
 
 UowDep = Annotated[RegistryUnitOfWork, Depends(unit_of_work)]
 CalendarDep = Annotated[OfficialCalendar, Depends(official_calendar)]
 NowDep = Annotated[datetime, Depends(current_time)]
 ExaminerDep = Annotated[str, Depends(examiner_id)]
+BankDep = CallingBank
+OFFICE = (Role.EXAMINER, Role.SUPERVISOR, Role.ADMINISTRATOR)
 
 
 async def in_transaction(

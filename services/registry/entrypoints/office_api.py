@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 
 from services.registry.domain.recordal import LicenceType, RecordalKind
 from services.registry.entrypoints.api import canonical
@@ -20,10 +20,15 @@ from services.registry.entrypoints.office_schemas import (
 )
 from services.registry.service_layer import calendar as calendars
 from services.registry.service_layer import recordals, statistics
+from shared.auth import Role, staff
 from shared.http import Problem
 from shared.identifiers import parse_patent_number
 
-router = APIRouter(prefix="/internal/v1", tags=["register (registry office)"])
+router = APIRouter(
+    prefix="/internal/v1",
+    tags=["register (registry office)"],
+    dependencies=[Depends(staff(Role.EXAMINER, Role.SUPERVISOR, Role.ADMINISTRATOR))],
+)
 
 Year = Annotated[int, Path(ge=1949, le=2200)]
 

@@ -2,27 +2,38 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 
-from services.registry.entrypoints.deps import NowDep, UowDep, in_transaction
+from services.registry.entrypoints.deps import BankDep, NowDep, in_transaction, unit_of_work
 from services.registry.entrypoints.pledge_schemas import CancellationIn, PledgeChangeIn, PledgeOut
 from services.registry.service_layer import pledges
+from shared.auth import Principal, bank
+from shared.http import Problem
 
-router = APIRouter(prefix="/v1/pledges", tags=["pledges"])
+router = APIRouter(prefix="/v1/pledges", tags=["pledges"], dependencies=[Depends(bank)])
+
+
+async def _own_pledge(request: Request, registration_number: str, caller: Principal) -> None:
+    async with unit_of_work(request) as uow:
+        filing = await pledges.get_pledge(registration_number, uow)
+    if not caller.uscc or filing.data.pledgee.uscc != caller.uscc:
+        raise Problem(404, "pledge.not_found", "Pledge not found", registration_number)
 
 
 @router.get("/{registration_number}", response_model=PledgeOut)
-async def get_pledge(registration_number: str, uow: UowDep) -> PledgeOut:
+async def get_pledge(registration_number: str, request: Request, caller: BankDep) -> PledgeOut:
     """A registered pledge with its current terms and every change or cancellation."""
-    async with uow:
+    await _own_pledge(request, registration_number, caller)
+    async with unit_of_work(request) as uow:
         return PledgeOut.of(await pledges.get_pledge(registration_number, uow))
 
 
 @router.post("/{registration_number}/changes", response_model=PledgeOut)
 async def change_pledge(
-    registration_number: str, body: PledgeChangeIn, request: Request, now: NowDep
+    registration_number: str, body: PledgeChangeIn, request: Request, now: NowDep, caller: BankDep
 ) -> PledgeOut:
     """Register a change of the secured amount, the performance deadline or a party."""
+    await _own_pledge(request, registration_number, caller)
     command = pledges.ChangePledge(registration_number, body.to_domain(), now)
     filing = await in_transaction(request, lambda uow: pledges.change_pledge(command, uow))
     return PledgeOut.of(filing)
@@ -30,9 +41,10 @@ async def change_pledge(
 
 @router.post("/{registration_number}/cancellation", response_model=PledgeOut)
 async def cancel_pledge(
-    registration_number: str, body: CancellationIn, request: Request, now: NowDep
+    registration_number: str, body: CancellationIn, request: Request, now: NowDep, caller: BankDep
 ) -> PledgeOut:
     """Register the cancellation of a pledge; its rights are free again at once."""
+    await _own_pledge(request, registration_number, caller)
     command = pledges.CancelPledge(registration_number, body.to_domain(), now)
     filing = await in_transaction(request, lambda uow: pledges.cancel_pledge(command, uow))
     return PledgeOut.of(filing)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from services.valuation.domain import Comparable
-from services.valuation.entrypoints.deps import CurrentBank, Policy, UowDep
+from services.valuation.entrypoints.deps import OFFICE_STAFF, CurrentBank, Policy, UowDep
 from services.valuation.entrypoints.schemas import (
     ReproductionOut,
     RightIn,
@@ -75,7 +75,12 @@ async def get_valuation(valuation_id: str, bank: CurrentBank, uow: UowDep) -> Va
     return ValuationOut.of(record)
 
 
-@router.get("/internal/v1/rights/{number}", response_model=RightOut, tags=["operations"])
+@router.get(
+    "/internal/v1/rights/{number}",
+    response_model=RightOut,
+    tags=["operations"],
+    dependencies=[OFFICE_STAFF],
+)
 async def get_right(number: str, uow: UowDep) -> RightOut:
     """Show a right as the registry's events have recorded it."""
     async with uow:
@@ -90,6 +95,7 @@ async def get_right(number: str, uow: UowDep) -> RightOut:
     "/internal/v1/valuations/{valuation_id}/reproduce",
     response_model=ReproductionOut,
     tags=["operations"],
+    dependencies=[OFFICE_STAFF],
 )
 async def reproduce_valuation(valuation_id: str, uow: UowDep) -> ReproductionOut:
     """Run a valuation again on its stored inputs, register snapshot and parameter version."""

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
 
 from services.valuation.service_layer.handlers import RESERVED_REQUESTERS, ValuationPolicy
 from services.valuation.service_layer.unit_of_work import ValuationUnitOfWork
+from shared.auth import CallingBank, Principal, Role, staff
 from shared.http import Problem
 
 
@@ -21,18 +22,21 @@ def policy(request: Request) -> ValuationPolicy:
     return request.app.state.policy
 
 
-def current_bank(x_bank_id: Annotated[str, Header(max_length=64)]) -> str:
-    bank_id = x_bank_id.strip()
-    if not bank_id or bank_id in RESERVED_REQUESTERS:
-        raise Problem(401, "bank.unknown", "Unknown bank", f"no bank {x_bank_id!r}")
-    return bank_id
+def current_bank(caller: CallingBank) -> str:
+    """The calling bank's id, from its credential."""
+    if caller.subject in RESERVED_REQUESTERS:
+        raise Problem(403, "bank.reserved_name", "This bank id is reserved")
+    return caller.subject
 
 
-def current_appraiser(x_appraiser_id: Annotated[str, Header(max_length=64)]) -> str:
-    appraiser_id = x_appraiser_id.strip()
-    if not appraiser_id:
-        raise Problem(401, "appraiser.unknown", "Unknown appraiser", "X-Appraiser-Id is blank")
-    return appraiser_id
+def current_appraiser(
+    caller: Annotated[Principal, Depends(staff(Role.APPRAISER, Role.SUPERVISOR))],
+) -> str:
+    """The appraiser signing off, from their credential."""
+    return caller.subject
+
+
+OFFICE_STAFF = Depends(staff(Role.APPRAISER, Role.SUPERVISOR, Role.ADMINISTRATOR))
 
 
 UowDep = Annotated[ValuationUnitOfWork, Depends(unit_of_work)]
