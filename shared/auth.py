@@ -139,7 +139,7 @@ CallingBank = Annotated[Principal, Depends(bank)]
 
 
 def bearer_headers(
-    credentials: Credentials, subject: str, role: Role, **claims: str
+    credentials: Credentials, subject: str, role: Role, uscc: str | None = None
 ) -> dict[str, str]:
     """Request headers carrying a fresh credential (for clients, tools and tests)."""
-    return {"Authorization": f"Bearer {credentials.issue(subject, role, **claims)}"}
+    return {"Authorization": f"Bearer {credentials.issue(subject, role, uscc=uscc)}"}

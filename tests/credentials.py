@@ -44,7 +44,9 @@ class ActingAs(httpx.Auth):
         self.bank_uscc = bank_uscc or BANK_USCCS.get(bank_id, "")
 
     def auth_flow(self, request: httpx.Request):  # type: ignore[no-untyped-def]
-        if "authorization" in request.headers or request.headers.pop("x-anonymous", None):
+        anonymous = "x-anonymous" in request.headers
+        request.headers.pop("x-anonymous", "")
+        if "authorization" in request.headers or anonymous:
             yield request
             return
         request.headers.update(self._credential(request))
