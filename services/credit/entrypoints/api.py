@@ -47,7 +47,11 @@ def current_bank(request: Request, caller: CallingBank) -> Bank:
 UowDep = Annotated[CreditUnitOfWork, Depends(unit_of_work)]
 Deps = Annotated[CreditDeps, Depends(credit_deps)]
 CurrentBank = Annotated[Bank, Depends(current_bank)]
-IdempotencyKey = Annotated[str | None, Header(alias=IDEMPOTENCY_HEADER)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias=IDEMPOTENCY_HEADER, description="Makes a retried write return the first result"),
+]
+REPLAYED_HEADER = "Idempotent-Replayed"
 
 
 def not_found(loan_id: str) -> Problem:
@@ -62,9 +66,17 @@ def refused(exc: LoanRuleViolation, title: str) -> Problem:
 
 @router.post("/loan-applications", status_code=201, response_model=LoanOut)
 async def submit_application(
-    body: LoanApplicationIn, bank: CurrentBank, deps: Deps, uow: UowDep
+    body: LoanApplicationIn,
+    bank: CurrentBank,
+    deps: Deps,
+    request: Request,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
 ) -> LoanOut:
-    """Submit a loan application secured by patents and trademarks."""
+    """Submit a loan application secured by patents and trademarks.
+
+    With an `Idempotency-Key`, a retry returns the loan the first request created.
+    """
     try:
         collateral = tuple(CollateralRight(c.right_type, c.canonical()) for c in body.collateral)
     except InvalidIdentifier as exc:
@@ -80,11 +92,23 @@ async def submit_application(
         industry=body.industry,
         programme=body.programme,
     )
-    async with uow:
-        try:
-            loan = await handlers.apply_for_loan(command, deps, uow)
-        except LoanRuleViolation as exc:
-            raise Problem(422, exc.code, "Application refused", exc.message) from exc
+    claim = IdempotencyClaim.of(bank.bank_id, idempotency_key, body.model_dump(mode="json"))
+
+    async def replay(uow: CreditUnitOfWork, loan_id: str) -> Loan:
+        return await handlers.get_loan(loan_id, bank, uow)
+
+    try:
+        loan, replayed = await run_idempotent(
+            request.app.state.runtime.unit_of_work,
+            idempotency_keys,
+            claim,
+            lambda uow: handlers.apply_for_loan(command, deps, uow),
+            replay,
+        )
+    except LoanRuleViolation as exc:
+        raise Problem(422, exc.code, "Application refused", exc.message) from exc
+    if replayed:
+        response.headers[REPLAYED_HEADER] = "true"
     return LoanOut.of(loan)
 
 
@@ -174,5 +198,5 @@ async def _idempotent(
     except LoanRuleViolation as exc:
         raise refused(exc, f"The {what} cannot be recorded") from exc
     if replayed:
-        response.status_code = 200
+        response.headers[REPLAYED_HEADER] = "true"
     return LoanOut.of(loan)

@@ -1,0 +1,56 @@
+"""A bank's retried write creates one loan, whatever the network did to the first attempt."""
+
+from __future__ import annotations
+
+import asyncio
+
+from services.credit.adapters.orm import loans
+from tests.integration.conftest import Running
+from tests.integration.test_credit_service import application, credit  # noqa: F401
+
+KEY = {"Idempotency-Key": "application-2026-0001"}
+
+
+async def test_a_retried_application_returns_the_first_loan(credit: Running) -> None:  # noqa: F811
+    first = await credit.client.post("/v1/loan-applications", json=application(), headers=KEY)
+    retry = await credit.client.post("/v1/loan-applications", json=application(), headers=KEY)
+
+    assert (first.status_code, retry.status_code) == (201, 201)
+    assert retry.json()["loan_id"] == first.json()["loan_id"]
+    assert retry.headers.get("Idempotent-Replayed") == "true"
+    assert await credit.count(loans) == 1
+
+
+async def test_the_same_key_for_another_request_is_refused(credit: Running) -> None:  # noqa: F811
+    await credit.client.post("/v1/loan-applications", json=application(), headers=KEY)
+    other = await credit.client.post(
+        "/v1/loan-applications", json=application(requested_amount="123456.00"), headers=KEY
+    )
+    assert (other.status_code, other.json()["code"]) == (422, "idempotency.key_reused")
+    assert await credit.count(loans) == 1
+
+
+async def test_concurrent_duplicates_create_one_loan(credit: Running) -> None:  # noqa: F811
+    for attempt in range(5):
+        headers = {"Idempotency-Key": f"concurrent-{attempt}"}
+        responses = await asyncio.gather(
+            *(
+                credit.client.post("/v1/loan-applications", json=application(), headers=headers)
+                for _ in range(3)
+            )
+        )
+        statuses = sorted(r.status_code for r in responses)
+        assert statuses[0] == 201 and set(statuses) <= {201, 409}, statuses
+        conflicts = [r.json()["code"] for r in responses if r.status_code == 409]
+        assert set(conflicts) <= {"idempotency.conflict"}
+        created = {r.json()["loan_id"] for r in responses if r.status_code == 201}
+        assert len(created) == 1
+    assert await credit.count(loans) == 5
+
+
+async def test_without_a_key_each_request_is_a_new_application(credit: Running) -> None:  # noqa: F811
+    for _ in range(2):
+        assert (
+            await credit.client.post("/v1/loan-applications", json=application())
+        ).status_code == 201
+    assert await credit.count(loans) == 2
