@@ -5,7 +5,16 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from shared.contracts import event_classes, incompatibilities, payload_schema
+import yaml
+
+from shared.contracts import (
+    ASYNCAPI,
+    CONTRACTS,
+    event_classes,
+    incompatibilities,
+    payload_schema,
+    problems,
+)
 
 BASE: dict[str, Any] = {
     "type": "object",
@@ -74,3 +83,16 @@ def test_every_service_event_has_a_schema_with_topic_and_version() -> None:
         assert schema["title"] == event_type
         assert schema["x-schema-version"] == version
         assert schema["x-topic"].startswith("pledgeflow.")
+
+
+def test_the_published_contracts_match_the_code_and_no_change_breaks_them() -> None:
+    assert problems() == []
+
+
+def test_the_asyncapi_document_names_every_topic_and_its_schemas() -> None:
+    document = yaml.safe_load(ASYNCAPI.read_text())
+    addresses = {channel["address"] for channel in document["channels"].values()}
+    assert {cls.topic for cls in event_classes().values()} == addresses
+    for message in document["components"]["messages"].values():
+        schema_ref = message["payload"]["allOf"][1]["properties"]["payload"]["$ref"]
+        assert (CONTRACTS / schema_ref).exists(), schema_ref
