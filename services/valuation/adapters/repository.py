@@ -346,6 +346,10 @@ def _to_signoff(row: Any) -> SignOffRecord:
     )
 
 
+def _optional_date(value: Any) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
 def _to_right_value(data: Mapping[str, Any]) -> RightValue:
     return RightValue(
         number=data["number"],
@@ -359,6 +363,7 @@ def _to_right_value(data: Mapping[str, Any]) -> RightValue:
         quality_score=_optional_decimal(data["quality_score"]),
         recommended_ltv=Decimal(data["recommended_ltv"]),
         drivers=tuple(DriverData(**driver) for driver in data["drivers"]),
+        expiry_date=_optional_date(data.get("expiry_date")),
     )
 
 

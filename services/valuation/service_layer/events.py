@@ -31,6 +31,7 @@ class RightValue:
     quality_score: Decimal | None
     recommended_ltv: Decimal
     drivers: tuple[DriverData, ...]
+    expiry_date: date | None = None
 
 
 @dataclass(frozen=True)

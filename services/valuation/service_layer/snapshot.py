@@ -67,7 +67,7 @@ def value_snapshot(snapshot: Snapshot, params: ParameterSet, as_of: date) -> Fig
     bundle = value_bundle(facts, snapshot.per_right, params, as_of)
     valued = {v.number: v for v in bundle.rights}
     rights = tuple(
-        _right_value(valued[ref.number], snapshot.facts[ref.number].kind)
+        _right_value(valued[ref.number], snapshot.facts[ref.number])
         if ref.number in snapshot.facts
         else _not_on_register(ref)
         for ref in snapshot.refs
@@ -141,11 +141,12 @@ def _kind(ref: RightRef) -> str:
     return parse_patent_number(ref.number).kind.value
 
 
-def _right_value(valued: RightValuation, kind: str) -> RightValue:
+def _right_value(valued: RightValuation, facts: RightFacts) -> RightValue:
     return RightValue(
         number=valued.number,
         right_type=valued.right_type,
-        kind=kind,
+        kind=facts.kind,
+        expiry_date=facts.expiry_date,
         low=valued.low,
         central=valued.central,
         high=valued.high,
