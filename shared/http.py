@@ -66,7 +66,7 @@ def install_conventions(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [_field_error(e) for e in exc.errors()]
+        errors = [field_error(e) for e in exc.errors()]
         return problem_response(422, "request.invalid", "The request is not valid", errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
@@ -90,10 +90,11 @@ def install_conventions(app: FastAPI) -> None:
         return response
 
 
-def _field_error(error: Any) -> dict[str, Any]:
+def field_error(error: Any, skip: int = 1) -> dict[str, Any]:
+    """One pydantic error as `{field, message, code}`, the code of an identifier kept."""
     cause = (error.get("ctx") or {}).get("error")
     return {
-        "field": ".".join(str(p) for p in error["loc"][1:]),
+        "field": ".".join(str(p) for p in error["loc"][skip:]),
         "message": str(cause) if cause is not None else error["msg"],
         "code": getattr(cause, "code", None) or f"field.{error['type']}",
     }

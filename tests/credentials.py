@@ -58,10 +58,10 @@ class ActingAs(httpx.Auth):
             if subject is not None:
                 return staff_headers(subject.strip(), role) if subject.strip() else {}
         bank_id = request.headers.pop("x-bank-id", None)
-        if request.url.path.startswith("/internal/"):
-            return staff_headers("administrator-1", Role.ADMINISTRATOR)
         if bank_id is not None:
             return bank_headers(bank_id) if bank_id.strip() else {}
+        if request.url.path.startswith("/internal/"):
+            return staff_headers("administrator-1", Role.ADMINISTRATOR)
         return bank_headers(self.bank_id, _pledgee_uscc(request) or self.bank_uscc)
 
 

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from services.registry.entrypoints import (
     api,
+    bulk_api,
     examiner_api,
     gazette_api,
     office_api,
@@ -50,6 +51,7 @@ def create_app(
             api.public,
             pledges_api.router,
             gazette_api.router,
+            bulk_api.router,
             api.internal,
             examiner_api.router,
             office_api.router,

@@ -1,0 +1,101 @@
+"""Bulk loading of the register, with a report of every row that was rejected and why."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field, ValidationError
+
+from services.registry.entrypoints.deps import OFFICE, in_transaction
+from services.registry.entrypoints.schemas import PatentIn, TrademarkIn
+from services.registry.service_layer import handlers
+from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
+from shared.auth import staff
+from shared.http import field_error
+
+router = APIRouter(
+    prefix="/internal/v1",
+    tags=["register (registry office)"],
+    dependencies=[Depends(staff(*OFFICE))],
+)
+
+MAX_ROWS = 2000
+
+
+class BulkIn(BaseModel):
+    """Rows as they come from the source; each is validated on its own."""
+
+    rows: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_ROWS)
+
+
+class RowReport(BaseModel):
+    row: int = Field(description="Position in the request, from 0")
+    number: str | None = Field(description="The right's number when it could be read")
+    status: Literal["recorded", "rejected"]
+    errors: list[dict[str, Any]] = Field(description="Why a row was rejected: field, message, code")
+
+
+class BulkReport(BaseModel):
+    recorded: int
+    rejected: int
+    rows: list[RowReport]
+
+
+def _validate(
+    model: type[PatentIn] | type[TrademarkIn], rows: list[dict[str, Any]]
+) -> tuple[list[Any], list[RowReport]]:
+    accepted: list[Any] = []
+    reports: list[RowReport] = []
+    seen: set[str] = set()
+    for index, row in enumerate(rows):
+        raw_number = row.get("number")
+        try:
+            entry = model.model_validate(row)
+        except ValidationError as exc:
+            errors = [field_error(e, skip=0) for e in exc.errors()]
+            reports.append(
+                RowReport(row=index, number=raw_number, status="rejected", errors=errors)
+            )
+            continue
+        if entry.number in seen:
+            duplicate = {"field": "number", "message": "listed twice", "code": "row.duplicate"}
+            reports.append(
+                RowReport(row=index, number=entry.number, status="rejected", errors=[duplicate])
+            )
+            continue
+        seen.add(entry.number)
+        accepted.append(entry)
+        reports.append(RowReport(row=index, number=entry.number, status="recorded", errors=[]))
+    return accepted, reports
+
+
+async def _load(
+    request: Request,
+    model: type[PatentIn] | type[TrademarkIn],
+    body: BulkIn,
+    record: Callable[[Any, RegistryUnitOfWork], Awaitable[None]],
+) -> BulkReport:
+    accepted, reports = _validate(model, body.rows)
+
+    async def record_all(uow: RegistryUnitOfWork) -> None:
+        for entry in accepted:
+            await record(entry.to_domain(), uow)
+
+    if accepted:
+        await in_transaction(request, record_all)
+    rejected = sum(1 for r in reports if r.status == "rejected")
+    return BulkReport(recorded=len(accepted), rejected=rejected, rows=reports)
+
+
+@router.post("/patents/bulk", response_model=BulkReport)
+async def load_patents(body: BulkIn, request: Request) -> BulkReport:
+    """Enter or update many patents; valid rows are recorded together, the rest reported."""
+    return await _load(request, PatentIn, body, handlers.record_patent)
+
+
+@router.post("/trademarks/bulk", response_model=BulkReport)
+async def load_trademarks(body: BulkIn, request: Request) -> BulkReport:
+    """Enter or update many trademarks; valid rows are recorded together, the rest reported."""
+    return await _load(request, TrademarkIn, body, handlers.record_trademark)
