@@ -115,6 +115,9 @@ class ClaimOut(BaseModel):
 class LoanOut(BaseModel):
     loan_id: str
     bank_id: str
+    correlation_id: str = Field(
+        description="Identifies this case on every event of every service (operators' history)"
+    )
     status: str
     enterprise_uscc: str
     requested_amount: Decimal
@@ -157,6 +160,7 @@ class LoanOut(BaseModel):
         """The bank's view of a loan."""
         return cls(
             loan_id=loan.loan_id,
+            correlation_id=loan.correlation_id,
             bank_id=loan.bank_id,
             status=loan.status.value,
             enterprise_uscc=loan.enterprise.uscc,
