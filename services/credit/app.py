@@ -8,7 +8,7 @@ from typing import cast
 
 from fastapi import FastAPI
 
-from services.credit.adapters.orm import metadata
+from services.credit.adapters.orm import audit_log, metadata
 from services.credit.domain.events import LOANS_TOPIC
 from services.credit.entrypoints import api, internal_api
 from services.credit.entrypoints.consumers import credit_consumers
@@ -18,6 +18,7 @@ from services.credit.service_layer.clock import Clock, SystemClock
 from services.credit.service_layer.deps import CreditDeps
 from services.credit.service_layer.unit_of_work import CreditUnitOfWork
 from services.credit.settings import CreditSettings
+from shared.audit import install_audit
 from shared.bus.base import EventBus
 from shared.http import service_app
 from shared.runtime import ServiceRuntime
@@ -79,7 +80,7 @@ def create_app(
         clock=clock or SystemClock(),
     )
     runtime = CreditRuntime(settings, deps, bus)
-    return service_app(
+    app = service_app(
         runtime,
         "IP-pledge loans for banks: applications, decisions, offers, disbursement, repayment, "
         "default; referrals and statistics for the credit desk.",
@@ -87,3 +88,5 @@ def create_app(
         banks=config.banks,
         deps=deps,
     )
+    install_audit(app, audit_log)
+    return app

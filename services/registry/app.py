@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from fastapi import FastAPI
 
+from services.registry.adapters.orm import audit_log
 from services.registry.entrypoints import (
     api,
     bulk_api,
@@ -19,6 +20,7 @@ from services.registry.entrypoints.problems import install_problems
 from services.registry.runtime import Clock, RegistryRuntime
 from services.registry.service_layer.calendar import CalendarBook
 from services.registry.settings import RegistrySettings
+from shared.audit import install_audit
 from shared.bus.base import EventBus
 from shared.http import service_app
 from shared.workdays import OfficialCalendar
@@ -61,4 +63,5 @@ def create_app(
         clock=clock,
     )
     install_problems(app)
+    install_audit(app, audit_log)
     return app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.valuation.adapters.orm import metadata
+from services.valuation.adapters.orm import audit_log, metadata
 from services.valuation.domain import load_parameters
 from services.valuation.entrypoints import api, appraisals
 from services.valuation.entrypoints.consumers import valuation_consumers
@@ -12,6 +12,7 @@ from services.valuation.service_layer.events import VALUATIONS_TOPIC
 from services.valuation.service_layer.handlers import ValuationPolicy
 from services.valuation.service_layer.unit_of_work import ValuationUnitOfWork
 from services.valuation.settings import ValuationSettings
+from shared.audit import install_audit
 from shared.bus.base import EventBus
 from shared.http import service_app
 from shared.runtime import ServiceRuntime
@@ -35,9 +36,11 @@ def create_app(settings: ValuationSettings | None = None, bus: EventBus | None =
         bus=bus,
     )
 
-    return service_app(
+    app = service_app(
         runtime,
         "Valuation of pledged patents and trademarks: ranges, methods, drivers and sign-off.",
         [api.router, appraisals.router],
         policy=policy,
     )
+    install_audit(app, audit_log)
+    return app

@@ -19,11 +19,13 @@ from sqlalchemy import (
     text,
 )
 
+from shared.audit import audit_table
 from shared.db import new_metadata
 from shared.idempotency import idempotency_table
 
 metadata = new_metadata()
 idempotency_keys = idempotency_table(metadata)
+audit_log = audit_table(metadata)
 
 
 def _money(name: str, nullable: bool = True) -> Column[object]:

@@ -20,8 +20,9 @@ from shared.http import Problem
 from shared.idempotency import HEADER as IDEMPOTENCY_HEADER
 from shared.idempotency import IdempotencyClaim, run_idempotent
 from shared.identifiers import InvalidIdentifier
+from shared.openapi import problem_responses
 
-router = APIRouter(prefix="/v1", tags=["loans"])
+router = APIRouter(prefix="/v1", tags=["loans"], responses=problem_responses(401, 403, 422))
 
 
 def unit_of_work(request: Request) -> CreditUnitOfWork:
@@ -64,7 +65,12 @@ def refused(exc: LoanRuleViolation, title: str) -> Problem:
     return Problem(status, exc.code, title, exc.message)
 
 
-@router.post("/loan-applications", status_code=201, response_model=LoanOut)
+@router.post(
+    "/loan-applications",
+    status_code=201,
+    response_model=LoanOut,
+    responses=problem_responses(400, 409),
+)
 async def submit_application(
     body: LoanApplicationIn,
     bank: CurrentBank,
@@ -112,7 +118,7 @@ async def submit_application(
     return LoanOut.of(loan)
 
 
-@router.get("/loans/{loan_id}", response_model=LoanOut)
+@router.get("/loans/{loan_id}", response_model=LoanOut, responses=problem_responses(404))
 async def get_loan(loan_id: str, bank: CurrentBank, uow: UowDep) -> LoanOut:
     """Read one of the bank's loans."""
     async with uow:
@@ -122,7 +128,9 @@ async def get_loan(loan_id: str, bank: CurrentBank, uow: UowDep) -> LoanOut:
             raise not_found(loan_id) from exc
 
 
-@router.post("/loans/{loan_id}/offer/accept", response_model=LoanOut)
+@router.post(
+    "/loans/{loan_id}/offer/accept", response_model=LoanOut, responses=problem_responses(404, 409)
+)
 async def accept_offer(loan_id: str, bank: CurrentBank, deps: Deps, uow: UowDep) -> LoanOut:
     """Accept the credit offer; the pledge is filed with the registry."""
     async with uow:
@@ -134,7 +142,12 @@ async def accept_offer(loan_id: str, bank: CurrentBank, deps: Deps, uow: UowDep)
             raise Problem(409, exc.code, "Offer cannot be accepted", exc.message) from exc
 
 
-@router.post("/loans/{loan_id}/repayments", status_code=201, response_model=LoanOut)
+@router.post(
+    "/loans/{loan_id}/repayments",
+    status_code=201,
+    response_model=LoanOut,
+    responses=problem_responses(400, 404, 409),
+)
 async def record_repayment(
     loan_id: str,
     body: RepaymentIn,
@@ -153,7 +166,11 @@ async def record_repayment(
     return await _idempotent(request, response, bank, idempotency_key, body, action, "repayment")
 
 
-@router.post("/loans/{loan_id}/default", response_model=LoanOut)
+@router.post(
+    "/loans/{loan_id}/default",
+    response_model=LoanOut,
+    responses=problem_responses(400, 404, 409),
+)
 async def declare_default(
     loan_id: str,
     body: DefaultIn,

@@ -19,12 +19,14 @@ from services.credit.entrypoints.schemas import LoanOut
 from services.credit.service_layer import handlers, referrals, reports
 from shared.auth import Principal, Role, staff
 from shared.http import Problem
+from shared.openapi import problem_responses
 from shared.workdays import BEIJING
 
 router = APIRouter(
     prefix="/internal/v1",
     tags=["credit desk"],
     dependencies=[Depends(staff(Role.CREDIT_OFFICER, Role.SUPERVISOR, Role.ADMINISTRATOR))],
+    responses=problem_responses(401, 403, 422),
 )
 
 
@@ -51,7 +53,9 @@ async def list_referrals(
         return [ReferralOut.of(loan) for loan in await referrals.list_referrals(uow, bank_id)]
 
 
-@router.post("/referrals/{loan_id}/decision", response_model=LoanOut)
+@router.post(
+    "/referrals/{loan_id}/decision", response_model=LoanOut, responses=problem_responses(404, 409)
+)
 async def decide_referral(
     loan_id: str, body: ReferralDecisionIn, x_officer_id: OfficerId, deps: Deps, uow: UowDep
 ) -> LoanOut:

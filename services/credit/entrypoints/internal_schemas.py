@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.credit.adapters.quotas import QuotaState
 from services.credit.domain.loan import Loan
@@ -16,11 +16,27 @@ OfficerReason = Annotated[str, Field(min_length=1, max_length=200)]
 
 
 class ReferralDecisionIn(BaseModel):
-    outcome: Literal["approve", "decline"]
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "outcome": "approve",
+                    "amount": "1800000.00",
+                    "reasons": ["stable licence income confirmed by the bank's visit"],
+                }
+            ]
+        }
+    )
+
+    outcome: Literal["approve", "decline"] = Field(description="approve (make an offer) or decline")
     amount: Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=2)] | None = Field(
         default=None, description="Approved amount; defaults to the policy ceiling"
     )
-    reasons: list[OfficerReason] = Field(min_length=1, max_length=20)
+    reasons: list[OfficerReason] = Field(
+        min_length=1,
+        max_length=20,
+        description="The officer's reasons for the decision, at least one",
+    )
     officer_id: str | None = Field(
         default=None,
         max_length=64,
@@ -29,19 +45,27 @@ class ReferralDecisionIn(BaseModel):
 
 
 class ReferralOut(BaseModel):
-    loan_id: str
-    bank_id: str
-    enterprise_uscc: str
-    enterprise_name: str
-    requested_amount: Decimal
-    term_months: int
-    programme: str | None
-    reasons: list[str]
-    policy_version: str | None
-    policy_ceiling: Decimal | None
-    appraised_value: Decimal | None
-    decision_inputs: dict[str, Any]
-    referred_at: datetime | None
+    loan_id: str = Field(description="Identifier of the referred loan")
+    bank_id: str = Field(description="The lending bank")
+    enterprise_uscc: str = Field(
+        description="Unified Social Credit Code (GB 32100-2015) of the borrower (the pledgor)"
+    )
+    enterprise_name: str = Field(description="Registered name of the borrower")
+    requested_amount: Decimal = Field(description="Amount applied for, yuan to the fen")
+    term_months: int = Field(description="Loan term in months")
+    programme: str | None = Field(description="Risk-sharing programme the loan joins")
+    reasons: list[str] = Field(description="Codes of the reasons the application was referred")
+    policy_version: str | None = Field(description="Version of the credit policy applied")
+    policy_ceiling: Decimal | None = Field(
+        description="Highest amount the credit policy allows against the collateral, yuan"
+    )
+    appraised_value: Decimal | None = Field(
+        description="Central value of the collateral from the valuation, yuan"
+    )
+    decision_inputs: dict[str, Any] = Field(
+        description="The figures the automatic decision was computed from"
+    )
+    referred_at: datetime | None = Field(description="When the application was referred")
 
     @classmethod
     def of(cls, loan: Loan) -> ReferralOut:
@@ -64,18 +88,32 @@ class ReferralOut(BaseModel):
 
 
 class StatisticsOut(BaseModel):
-    period_from: datetime | None
-    period_to: datetime | None
-    bank_id: str | None
-    loans_disbursed: int
-    amount_disbursed: Decimal
-    enterprises: int
-    inclusive_loans: int
-    inclusive_amount: Decimal
-    inclusive_share_by_count: Decimal | None
-    inclusive_share_by_amount: Decimal | None
-    average_seconds_to_disbursement: float | None
-    decline_reasons: dict[str, int]
+    period_from: datetime | None = Field(
+        description="Start of the period (UTC), included; empty for no lower bound"
+    )
+    period_to: datetime | None = Field(
+        description="End of the period (UTC), excluded; empty for no upper bound"
+    )
+    bank_id: str | None = Field(
+        description="The bank the figures are limited to; empty for all banks"
+    )
+    loans_disbursed: int = Field(description="Loans disbursed in the period")
+    amount_disbursed: Decimal = Field(description="Amount disbursed in the period, yuan")
+    enterprises: int = Field(description="Distinct enterprises that received a loan")
+    inclusive_loans: int = Field(description="Disbursed loans that count as inclusive lending")
+    inclusive_amount: Decimal = Field(description="Amount of those inclusive loans, yuan")
+    inclusive_share_by_count: Decimal | None = Field(
+        description="Share of disbursed loans that are inclusive, 0 to 1"
+    )
+    inclusive_share_by_amount: Decimal | None = Field(
+        description="Share of the amount disbursed that is inclusive, 0 to 1"
+    )
+    average_seconds_to_disbursement: float | None = Field(
+        description="Average time from application to disbursement, in seconds"
+    )
+    decline_reasons: dict[str, int] = Field(
+        description="Number of declined applications by reason code"
+    )
 
     @classmethod
     def of(
@@ -90,11 +128,11 @@ class StatisticsOut(BaseModel):
 
 
 class QuotaOut(BaseModel):
-    bank_id: str
-    total: Decimal
-    reserved: Decimal
-    consumed: Decimal
-    available: Decimal
+    bank_id: str = Field(description="The bank")
+    total: Decimal = Field(description="The bank's IP-loan quota, yuan")
+    reserved: Decimal = Field(description="Part reserved by open offers, yuan")
+    consumed: Decimal = Field(description="Part consumed by disbursed loans, yuan")
+    available: Decimal = Field(description="Part still available, yuan")
 
     @classmethod
     def of(cls, state: QuotaState) -> QuotaOut:

@@ -20,10 +20,16 @@ def _uscc(value: str) -> str:
 
 class EnterpriseIn(BaseModel):
     uscc: Annotated[str, AfterValidator(_uscc)] = Field(
-        description="Unified Social Credit Code (GB 32100-2015)", examples=["91310115MA1K3YJ67U"]
+        description="Unified Social Credit Code (GB 32100-2015)", examples=["91310115MA1K3YJ675"]
     )
-    name: str = Field(min_length=1, max_length=200)
-    address: str = Field(min_length=1, max_length=500)
+    name: str = Field(
+        min_length=1,
+        max_length=200,
+        description="Registered name of the borrowing enterprise (the pledgor)",
+    )
+    address: str = Field(
+        min_length=1, max_length=500, description="Registered address of the borrowing enterprise"
+    )
     size_class: Literal["micro", "small", "medium", "large"] = Field(
         description="Enterprise size class"
     )
@@ -31,7 +37,7 @@ class EnterpriseIn(BaseModel):
 
 
 class CollateralIn(BaseModel):
-    right_type: Literal["patent", "trademark"]
+    right_type: Literal["patent", "trademark"] = Field(description="patent or trademark")
     number: str = Field(description="Patent application number or trademark registration number")
 
     def canonical(self) -> str:
@@ -47,7 +53,7 @@ class LoanApplicationIn(BaseModel):
             "examples": [
                 {
                     "enterprise": {
-                        "uscc": "91310115MA1K3YJ67U",
+                        "uscc": "91310115MA1K3YJ675",
                         "name": "Shanghai Lens Optics Co., Ltd.",
                         "address": "1 Zhangjiang Road, Shanghai",
                         "size_class": "small",
@@ -64,15 +70,23 @@ class LoanApplicationIn(BaseModel):
         }
     )
 
-    enterprise: EnterpriseIn
+    enterprise: EnterpriseIn = Field(
+        description="The borrowing enterprise, which pledges the rights"
+    )
     requested_amount: Money = Field(description="Yuan, to the fen")
-    term_months: int = Field(ge=1, le=60)
-    purpose: str = Field(min_length=1, max_length=500)
-    collateral: list[CollateralIn] = Field(min_length=1, max_length=50)
+    term_months: int = Field(ge=1, le=60, description="Loan term in months, 1 to 60")
+    purpose: str = Field(min_length=1, max_length=500, description="What the loan is for")
+    collateral: list[CollateralIn] = Field(
+        min_length=1, max_length=50, description="The patents and trademarks the enterprise pledges"
+    )
     attributable_revenue: Money = Field(
         description="Annual revenue attributable to the pledged rights' products, yuan"
     )
-    industry: str = Field(default="default", max_length=64)
+    industry: str = Field(
+        default="default",
+        max_length=64,
+        description="Industry whose valuation parameters apply; default when unknown",
+    )
     programme: str | None = Field(
         default=None,
         max_length=64,
@@ -81,11 +95,25 @@ class LoanApplicationIn(BaseModel):
 
 
 class RepaymentIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"amount": "500000.00", "paid_at": "2027-03-20T10:00:00+08:00"}]
+        }
+    )
+
     amount: Money = Field(description="Principal repaid, yuan to the fen")
     paid_at: AwareDatetime = Field(description="When the borrower paid, with a UTC offset")
 
 
 class DefaultIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"declared_at": "2027-09-01T09:00:00+08:00", "recovered_amount": "300000.00"}
+            ]
+        }
+    )
+
     declared_at: AwareDatetime = Field(description="When the bank declared the default")
     recovered_amount: Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=2)] = Field(
         default=Decimal("0.00"), description="Principal recovered (e.g. by enforcing the pledge)"
@@ -93,67 +121,119 @@ class DefaultIn(BaseModel):
 
 
 class TimeoutOut(BaseModel):
-    kind: str
-    due_at: datetime
-    fired_at: datetime | None
-    cancelled_at: datetime | None
+    kind: str = Field(description="offer_expiry or pledge_registration")
+    due_at: datetime = Field(description="When the deadline falls (UTC)")
+    fired_at: datetime | None = Field(description="When the deadline passed unmet and took effect")
+    cancelled_at: datetime | None = Field(description="When the deadline was met and cancelled")
 
 
 class RepaymentOut(BaseModel):
-    repayment_id: str
-    amount: Decimal
-    paid_at: datetime
-    outstanding_after: Decimal
+    repayment_id: str = Field(description="Identifier of the repayment")
+    amount: Decimal = Field(description="Principal repaid, yuan to the fen")
+    paid_at: datetime = Field(description="When the borrower paid")
+    outstanding_after: Decimal = Field(
+        description="Principal outstanding after this repayment, yuan"
+    )
 
 
 class ClaimOut(BaseModel):
-    party: str
-    share: Decimal
-    amount: Decimal
+    party: str = Field(
+        description="Party bearing part of the loss, e.g. insurer, bank or guarantor"
+    )
+    share: Decimal = Field(description="The party's share of the loss, 0 to 1")
+    amount: Decimal = Field(description="The party's part of the loss, yuan to the fen")
 
 
 class LoanOut(BaseModel):
-    loan_id: str
-    bank_id: str
+    loan_id: str = Field(description="Identifier of the loan")
+    bank_id: str = Field(description="The lending bank (the pledgee)")
     correlation_id: str = Field(
         description="Identifies this case on every event of every service (operators' history)"
     )
-    status: str
-    enterprise_uscc: str
-    requested_amount: Decimal
-    term_months: int
-    collateral: list[dict[str, str]]
-    approved_amount: Decimal | None
-    annual_rate: Decimal | None
-    decision_reasons: list[str]
-    policy_version: str | None
-    appraised_value: Decimal | None
-    offer_expires_at: datetime | None
-    pledge_registration_number: str | None
-    maturity_date: date | None
-    disbursed_at: datetime | None
-    withdrawal_reason: str | None
-    inclusive: bool
-    history: list[dict[str, str]]
-    programme: str | None
-    decided_at: datetime | None
-    decided_by: str | None
-    policy_ceiling: Decimal | None
-    decision_inputs: dict[str, Any]
-    collateral_value: Decimal | None
-    collateral_expires_on: date | None
-    insurance_premium: Decimal | None
-    pledge_requested_at: datetime | None
-    outstanding_principal: Decimal | None
-    repayments: list[RepaymentOut]
-    repaid_at: datetime | None
-    pledge_released_at: datetime | None
-    stray_pledge_registration_number: str | None
-    defaulted_at: datetime | None
-    recovered_amount: Decimal | None
-    loss: Decimal | None
-    claims: list[ClaimOut]
-    deadlines: list[TimeoutOut]
+    status: str = Field(
+        description="Stage of the loan: awaiting_valuation, awaiting_signoff, referred, declined, "
+        "offered, pledge_filed, disbursed, repaying, repaid, closed, defaulted or "
+        "offer_withdrawn"
+    )
+    enterprise_uscc: str = Field(
+        description="Unified Social Credit Code (GB 32100-2015) of the borrower (the pledgor)"
+    )
+    requested_amount: Decimal = Field(description="Amount applied for, yuan to the fen")
+    term_months: int = Field(description="Loan term in months")
+    collateral: list[dict[str, str]] = Field(
+        description="The pledged rights, each as right_type and number in register form"
+    )
+    approved_amount: Decimal | None = Field(description="Amount offered, yuan to the fen")
+    annual_rate: Decimal | None = Field(description="Annual interest rate offered, e.g. 0.0385")
+    decision_reasons: list[str] = Field(
+        description="Codes of the reasons for the decision (referral, decline)"
+    )
+    policy_version: str | None = Field(
+        description="Version of the credit policy the decision applied"
+    )
+    appraised_value: Decimal | None = Field(
+        description="Central value of the collateral from the valuation, yuan"
+    )
+    offer_expires_at: datetime | None = Field(description="When an unaccepted offer lapses")
+    pledge_registration_number: str | None = Field(
+        description="Registration number of the pledge securing the loan"
+    )
+    maturity_date: date | None = Field(description="Date the principal is due")
+    disbursed_at: datetime | None = Field(
+        description="When the loan was disbursed, after the pledge was registered"
+    )
+    withdrawal_reason: str | None = Field(
+        description="Why the offer was withdrawn, e.g. the pledge was not registered in time"
+    )
+    inclusive: bool = Field(
+        description="Whether the loan counts as inclusive lending (an SME, under the limit)"
+    )
+    history: list[dict[str, str]] = Field(
+        description="Each status the loan went through, with when (status, at)"
+    )
+    programme: str | None = Field(description="Risk-sharing programme the loan joined")
+    decided_at: datetime | None = Field(description="When the loan was decided")
+    decided_by: str | None = Field(
+        description="Credit officer who decided a referral; empty for an automatic decision"
+    )
+    policy_ceiling: Decimal | None = Field(
+        description="Highest amount the credit policy allows against the collateral, yuan"
+    )
+    decision_inputs: dict[str, Any] = Field(
+        description="The figures the decision was computed from"
+    )
+    collateral_value: Decimal | None = Field(
+        description="Value of the collateral the loan was decided on, yuan"
+    )
+    collateral_expires_on: date | None = Field(
+        description="Earliest date a pledged right's protection ends"
+    )
+    insurance_premium: Decimal | None = Field(
+        description="Premium due under the risk-sharing programme, yuan"
+    )
+    pledge_requested_at: datetime | None = Field(
+        description="When the pledge filing was sent to the registry"
+    )
+    outstanding_principal: Decimal | None = Field(description="Principal not yet repaid, yuan")
+    repayments: list[RepaymentOut] = Field(
+        description="Principal repayments reported, oldest first"
+    )
+    repaid_at: datetime | None = Field(description="When the principal was fully repaid")
+    pledge_released_at: datetime | None = Field(
+        description="When the pledge's cancellation was registered"
+    )
+    stray_pledge_registration_number: str | None = Field(
+        description="A pledge registered after the offer lapsed, whose cancellation was requested"
+    )
+    defaulted_at: datetime | None = Field(description="When the bank declared the default")
+    recovered_amount: Decimal | None = Field(
+        description="Principal recovered after the default, yuan"
+    )
+    loss: Decimal | None = Field(description="Principal lost after recoveries, yuan")
+    claims: list[ClaimOut] = Field(
+        description="How the loss is shared among the programme's parties"
+    )
+    deadlines: list[TimeoutOut] = Field(description="The loan's deadlines and what became of them")
 
     @classmethod
     def of(cls, loan: Loan) -> LoanOut:

@@ -17,9 +17,13 @@ from sqlalchemy import (
     text,
 )
 
+from shared.audit import audit_table
 from shared.db import Id, new_metadata
+from shared.idempotency import idempotency_table
 
 metadata = new_metadata()
+idempotency_keys = idempotency_table(metadata)
+audit_log = audit_table(metadata)
 
 patents = Table(
     "patents",

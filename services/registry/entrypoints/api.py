@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 
+from services.registry.adapters.orm import idempotency_keys
 from services.registry.entrypoints.deps import (
     OFFICE,
     BankDep,
@@ -25,14 +26,27 @@ from services.registry.entrypoints.schemas import (
 from services.registry.service_layer import examination, handlers
 from shared.auth import bank, staff
 from shared.http import Problem
+from shared.idempotency import (
+    REPLAYED_HEADER,
+    IdempotencyClaim,
+    IdempotencyKey,
+    previous_resource,
+)
 from shared.identifiers import InvalidIdentifier, parse_patent_number, parse_trademark_number
+from shared.openapi import problem_responses
 from shared.workdays import beijing_date
 
-public = APIRouter(prefix="/v1", tags=["pledge filings"], dependencies=[Depends(bank)])
+public = APIRouter(
+    prefix="/v1",
+    tags=["pledge filings"],
+    dependencies=[Depends(bank)],
+    responses=problem_responses(401, 403, 422),
+)
 internal = APIRouter(
     prefix="/internal/v1",
     tags=["register (registry office)"],
     dependencies=[Depends(staff(*OFFICE))],
+    responses=problem_responses(401, 403, 422),
 )
 
 
@@ -49,11 +63,25 @@ def _same_right(in_path: str, in_body: str) -> None:
         raise Problem(422, "right.number_mismatch", "Path and body name different rights", in_path)
 
 
-@public.post("/pledge-filings", status_code=201, response_model=PledgeFilingOut)
+@public.post(
+    "/pledge-filings",
+    status_code=201,
+    response_model=PledgeFilingOut,
+    responses=problem_responses(400, 409),
+)
 async def file_pledge(
-    body: PledgeFilingIn, request: Request, calendar: CalendarDep, now: NowDep, caller: BankDep
+    body: PledgeFilingIn,
+    request: Request,
+    response: Response,
+    calendar: CalendarDep,
+    now: NowDep,
+    caller: BankDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> PledgeFilingOut:
-    """File a pledge registration; a clean filing is registered at once."""
+    """File a pledge registration; a clean filing is registered at once.
+
+    With an `Idempotency-Key`, a retry returns the filing the first request created.
+    """
     if not caller.uscc or body.pledgee.uscc != caller.uscc:
         raise Problem(403, "filing.pledgee_not_caller", "A bank files pledges as the pledgee only")
     command = handlers.FilePledge(
@@ -62,18 +90,34 @@ async def file_pledge(
         filing_reference=None,
         received_at=now,
     )
-    filing = await in_transaction(request, lambda uow: handlers.file_pledge(command, calendar, uow))
+    claim = IdempotencyClaim.of(caller.subject, idempotency_key, body.model_dump(mode="json"))
+    if claim is not None:
+        async with unit_of_work(request) as uow:
+            earlier = await previous_resource(uow.session, idempotency_keys, claim)
+            if earlier is not None:
+                filing = own_filing(caller, await handlers.get_filing(earlier, uow))
+                response.headers[REPLAYED_HEADER] = "true"
+                return PledgeFilingOut.of(filing)
+    filing = await in_transaction(
+        request, lambda uow: handlers.file_pledge(command, calendar, uow), idempotency=claim
+    )
     return PledgeFilingOut.of(filing)
 
 
-@public.get("/pledge-filings/{filing_id}", response_model=PledgeFilingOut)
+@public.get(
+    "/pledge-filings/{filing_id}", response_model=PledgeFilingOut, responses=problem_responses(404)
+)
 async def get_filing(filing_id: str, uow: UowDep, caller: BankDep) -> PledgeFilingOut:
     """Read a filing with its status, findings, decisions and registration number."""
     async with uow:
         return PledgeFilingOut.of(own_filing(caller, await handlers.get_filing(filing_id, uow)))
 
 
-@public.post("/pledge-filings/{filing_id}/correction", response_model=PledgeFilingOut)
+@public.post(
+    "/pledge-filings/{filing_id}/correction",
+    response_model=PledgeFilingOut,
+    responses=problem_responses(404, 409),
+)
 async def correct_filing(
     filing_id: str,
     body: PledgeFilingIn,
@@ -92,7 +136,12 @@ async def correct_filing(
     return PledgeFilingOut.of(filing)
 
 
-@internal.put("/patents/{number}", status_code=200, response_model=PatentIn)
+@internal.put(
+    "/patents/{number}",
+    status_code=200,
+    response_model=PatentIn,
+    responses=problem_responses(404),
+)
 async def put_patent(number: str, body: PatentIn, uow: UowDep) -> PatentIn:
     """Enter or update a patent on the register."""
     _same_right(canonical(parse_patent_number, number), body.number)
@@ -102,7 +151,12 @@ async def put_patent(number: str, body: PatentIn, uow: UowDep) -> PatentIn:
     return body
 
 
-@internal.put("/trademarks/{number}", status_code=200, response_model=TrademarkIn)
+@internal.put(
+    "/trademarks/{number}",
+    status_code=200,
+    response_model=TrademarkIn,
+    responses=problem_responses(404),
+)
 async def put_trademark(number: str, body: TrademarkIn, uow: UowDep) -> TrademarkIn:
     """Enter or update a trademark on the register."""
     _same_right(canonical(parse_trademark_number, number), body.number)

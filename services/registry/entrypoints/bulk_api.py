@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.registry.entrypoints.deps import OFFICE, in_transaction
 from services.registry.entrypoints.schemas import PatentIn, TrademarkIn
@@ -14,11 +14,13 @@ from services.registry.service_layer import handlers
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from shared.auth import staff
 from shared.http import field_error
+from shared.openapi import problem_responses
 
 router = APIRouter(
     prefix="/internal/v1",
     tags=["register (registry office)"],
     dependencies=[Depends(staff(*OFFICE))],
+    responses=problem_responses(401, 403, 422),
 )
 
 MAX_ROWS = 2000
@@ -27,20 +29,51 @@ MAX_ROWS = 2000
 class BulkIn(BaseModel):
     """Rows as they come from the source; each is validated on its own."""
 
-    rows: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_ROWS)
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "rows": [
+                        {
+                            "number": "CN201710601862.3",
+                            "title": "Wide-angle lens assembly",
+                            "holders": [
+                                {
+                                    "name": "Shanghai Lens Optics Co., Ltd.",
+                                    "uscc": "91310115MA1K3YJ675",
+                                }
+                            ],
+                            "filing_date": "2017-07-21",
+                            "grant_date": "2020-03-10",
+                            "legal_status": "valid",
+                            "fees_paid_through": "2027-07-20",
+                        }
+                    ]
+                }
+            ]
+        }
+    )
+
+    rows: list[dict[str, Any]] = Field(
+        min_length=1,
+        max_length=MAX_ROWS,
+        description="Register entries, each shaped as the single-entry PUT body; up to 2000",
+    )
 
 
 class RowReport(BaseModel):
     row: int = Field(description="Position in the request, from 0")
     number: str | None = Field(description="The right's number when it could be read")
-    status: Literal["recorded", "rejected"]
+    status: Literal["recorded", "rejected"] = Field(
+        description="recorded, or rejected with its errors"
+    )
     errors: list[dict[str, Any]] = Field(description="Why a row was rejected: field, message, code")
 
 
 class BulkReport(BaseModel):
-    recorded: int
-    rejected: int
-    rows: list[RowReport]
+    recorded: int = Field(description="Rows entered or updated on the register")
+    rejected: int = Field(description="Rows rejected and not recorded")
+    rows: list[RowReport] = Field(description="One report per row, in request order")
 
 
 def _validate(
@@ -89,13 +122,13 @@ async def _load(
     return BulkReport(recorded=len(accepted), rejected=rejected, rows=reports)
 
 
-@router.post("/patents/bulk", response_model=BulkReport)
+@router.post("/patents/bulk", response_model=BulkReport, responses=problem_responses(409))
 async def load_patents(body: BulkIn, request: Request) -> BulkReport:
     """Enter or update many patents; valid rows are recorded together, the rest reported."""
     return await _load(request, PatentIn, body, handlers.record_patent)
 
 
-@router.post("/trademarks/bulk", response_model=BulkReport)
+@router.post("/trademarks/bulk", response_model=BulkReport, responses=problem_responses(409))
 async def load_trademarks(body: BulkIn, request: Request) -> BulkReport:
     """Enter or update many trademarks; valid rows are recorded together, the rest reported."""
     return await _load(request, TrademarkIn, body, handlers.record_trademark)

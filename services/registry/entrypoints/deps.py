@@ -10,10 +10,12 @@ from fastapi import Depends, Request
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from services.registry.adapters.orm import idempotency_keys
 from services.registry.domain.pledge import PledgeFiling
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from shared.auth import CallingBank, Principal, Role, staff
 from shared.http import Problem
+from shared.idempotency import IdempotencyClaim, previous_resource
 from shared.workdays import OfficialCalendar
 
 T = TypeVar("T")
@@ -62,18 +64,38 @@ OFFICE = (Role.EXAMINER, Role.SUPERVISOR, Role.ADMINISTRATOR)
 
 
 async def in_transaction(
-    request: Request, operation: Callable[[RegistryUnitOfWork], Awaitable[T]]
+    request: Request,
+    operation: Callable[[RegistryUnitOfWork], Awaitable[T]],
+    idempotency: IdempotencyClaim | None = None,
 ) -> T:
-    """Run a use case in its own transaction, again when a concurrent writer got there first."""
+    """Run a use case in its own transaction, again when a concurrent writer got there first.
+
+    With an idempotency claim, the key is stored with the effect; when a concurrent request
+    with the same key got there first, the write is refused instead of tried again.
+    """
     for attempt in range(1, CONFLICT_RETRIES + 1):
-        async with unit_of_work(request) as uow:
-            try:
+        try:
+            async with unit_of_work(request) as uow:
+                uow.idempotency = idempotency
                 result = await operation(uow)
                 await uow.commit()
                 return result
-            except (IntegrityError, StaleDataError) as exc:
-                if attempt == CONFLICT_RETRIES:
-                    raise Problem(
-                        409, "registry.write_conflict", "Changed concurrently; try again"
-                    ) from exc
+        except (IntegrityError, StaleDataError) as exc:
+            if idempotency is not None:
+                await _refuse_concurrent_duplicate(request, idempotency)
+            if attempt == CONFLICT_RETRIES:
+                raise Problem(
+                    409, "registry.write_conflict", "Changed concurrently; try again"
+                ) from exc
     raise AssertionError("unreachable")
+
+
+async def _refuse_concurrent_duplicate(request: Request, claim: IdempotencyClaim) -> None:
+    async with unit_of_work(request) as uow:
+        if await previous_resource(uow.session, idempotency_keys, claim) is not None:
+            raise Problem(
+                409,
+                "idempotency.conflict",
+                "A request with this Idempotency-Key was processed concurrently",
+                "retry to receive its result",
+            )

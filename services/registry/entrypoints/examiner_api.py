@@ -21,15 +21,18 @@ from services.registry.entrypoints.examination_schemas import (
 )
 from services.registry.entrypoints.schemas import PledgeFilingOut
 from services.registry.service_layer import examination
+from shared.openapi import problem_responses
 
 router = APIRouter(
     prefix="/internal/v1/examination",
     tags=["examination (registry office)"],
     dependencies=[Depends(examiner_id)],
+    responses=problem_responses(401, 403, 422),
 )
 
 Limit = Annotated[int, Query(ge=1, le=200)]
 Offset = Annotated[int, Query(ge=0)]
+DECISION_ERRORS = problem_responses(404, 409)
 
 
 @router.get("/queue", response_model=QueueOut)
@@ -41,7 +44,9 @@ async def queue(uow: UowDep, now: NowDep, limit: Limit = 50, offset: Offset = 0)
     return QueueOut(total=page.total, limit=limit, offset=offset, items=items)
 
 
-@router.post("/filings/{filing_id}/claim", response_model=PledgeFilingOut)
+@router.post(
+    "/filings/{filing_id}/claim", response_model=PledgeFilingOut, responses=DECISION_ERRORS
+)
 async def claim(
     filing_id: str, examiner: ExaminerDep, now: NowDep, request: Request
 ) -> PledgeFilingOut:
@@ -51,7 +56,9 @@ async def claim(
     return PledgeFilingOut.of(filing)
 
 
-@router.post("/filings/{filing_id}/register", response_model=PledgeFilingOut)
+@router.post(
+    "/filings/{filing_id}/register", response_model=PledgeFilingOut, responses=DECISION_ERRORS
+)
 async def register(
     filing_id: str, examiner: ExaminerDep, now: NowDep, request: Request
 ) -> PledgeFilingOut:
@@ -61,7 +68,9 @@ async def register(
     return PledgeFilingOut.of(filing)
 
 
-@router.post("/filings/{filing_id}/refuse", response_model=PledgeFilingOut)
+@router.post(
+    "/filings/{filing_id}/refuse", response_model=PledgeFilingOut, responses=DECISION_ERRORS
+)
 async def refuse(
     filing_id: str, body: RefusalIn, examiner: ExaminerDep, now: NowDep, request: Request
 ) -> PledgeFilingOut:
@@ -72,7 +81,11 @@ async def refuse(
     return PledgeFilingOut.of(filing)
 
 
-@router.post("/filings/{filing_id}/request-correction", response_model=PledgeFilingOut)
+@router.post(
+    "/filings/{filing_id}/request-correction",
+    response_model=PledgeFilingOut,
+    responses=DECISION_ERRORS,
+)
 async def request_correction(
     filing_id: str, body: CorrectionRequestIn, examiner: ExaminerDep, now: NowDep, request: Request
 ) -> PledgeFilingOut:

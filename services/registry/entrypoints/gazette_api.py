@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from services.registry.domain.gazette import RegisterEntry
 from services.registry.entrypoints.deps import UowDep
@@ -18,28 +18,35 @@ from shared.identifiers import (
     parse_patent_number,
     parse_trademark_number,
 )
+from shared.openapi import problem_responses
 
-router = APIRouter(prefix="/v1/register", tags=["public register"])
+router = APIRouter(
+    prefix="/v1/register", tags=["public register"], responses=problem_responses(422)
+)
 
 
 class PartyEntryOut(BaseModel):
-    name: str
-    uscc: str
+    name: str = Field(description="Registered name of the enterprise")
+    uscc: str = Field(description="Unified Social Credit Code (GB 32100-2015) of the enterprise")
 
 
 class RegisterEntryOut(BaseModel):
-    entry_type: str
-    registration_number: str
-    right_number: str
-    right_kind: str
-    main_ipc: str | None
-    grant_date: date | None
-    pledgor: PartyEntryOut
-    pledgee: PartyEntryOut
-    registration_date: date
-    entered_at: datetime
-    reason: str | None
-    changed: list[str]
+    entry_type: str = Field(description="registration, change or cancellation of a pledge")
+    registration_number: str = Field(description="Pledge registration number")
+    right_number: str = Field(
+        description="Patent application number or trademark registration number pledged"
+    )
+    right_kind: str = Field(description="patent or trademark")
+    main_ipc: str | None = Field(
+        description="Main International Patent Classification symbol, for a patent"
+    )
+    grant_date: date | None = Field(description="Date the patent was granted, for a patent")
+    pledgor: PartyEntryOut = Field(description="The right holder who pledged the right")
+    pledgee: PartyEntryOut = Field(description="The creditor holding the pledge")
+    registration_date: date = Field(description="Beijing date the pledge was registered")
+    entered_at: datetime = Field(description="When this entry was made in the register (UTC)")
+    reason: str | None = Field(description="Ground of a cancellation")
+    changed: list[str] = Field(description="Terms replaced, for a change entry")
 
     @classmethod
     def of(cls, entry: RegisterEntry) -> RegisterEntryOut:
@@ -60,10 +67,10 @@ class RegisterEntryOut(BaseModel):
 
 
 class RegisterPageOut(BaseModel):
-    total: int
-    limit: int
-    offset: int
-    items: list[RegisterEntryOut]
+    total: int = Field(description="Number of entries matching the query")
+    limit: int = Field(description="Page size asked for")
+    offset: int = Field(description="Entries skipped before this page")
+    items: list[RegisterEntryOut] = Field(description="This page's entries, newest first")
 
 
 def _right_number(text: str) -> str:

@@ -23,17 +23,19 @@ from services.registry.service_layer import recordals, statistics
 from shared.auth import Role, staff
 from shared.http import Problem
 from shared.identifiers import parse_patent_number
+from shared.openapi import problem_responses
 
 router = APIRouter(
     prefix="/internal/v1",
     tags=["register (registry office)"],
     dependencies=[Depends(staff(Role.EXAMINER, Role.SUPERVISOR, Role.ADMINISTRATOR))],
+    responses=problem_responses(401, 403, 422),
 )
 
 Year = Annotated[int, Path(ge=1949, le=2200)]
 
 
-@router.put("/calendar/{year}", response_model=YearOut)
+@router.put("/calendar/{year}", response_model=YearOut, responses=problem_responses(404, 409))
 async def put_calendar_year(
     year: Year,
     body: YearScheduleIn,
@@ -51,14 +53,19 @@ async def put_calendar_year(
         return YearOut.of(await calendars.describe_year(year, calendar, uow))
 
 
-@router.get("/calendar/{year}", response_model=YearOut)
+@router.get("/calendar/{year}", response_model=YearOut, responses=problem_responses(404))
 async def get_calendar_year(year: Year, uow: UowDep, calendar: CalendarDep) -> YearOut:
     """A year's non-working weekdays and working weekend days."""
     async with uow:
         return YearOut.of(await calendars.describe_year(year, calendar, uow))
 
 
-@router.post("/patents/{number}/transfers", status_code=201, response_model=RecordalOut)
+@router.post(
+    "/patents/{number}/transfers",
+    status_code=201,
+    response_model=RecordalOut,
+    responses=problem_responses(404, 409),
+)
 async def record_transfer(
     number: str, body: TransferIn, request: Request, now: NowDep
 ) -> RecordalOut:
@@ -74,7 +81,12 @@ async def record_transfer(
     return RecordalOut.of(recordal)
 
 
-@router.post("/patents/{number}/licences", status_code=201, response_model=RecordalOut)
+@router.post(
+    "/patents/{number}/licences",
+    status_code=201,
+    response_model=RecordalOut,
+    responses=problem_responses(404, 409),
+)
 async def record_licence(
     number: str, body: LicenceIn, request: Request, now: NowDep
 ) -> RecordalOut:

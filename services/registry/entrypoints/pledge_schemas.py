@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.registry.domain.amendments import CHANGEABLE, CancellationReason, PledgeChange
 from services.registry.domain.pledge import FilingStatus, PledgeFiling
@@ -16,10 +16,28 @@ from services.registry.entrypoints.schemas import PartyIn, PartyOut
 class PledgeChangeIn(BaseModel):
     """A change registration: the terms to replace (at least one)."""
 
-    secured_amount: Decimal | None = Field(default=None, gt=0, max_digits=18, decimal_places=2)
-    performance_deadline: date | None = None
-    pledgor: PartyIn | None = None
-    pledgee: PartyIn | None = None
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"secured_amount": "1200000.00", "performance_deadline": "2028-05-20"}]
+        }
+    )
+
+    secured_amount: Decimal | None = Field(
+        default=None,
+        gt=0,
+        max_digits=18,
+        decimal_places=2,
+        description="New amount of the secured principal debt, in yuan to the fen",
+    )
+    performance_deadline: date | None = Field(
+        default=None, description="New date by which the debtor must perform the secured debt"
+    )
+    pledgor: PartyIn | None = Field(
+        default=None, description="The pledgor as it now is, e.g. after a change of name or address"
+    )
+    pledgee: PartyIn | None = Field(
+        default=None, description="The pledgee as it now is, e.g. after the claim was assigned"
+    )
 
     @model_validator(mode="after")
     def _names_a_change(self) -> PledgeChangeIn:
@@ -39,35 +57,55 @@ class PledgeChangeIn(BaseModel):
 class CancellationIn(BaseModel):
     """A cancellation registration and its ground."""
 
-    reason: Literal["debt_repaid", "pledge_enforced", "pledgee_waived", "contract_void"]
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "debt_repaid"}]})
+
+    reason: Literal["debt_repaid", "pledge_enforced", "pledgee_waived", "contract_void"] = Field(
+        description="Ground: debt repaid, pledge enforced, pledgee waived or contract void"
+    )
 
     def to_domain(self) -> CancellationReason:
         return CancellationReason(self.reason)
 
 
 class AmendmentOut(BaseModel):
-    kind: str
-    at: datetime
-    changed: list[str]
-    reason: str | None
+    kind: str = Field(description="change or cancellation")
+    at: datetime = Field(description="When the change or cancellation was registered (UTC)")
+    changed: list[str] = Field(
+        description="Terms changed: secured_amount, performance_deadline, pledgor or pledgee"
+    )
+    reason: str | None = Field(description="Ground of a cancellation")
 
 
 class PledgeOut(BaseModel):
-    registration_number: str
-    status: Literal["active", "cancelled"]
-    filing_id: str
-    filing_reference: str | None
-    pledgor: PartyOut
-    pledgee: PartyOut
-    debt_type: str
-    secured_amount: Decimal
-    performance_deadline: date
-    patents: list[str]
-    trademarks: list[str]
-    registered_at: datetime
-    cancelled_at: datetime | None
-    cancellation_reason: str | None
-    amendments: list[AmendmentOut]
+    registration_number: str = Field(description="Pledge registration number")
+    status: Literal["active", "cancelled"] = Field(
+        description="active, or cancelled (the rights are free again)"
+    )
+    filing_id: str = Field(description="Filing the pledge was registered on")
+    filing_reference: str | None = Field(
+        description="Reference the filing was submitted under on another channel, if any"
+    )
+    pledgor: PartyOut = Field(
+        description="The right holder who pledged the rights, as currently registered"
+    )
+    pledgee: PartyOut = Field(
+        description="The creditor holding the pledge, as currently registered"
+    )
+    debt_type: str = Field(description="Kind of principal debt secured, e.g. loan")
+    secured_amount: Decimal = Field(
+        description="Current amount of the secured principal debt, in yuan to the fen"
+    )
+    performance_deadline: date = Field(
+        description="Current date by which the debtor must perform the secured debt"
+    )
+    patents: list[str] = Field(description="Patent application numbers pledged, in register form")
+    trademarks: list[str] = Field(description="Trademark registration numbers pledged")
+    registered_at: datetime = Field(description="When the pledge was registered (UTC)")
+    cancelled_at: datetime | None = Field(description="When the cancellation was registered")
+    cancellation_reason: str | None = Field(description="Ground of the cancellation")
+    amendments: list[AmendmentOut] = Field(
+        description="Changes and cancellation registered since, oldest first"
+    )
 
     @classmethod
     def of(cls, filing: PledgeFiling) -> PledgeOut:

@@ -9,8 +9,14 @@ from services.registry.entrypoints.pledge_schemas import CancellationIn, PledgeC
 from services.registry.service_layer import pledges
 from shared.auth import Principal, bank
 from shared.http import Problem
+from shared.openapi import problem_responses
 
-router = APIRouter(prefix="/v1/pledges", tags=["pledges"], dependencies=[Depends(bank)])
+router = APIRouter(
+    prefix="/v1/pledges",
+    tags=["pledges"],
+    dependencies=[Depends(bank)],
+    responses=problem_responses(401, 403, 404, 422),
+)
 
 
 async def _own_pledge(request: Request, registration_number: str, caller: Principal) -> None:
@@ -28,7 +34,9 @@ async def get_pledge(registration_number: str, request: Request, caller: BankDep
         return PledgeOut.of(await pledges.get_pledge(registration_number, uow))
 
 
-@router.post("/{registration_number}/changes", response_model=PledgeOut)
+@router.post(
+    "/{registration_number}/changes", response_model=PledgeOut, responses=problem_responses(409)
+)
 async def change_pledge(
     registration_number: str, body: PledgeChangeIn, request: Request, now: NowDep, caller: BankDep
 ) -> PledgeOut:
@@ -39,7 +47,11 @@ async def change_pledge(
     return PledgeOut.of(filing)
 
 
-@router.post("/{registration_number}/cancellation", response_model=PledgeOut)
+@router.post(
+    "/{registration_number}/cancellation",
+    response_model=PledgeOut,
+    responses=problem_responses(409),
+)
 async def cancel_pledge(
     registration_number: str, body: CancellationIn, request: Request, now: NowDep, caller: BankDep
 ) -> PledgeOut:

@@ -36,9 +36,15 @@ TrademarkNumberText = Annotated[
 
 
 class PartyIn(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(
+        min_length=1,
+        max_length=200,
+        description="Registered name of the enterprise, as on its business licence",
+    )
     uscc: Uscc
-    address: str = Field(min_length=1, max_length=500)
+    address: str = Field(
+        min_length=1, max_length=500, description="Registered address of the enterprise"
+    )
 
     def to_domain(self) -> Party:
         return Party(self.name, self.uscc, self.address)
@@ -53,7 +59,7 @@ class PledgeFilingIn(BaseModel):
                 {
                     "pledgor": {
                         "name": "Shanghai Lens Optics Co., Ltd.",
-                        "uscc": "91310115MA1K3YJ67U",
+                        "uscc": "91310115MA1K3YJ675",
                         "address": "1 Zhangjiang Road, Shanghai",
                     },
                     "pledgee": {
@@ -71,15 +77,43 @@ class PledgeFilingIn(BaseModel):
         }
     )
 
-    pledgor: PartyIn
-    pledgee: PartyIn
-    debt_type: str = Field(min_length=1, max_length=100)
-    secured_amount: Decimal = Field(gt=0, max_digits=18, decimal_places=2)
-    performance_deadline: date
-    patents: list[PatentNumberText] = Field(default_factory=list, max_length=100)
-    trademarks: list[TrademarkNumberText] = Field(default_factory=list, max_length=100)
-    scope_of_guarantee: str = Field(min_length=1, max_length=1000)
-    co_owner_consents: list[Uscc] = Field(default_factory=list)
+    pledgor: PartyIn = Field(
+        description="The right holder pledging its patents or trademarks (borrower or guarantor)"
+    )
+    pledgee: PartyIn = Field(
+        description="The creditor taking the pledge; for a bank's filing, the calling bank itself"
+    )
+    debt_type: str = Field(
+        min_length=1, max_length=100, description="Kind of principal debt secured, e.g. loan"
+    )
+    secured_amount: Decimal = Field(
+        gt=0,
+        max_digits=18,
+        decimal_places=2,
+        description="Amount of the secured principal debt, in yuan to the fen (two decimals)",
+    )
+    performance_deadline: date = Field(
+        description="Date by which the debtor must perform the secured debt"
+    )
+    patents: list[PatentNumberText] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Patent application numbers pledged (duplicates are ignored)",
+    )
+    trademarks: list[TrademarkNumberText] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Trademark registration numbers pledged (duplicates are ignored)",
+    )
+    scope_of_guarantee: str = Field(
+        min_length=1,
+        max_length=1000,
+        description="What the pledge secures: principal, interest, damages, costs of enforcement",
+    )
+    co_owner_consents: list[Uscc] = Field(
+        default_factory=list,
+        description="USCCs of the co-owners of pledged rights who consent to the pledge",
+    )
     acknowledgements: list[
         Literal["patent.same_day_invention_utility", "patent.invalidation_pending"]
     ] = Field(default_factory=list, description="Warnable grounds the parties accept")
@@ -101,31 +135,45 @@ class PledgeFilingIn(BaseModel):
 
 
 class FindingOut(BaseModel):
-    code: str
-    right: str | None
-    message: str
-    severity: str
-    acknowledged: bool
-    related: list[str]
+    code: str = Field(
+        description="Stable code of the check that raised the finding, e.g. patent.fees_unpaid"
+    )
+    right: str | None = Field(
+        description="Patent or trademark number concerned, if the finding is about one right"
+    )
+    message: str = Field(description="What the check found, in words")
+    severity: str = Field(
+        description="refusal (the filing cannot be registered) or warning (may be acknowledged)"
+    )
+    acknowledged: bool = Field(
+        description="Whether the parties acknowledged this warning in their filing"
+    )
+    related: list[str] = Field(
+        description="Other filings or registrations involved, e.g. an earlier pledge of the right"
+    )
 
 
 class ReasonOut(BaseModel):
-    code: str
-    message: str
+    code: str = Field(description="Stable code of the refusal ground, e.g. contract.incomplete")
+    message: str = Field(description="The examiner's explanation")
 
 
 class DecisionOut(BaseModel):
-    action: str
-    examiner: str
-    at: datetime
-    reasons: list[ReasonOut]
-    message: str | None
+    action: str = Field(description="claimed, registered, refused or correction_requested")
+    examiner: str = Field(description="Identifier of the examiner or supervisor who decided")
+    at: datetime = Field(description="When the decision was taken (UTC)")
+    reasons: list[ReasonOut] = Field(
+        description="Coded grounds of a refusal; empty for other decisions"
+    )
+    message: str | None = Field(
+        description="What the parties must correct, for a correction request"
+    )
 
 
 class PartyOut(BaseModel):
-    name: str
-    uscc: str
-    address: str
+    name: str = Field(description="Registered name of the enterprise")
+    uscc: str = Field(description="Unified Social Credit Code (GB 32100-2015) of the enterprise")
+    address: str = Field(description="Registered address of the enterprise")
 
     @classmethod
     def of(cls, party: Party) -> PartyOut:
@@ -133,25 +181,45 @@ class PartyOut(BaseModel):
 
 
 class PledgeFilingOut(BaseModel):
-    filing_id: str
-    filing_reference: str | None
-    channel: str
-    status: str
-    registration_number: str | None
-    received_at: datetime
-    deadline_at: datetime
-    deadline_provisional: bool
-    corrected_at: datetime | None
-    decided_at: datetime | None
-    decided_by: str | None
-    claimed_by: str | None
-    sla_breached_at: datetime | None
-    pledgor: PartyOut
-    pledgee: PartyOut
-    patents: list[str]
-    trademarks: list[str]
-    findings: list[FindingOut]
-    decisions: list[DecisionOut]
+    filing_id: str = Field(description="Identifier of the filing, used in its URL")
+    filing_reference: str | None = Field(
+        description="Reference the filing was submitted under on another channel, if any"
+    )
+    channel: str = Field(
+        description="How the filing arrived, e.g. api for a bank's filing over this API"
+    )
+    status: str = Field(
+        description="received, in_examination, awaiting_correction, registered, refused, cancelled"
+    )
+    registration_number: str | None = Field(
+        description="Pledge registration number, once the pledge is registered"
+    )
+    received_at: datetime = Field(description="When the registry received the filing (UTC)")
+    deadline_at: datetime = Field(
+        description="When examination must be decided, counted in official working days"
+    )
+    deadline_provisional: bool = Field(
+        description="Whether the deadline falls in a year whose official schedule is not entered"
+    )
+    corrected_at: datetime | None = Field(
+        description="When the latest correction arrived; the deadline restarts from it"
+    )
+    decided_at: datetime | None = Field(description="When the filing was registered or refused")
+    decided_by: str | None = Field(description="Examiner who registered or refused the filing")
+    claimed_by: str | None = Field(description="Examiner who has the filing in examination")
+    sla_breached_at: datetime | None = Field(
+        description="When the examination deadline passed without a decision, if it did"
+    )
+    pledgor: PartyOut = Field(description="The right holder pledging the rights")
+    pledgee: PartyOut = Field(description="The creditor taking the pledge")
+    patents: list[str] = Field(description="Patent application numbers pledged, in register form")
+    trademarks: list[str] = Field(description="Trademark registration numbers pledged")
+    findings: list[FindingOut] = Field(
+        description="What the registry's checks found on the pledged rights and parties"
+    )
+    decisions: list[DecisionOut] = Field(
+        description="The examiners' decisions on the filing, oldest first"
+    )
 
     @classmethod
     def of(cls, filing: PledgeFiling) -> PledgeFilingOut:
@@ -203,23 +271,56 @@ def decision_out(decision: Decision) -> DecisionOut:
 
 
 class HolderIn(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200, description="Registered name of the holder")
     uscc: Uscc
 
 
 class PatentIn(BaseModel):
     """A patent entry of the register."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "number": "CN201710601862.3",
+                    "title": "Wide-angle lens assembly",
+                    "holders": [
+                        {"name": "Shanghai Lens Optics Co., Ltd.", "uscc": "91310115MA1K3YJ675"}
+                    ],
+                    "filing_date": "2017-07-21",
+                    "grant_date": "2020-03-10",
+                    "legal_status": "valid",
+                    "fees_paid_through": "2027-07-20",
+                    "main_ipc": "G02B 13/06",
+                }
+            ]
+        }
+    )
+
     number: PatentNumberText
-    title: str = Field(min_length=1, max_length=500)
+    title: str = Field(
+        min_length=1, max_length=500, description="Title of the invention, utility model or design"
+    )
     holders: list[HolderIn] = Field(min_length=1, description="Patentee of record first")
-    filing_date: date
-    grant_date: date | None = None
-    legal_status: Literal["valid", "terminated", "expired", "invalid", "pending"]
-    fees_paid_through: date
-    frozen: bool = False
-    invalidation_pending: bool = False
-    main_ipc: str = Field(default="", max_length=32)
+    filing_date: date = Field(description="Date the patent application was filed")
+    grant_date: date | None = Field(
+        default=None, description="Date the patent was granted; empty while pending"
+    )
+    legal_status: Literal["valid", "terminated", "expired", "invalid", "pending"] = Field(
+        description="Legal status on the register; only a valid patent can be pledged"
+    )
+    fees_paid_through: date = Field(description="Date up to which annual fees are paid")
+    frozen: bool = Field(
+        default=False, description="Whether a court has frozen the patent (it cannot be pledged)"
+    )
+    invalidation_pending: bool = Field(
+        default=False, description="Whether an invalidation request against the patent is pending"
+    )
+    main_ipc: str = Field(
+        default="",
+        max_length=32,
+        description="Main International Patent Classification symbol, e.g. G02B 13/00",
+    )
 
     def to_domain(self) -> Patent:
         kind = parse_patent_number(self.number).kind.name.lower()
@@ -241,14 +342,43 @@ class PatentIn(BaseModel):
 class TrademarkIn(BaseModel):
     """A trademark entry of the register."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "number": "12345678",
+                    "nice_class": 9,
+                    "goods": ["0901", "0911"],
+                    "mark": "LENSOPT",
+                    "owner": {
+                        "name": "Shanghai Lens Optics Co., Ltd.",
+                        "uscc": "91310115MA1K3YJ675",
+                    },
+                    "valid_until": "2033-05-13",
+                }
+            ]
+        }
+    )
+
     number: TrademarkNumberText
-    nice_class: int = Field(ge=1, le=45)
+    nice_class: int = Field(
+        ge=1, le=45, description="Nice classification class of the goods or services, 1 to 45"
+    )
     goods: list[str] = Field(min_length=1, description="Similar-goods group codes")
-    mark: str = Field(min_length=1, max_length=200)
-    owner: HolderIn
-    valid_until: date
-    status: Literal["registered", "revoked", "cancelled", "expired"] = "registered"
-    frozen: bool = False
+    mark: str = Field(
+        min_length=1,
+        max_length=200,
+        description="The mark as registered (words or a description of the device)",
+    )
+    owner: HolderIn = Field(description="Registrant of the trademark")
+    valid_until: date = Field(description="Last day of the registration's validity")
+    status: Literal["registered", "revoked", "cancelled", "expired"] = Field(
+        default="registered",
+        description="Status on the register; only a registered trademark can be pledged",
+    )
+    frozen: bool = Field(
+        default=False, description="Whether a court has frozen the trademark (it cannot be pledged)"
+    )
 
     def to_domain(self) -> Trademark:
         return Trademark(

@@ -17,9 +17,13 @@ from sqlalchemy import (
     Text,
 )
 
+from shared.audit import audit_table
 from shared.db import new_metadata
+from shared.idempotency import idempotency_table
 
 metadata = new_metadata()
+idempotency_keys = idempotency_table(metadata)
+audit_log = audit_table(metadata)
 
 rights = Table(
     "rights",

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 
+from services.valuation.adapters.orm import idempotency_keys
 from services.valuation.domain import Comparable
 from services.valuation.entrypoints.deps import OFFICE_STAFF, CurrentBank, Policy, UowDep
 from services.valuation.entrypoints.schemas import (
@@ -14,10 +15,14 @@ from services.valuation.entrypoints.schemas import (
     ValuationRequestIn,
 )
 from services.valuation.service_layer import handlers, reproduction
+from services.valuation.service_layer.records import ValuationRecord
+from services.valuation.service_layer.unit_of_work import ValuationUnitOfWork
 from shared.http import Problem
+from shared.idempotency import REPLAYED_HEADER, IdempotencyClaim, IdempotencyKey, run_idempotent
 from shared.identifiers import InvalidIdentifier
+from shared.openapi import problem_responses
 
-router = APIRouter()
+router = APIRouter(responses=problem_responses(401, 403, 422))
 
 
 def _rights(rights: list[RightIn]) -> tuple[handlers.RightRef, ...]:
@@ -42,11 +47,25 @@ def _register_number(number: str) -> str:
     return number
 
 
-@router.post("/v1/valuations", status_code=201, response_model=ValuationOut, tags=["valuations"])
+@router.post(
+    "/v1/valuations",
+    status_code=201,
+    response_model=ValuationOut,
+    tags=["valuations"],
+    responses=problem_responses(400, 409),
+)
 async def create_valuation(
-    body: ValuationRequestIn, bank: CurrentBank, uow: UowDep, policy: Policy
+    body: ValuationRequestIn,
+    bank: CurrentBank,
+    policy: Policy,
+    request: Request,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
 ) -> ValuationOut:
-    """Value patents and trademarks on demand, outside a loan application."""
+    """Value patents and trademarks on demand, outside a loan application.
+
+    With an `Idempotency-Key`, a retry returns the valuation the first request made.
+    """
     command = handlers.ValueCollateral(
         reference=None,
         requested_by=bank,
@@ -59,12 +78,29 @@ async def create_valuation(
         replacement_cost=body.replacement_cost,
         policy=policy,
     )
-    async with uow:
-        record = await handlers.request_valuation(command, uow)
+    claim = IdempotencyClaim.of(bank, idempotency_key, body.model_dump(mode="json"))
+
+    async def replay(uow: ValuationUnitOfWork, valuation_id: str) -> ValuationRecord:
+        return await handlers.get_valuation(valuation_id, bank, uow)
+
+    record, replayed = await run_idempotent(
+        request.app.state.runtime.unit_of_work,
+        idempotency_keys,
+        claim,
+        lambda uow: handlers.request_valuation(command, uow),
+        replay,
+    )
+    if replayed:
+        response.headers[REPLAYED_HEADER] = "true"
     return ValuationOut.of(record)
 
 
-@router.get("/v1/valuations/{valuation_id}", response_model=ValuationOut, tags=["valuations"])
+@router.get(
+    "/v1/valuations/{valuation_id}",
+    response_model=ValuationOut,
+    tags=["valuations"],
+    responses=problem_responses(404),
+)
 async def get_valuation(valuation_id: str, bank: CurrentBank, uow: UowDep) -> ValuationOut:
     """Read a valuation the calling bank requested."""
     async with uow:
@@ -79,6 +115,7 @@ async def get_valuation(valuation_id: str, bank: CurrentBank, uow: UowDep) -> Va
     "/internal/v1/rights/{number}",
     response_model=RightOut,
     tags=["operations"],
+    responses=problem_responses(404),
     dependencies=[OFFICE_STAFF],
 )
 async def get_right(number: str, uow: UowDep) -> RightOut:
@@ -95,6 +132,7 @@ async def get_right(number: str, uow: UowDep) -> RightOut:
     "/internal/v1/valuations/{valuation_id}/reproduce",
     response_model=ReproductionOut,
     tags=["operations"],
+    responses=problem_responses(404, 409),
     dependencies=[OFFICE_STAFF],
 )
 async def reproduce_valuation(valuation_id: str, uow: UowDep) -> ReproductionOut:

@@ -20,8 +20,13 @@ from services.valuation.service_layer import appraisals
 from services.valuation.service_layer.handlers import ValuationNotFound
 from services.valuation.service_layer.records import SignOffRecord
 from shared.http import Problem
+from shared.openapi import problem_responses
 
-router = APIRouter(prefix="/internal/v1/appraisals", tags=["appraisals"])
+router = APIRouter(
+    prefix="/internal/v1/appraisals",
+    tags=["appraisals"],
+    responses=problem_responses(401, 403, 422),
+)
 
 REFUSAL_STATUS = {"valuation.not_provisional": 409, "valuation.already_signed_off": 409}
 
@@ -42,7 +47,7 @@ async def list_pending(
     return PendingOut.of(page)
 
 
-@router.get("/{valuation_id}", response_model=ValuationOut)
+@router.get("/{valuation_id}", response_model=ValuationOut, responses=problem_responses(404))
 async def get_appraisal(
     valuation_id: str, appraiser: CurrentAppraiser, uow: UowDep
 ) -> ValuationOut:
@@ -55,7 +60,9 @@ async def get_appraisal(
     return ValuationOut.of(record)
 
 
-@router.post("/{valuation_id}/approve", response_model=SignOffOut)
+@router.post(
+    "/{valuation_id}/approve", response_model=SignOffOut, responses=problem_responses(404, 409)
+)
 async def approve(
     valuation_id: str, appraiser: CurrentAppraiser, uow: UowDep, body: ApproveIn | None = None
 ) -> SignOffOut:
@@ -65,7 +72,9 @@ async def approve(
     return SignOffOut.of(await _sign_off(command, uow))
 
 
-@router.post("/{valuation_id}/adjust", response_model=SignOffOut)
+@router.post(
+    "/{valuation_id}/adjust", response_model=SignOffOut, responses=problem_responses(404, 409)
+)
 async def adjust(
     valuation_id: str, body: AdjustIn, appraiser: CurrentAppraiser, uow: UowDep
 ) -> SignOffOut:

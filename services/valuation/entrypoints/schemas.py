@@ -21,7 +21,7 @@ Amount = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=2)]
 
 
 class RightIn(BaseModel):
-    right_type: Literal["patent", "trademark"]
+    right_type: Literal["patent", "trademark"] = Field(description="patent or trademark")
     number: str = Field(
         min_length=1,
         max_length=40,
@@ -50,54 +50,88 @@ class ValuationRequestIn(BaseModel):
         }
     )
 
-    rights: list[RightIn] = Field(min_length=1, max_length=50)
+    rights: list[RightIn] = Field(
+        min_length=1,
+        max_length=50,
+        description="The patents and trademarks to value together, each at most once",
+    )
     annual_revenue: Amount = Field(
         description="Annual revenue attributable to all the listed rights together, yuan"
     )
-    revenue_growth: Decimal = Field(default=Decimal("0"), gt=-1, le=1)
-    industry: str = Field(default="default", min_length=1, max_length=64)
+    revenue_growth: Decimal = Field(
+        default=Decimal("0"),
+        gt=-1,
+        le=1,
+        description="Expected yearly growth of that revenue, e.g. 0.08 for 8%; above -1, at most 1",
+    )
+    industry: str = Field(
+        default="default",
+        min_length=1,
+        max_length=64,
+        description="Industry whose royalty rates and discount rate apply; default when unknown",
+    )
     high_tech: bool = Field(default=False, description="Certified high-tech enterprise")
-    comparables: list[ComparableIn] = Field(default_factory=list, max_length=50)
+    comparables: list[ComparableIn] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Comparable transactions for the market approach",
+    )
     replacement_cost: Amount | None = Field(
         default=None, description="Cost to recreate all the listed rights together, yuan"
     )
 
 
 class DriverOut(BaseModel):
-    name: str
-    value: str
-    effect: str
+    name: str = Field(description="The factor, e.g. royalty_rate or remaining_life_years")
+    value: str = Field(description="The factor's value as used")
+    effect: str = Field(description="How the factor moved the valuation")
 
 
 class RightValueOut(BaseModel):
-    number: str
-    right_type: str
-    kind: str
-    low: Decimal
-    central: Decimal
-    high: Decimal
-    method: str
-    zero_reason: str | None
-    quality_score: Decimal | None
-    recommended_ltv: Decimal
-    drivers: list[DriverOut]
+    number: str = Field(
+        description="Patent application number or trademark registration number, in register form"
+    )
+    right_type: str = Field(description="patent or trademark")
+    kind: str = Field(
+        description="invention, utility_model or design for a patent; trademark for a trademark"
+    )
+    low: Decimal = Field(description="Low end of the right's value range, yuan")
+    central: Decimal = Field(description="Central value of the right, yuan")
+    high: Decimal = Field(description="High end of the right's value range, yuan")
+    method: str = Field(
+        description="income_royalty_share, relief_from_royalty, market, cost or zero"
+    )
+    zero_reason: str | None = Field(
+        description="Why the right is valued at zero (e.g. lapsed, frozen), when it is"
+    )
+    quality_score: Decimal | None = Field(
+        description="Patent quality score that weighted the value, 0 to 1, when scored"
+    )
+    recommended_ltv: Decimal = Field(
+        description="Recommended loan-to-value ratio for this right, 0 to 1"
+    )
+    drivers: list[DriverOut] = Field(description="The factors that moved the right's value")
 
 
 class RangeOut(BaseModel):
-    low: Decimal
-    central: Decimal
-    high: Decimal
+    low: Decimal = Field(description="Low end of the range, yuan")
+    central: Decimal = Field(description="Central value, yuan")
+    high: Decimal = Field(description="High end of the range, yuan")
 
 
 class SignOffOut(BaseModel):
-    outcome: Literal["approved", "adjusted"]
-    appraiser_id: str
-    reason: str | None
-    before: RangeOut
-    after: RangeOut
-    recommended_max_loan: Decimal
-    rights: list[RightValueOut]
-    signed_off_at: datetime
+    outcome: Literal["approved", "adjusted"] = Field(
+        description="approved as it stood, or adjusted to the appraiser's range"
+    )
+    appraiser_id: str = Field(description="Appraiser who signed off")
+    reason: str | None = Field(description="The appraiser's reason (required for an adjustment)")
+    before: RangeOut = Field(description="The valuation's range before sign-off, yuan")
+    after: RangeOut = Field(description="The range after sign-off, yuan")
+    recommended_max_loan: Decimal = Field(
+        description="Recommended maximum loan after sign-off, yuan"
+    )
+    rights: list[RightValueOut] = Field(description="Per-right values after sign-off")
+    signed_off_at: datetime = Field(description="When the appraiser signed off (UTC)")
 
     @classmethod
     def of(cls, signoff: SignOffRecord) -> SignOffOut:
@@ -106,24 +140,38 @@ class SignOffOut(BaseModel):
 
 
 class ValuationOut(BaseModel):
-    valuation_id: str
+    valuation_id: str = Field(description="Identifier of the valuation")
     status: Literal["final", "provisional"] = Field(
         description="provisional: the central value exceeds the sign-off threshold"
     )
-    reference: str | None
-    requested_by: str
-    parameter_version: str
-    as_of: date
-    low: Decimal
-    central: Decimal
-    high: Decimal
-    recommended_max_loan: Decimal
-    largest_share: Decimal
-    concentration_note: str | None
-    rights: list[RightValueOut]
-    completed_at: datetime
-    inputs: dict[str, Any]
-    signoff: SignOffOut | None = None
+    reference: str | None = Field(
+        description="Loan application the valuation was made for; empty for an on-demand valuation"
+    )
+    requested_by: str = Field(description="Bank (or service) that requested the valuation")
+    parameter_version: str = Field(
+        description="Version of the valuation parameters used, for reproduction"
+    )
+    as_of: date = Field(description="Date the rights were valued at")
+    low: Decimal = Field(description="Low end of the value of all the rights together, yuan")
+    central: Decimal = Field(description="Central value of all the rights together, yuan")
+    high: Decimal = Field(description="High end of the value of all the rights together, yuan")
+    recommended_max_loan: Decimal = Field(
+        description="Recommended maximum loan against the rights, yuan"
+    )
+    largest_share: Decimal = Field(
+        description="Share of the central value carried by the most valuable right, 0 to 1"
+    )
+    concentration_note: str | None = Field(
+        description="Warning when the value is concentrated in one right"
+    )
+    rights: list[RightValueOut] = Field(description="Value of each right")
+    completed_at: datetime = Field(description="When the valuation was completed (UTC)")
+    inputs: dict[str, Any] = Field(
+        description="The inputs the valuation was computed from, as stored for reproduction"
+    )
+    signoff: SignOffOut | None = Field(
+        default=None, description="The appraiser's sign-off, once given"
+    )
 
     @classmethod
     def of(cls, record: ValuationRecord) -> ValuationOut:
@@ -135,7 +183,9 @@ class ValuationOut(BaseModel):
 
 
 class PendingOut(BaseModel):
-    items: list[ValuationOut]
+    items: list[ValuationOut] = Field(
+        description="Provisional valuations waiting for sign-off, oldest first"
+    )
     next_cursor: str | None = Field(description="pass as `after` for the next page")
 
     @classmethod
@@ -145,6 +195,10 @@ class PendingOut(BaseModel):
 
 
 class ApproveIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "inputs checked against the audited accounts"}]}
+    )
+
     reason: str | None = Field(default=None, max_length=2000, description="Optional note")
 
 
@@ -162,10 +216,15 @@ class AdjustIn(BaseModel):
         }
     )
 
-    low: Amount
-    central: Amount
-    high: Amount
-    reason: str = Field(min_length=1, max_length=2000, pattern=r"\S")
+    low: Amount = Field(description="Low end of the appraiser's range, yuan to the fen")
+    central: Amount = Field(description="The appraiser's central value, yuan to the fen")
+    high: Amount = Field(description="High end of the appraiser's range, yuan to the fen")
+    reason: str = Field(
+        min_length=1,
+        max_length=2000,
+        pattern=r"\S",
+        description="Why the appraiser adjusts the range",
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> AdjustIn:
@@ -175,17 +234,17 @@ class AdjustIn(BaseModel):
 
 
 class DifferenceOut(BaseModel):
-    figure: str
-    recorded: Any
-    reproduced: Any
+    figure: str = Field(description="Which figure differs, e.g. central or rights[0].low")
+    recorded: Any = Field(description="The figure as recorded")
+    reproduced: Any = Field(description="The figure as computed again")
 
 
 class ReproductionOut(BaseModel):
-    valuation_id: str
-    parameter_version: str
-    as_of: date
-    matches: bool
-    differences: list[DifferenceOut]
+    valuation_id: str = Field(description="Identifier of the valuation reproduced")
+    parameter_version: str = Field(description="Parameter version the valuation was run with again")
+    as_of: date = Field(description="Date the rights were valued at")
+    matches: bool = Field(description="Whether every figure came out the same")
+    differences: list[DifferenceOut] = Field(description="The figures that came out differently")
 
     @classmethod
     def of(cls, result: Reproduction) -> ReproductionOut:
@@ -194,20 +253,34 @@ class ReproductionOut(BaseModel):
 
 
 class RightOut(BaseModel):
-    number: str
-    right_type: str
-    kind: str
-    filing_date: date | None
-    grant_date: date | None
-    expiry_date: date
-    legal_status: str
-    frozen: bool
-    invalidation_pending: bool
-    main_ipc: str | None
-    nice_class: int | None
-    holder_usccs: list[str]
-    source_event_version: int
-    updated_at: datetime
+    number: str = Field(
+        description="Patent application number or trademark registration number, in register form"
+    )
+    right_type: str = Field(description="patent or trademark")
+    kind: str = Field(
+        description="invention, utility_model or design for a patent; trademark for a trademark"
+    )
+    filing_date: date | None = Field(description="Date the patent application was filed")
+    grant_date: date | None = Field(description="Date the patent was granted")
+    expiry_date: date = Field(description="Date the right's protection ends")
+    legal_status: str = Field(description="Legal status on the register")
+    frozen: bool = Field(description="Whether a court has frozen the right")
+    invalidation_pending: bool = Field(
+        description="Whether an invalidation request against the patent is pending"
+    )
+    main_ipc: str | None = Field(
+        description="Main International Patent Classification symbol, for a patent"
+    )
+    nice_class: int | None = Field(description="Nice classification class, for a trademark")
+    holder_usccs: list[str] = Field(
+        description="Unified Social Credit Codes of the right's holders"
+    )
+    source_event_version: int = Field(
+        description="Version of the latest registry event applied to this right"
+    )
+    updated_at: datetime = Field(
+        description="When the right was last updated from the registry's events (UTC)"
+    )
 
     @classmethod
     def of(cls, right: RegisteredRight) -> RightOut:
