@@ -16,7 +16,7 @@ from shared import ops
 from shared.devstack import EMBEDDED_SESSION_TIMEOUT_MS, LocalStack
 from shared.envelope import Envelope
 from shared.identifiers import make_uscc
-from tests.e2e.flows import quick_loan
+from tests.e2e.flows import BANK, quick_loan
 
 pytestmark = pytest.mark.broker
 
@@ -86,10 +86,10 @@ async def test_a_dead_lettered_event_is_listed_with_its_reason_and_can_be_replay
     assert [d["reason"] for d in letters] == ["payload.invalid", "payload.invalid"]
 
 
-async def test_the_example_insurer_subscriber_follows_a_disbursement(
+async def test_the_example_subscriber_follows_a_disbursement_a_default_and_its_claim(
     stack: LocalStack, broker: str, unique_numbers: Callable[[], str]
 ) -> None:
-    ledger, stop = Ledger(party="insurer"), asyncio.Event()
+    ledger, stop = Ledger(party="bank"), asyncio.Event()
     follower = asyncio.create_task(
         follow(
             broker,
@@ -104,11 +104,20 @@ async def test_the_example_insurer_subscriber_follows_a_disbursement(
             offer, loan = await quick_loan(
                 client, stack, make_uscc(505), unique_numbers(), f"ins-{uuid.uuid4().hex[:6]}"
             )
+            defaulted = await client.post(
+                f"{stack.url('credit')}/v1/loans/{loan['loan_id']}/default",
+                json={"declared_at": loan["disbursed_at"], "recovered_amount": "100000.00"},
+                headers=BANK,
+            )
+            assert defaulted.status_code == 200, defaulted.text
         for _ in range(150):
-            if loan["loan_id"] in ledger.exposure:
+            if loan["loan_id"] in ledger.claims:
                 break
             await asyncio.sleep(0.1)
     finally:
         stop.set()
         await follower
-    assert ledger.exposure[loan["loan_id"]] == Decimal(offer["approved_amount"])
+    approved = Decimal(offer["approved_amount"])
+    assert ledger.exposure[loan["loan_id"]] == approved
+    assert loan["loan_id"] in ledger.defaulted
+    assert ledger.claims[loan["loan_id"]] == approved - Decimal("100000.00")

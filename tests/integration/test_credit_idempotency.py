@@ -54,3 +54,18 @@ async def test_without_a_key_each_request_is_a_new_application(credit: Running) 
             await credit.client.post("/v1/loan-applications", json=application())
         ).status_code == 201
     assert await credit.count(loans) == 2
+
+
+async def test_a_bank_lists_only_its_own_loans_a_page_at_a_time(credit: Running) -> None:  # noqa: F811
+    created = [
+        (await credit.client.post("/v1/loan-applications", json=application())).json()["loan_id"]
+        for _ in range(3)
+    ]
+    first = (await credit.client.get("/v1/loans", params={"limit": 2})).json()
+    second = (await credit.client.get("/v1/loans", params={"limit": 2, "offset": 2})).json()
+    other = (await credit.client.get("/v1/loans", headers={"X-Bank-Id": "bank-qingdao"})).json()
+
+    assert (first["total"], len(first["items"]), len(second["items"])) == (3, 2, 1)
+    listed = [loan["loan_id"] for loan in first["items"] + second["items"]]
+    assert sorted(listed) == sorted(created)
+    assert (other["total"], other["items"]) == (0, [])

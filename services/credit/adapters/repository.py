@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Select, select
+from sqlalchemy import CursorResult, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -58,16 +58,22 @@ class LoanRepository:
             query = query.where(loans.c.bank_id == bank_id)
         return await self._load(query.order_by(loans.c.decided_at, loans.c.loan_id))
 
-    async def list_for_bank(self, bank_id: str, limit: int, offset: int) -> list[Loan]:
-        """A bank's loans, newest first."""
+    async def list_for_bank(
+        self, bank_id: str, limit: int, offset: int, status: str | None = None
+    ) -> tuple[int, list[Loan]]:
+        """One page of a bank's loans, newest first, with how many there are in all."""
+        where = [loans.c.bank_id == bank_id]
+        if status is not None:
+            where.append(loans.c.status == status)
+        total = await self.session.scalar(select(func.count()).select_from(loans).where(*where))
         query = (
             select(loans)
-            .where(loans.c.bank_id == bank_id)
+            .where(*where)
             .order_by(loans.c.submitted_at.desc(), loans.c.loan_id)
             .limit(limit)
             .offset(offset)
         )
-        return await self._load(query)
+        return int(total or 0), await self._load(query)
 
     async def with_due_timeouts(self, now: datetime, limit: int = 100) -> list[str]:
         """Ids of loans with a deadline that is due and neither fired nor cancelled."""

@@ -5,13 +5,19 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from services.credit.adapters.orm import idempotency_keys
 from services.credit.domain.events import CollateralRight, Enterprise
 from services.credit.domain.loan import Loan, LoanRuleViolation
 from services.credit.domain.policy import Bank
-from services.credit.entrypoints.schemas import DefaultIn, LoanApplicationIn, LoanOut, RepaymentIn
+from services.credit.entrypoints.schemas import (
+    DefaultIn,
+    LoanApplicationIn,
+    LoanOut,
+    LoanPageOut,
+    RepaymentIn,
+)
 from services.credit.service_layer import handlers, servicing
 from services.credit.service_layer.deps import CreditDeps
 from services.credit.service_layer.unit_of_work import CreditUnitOfWork
@@ -116,6 +122,22 @@ async def submit_application(
     if replayed:
         response.headers[REPLAYED_HEADER] = "true"
     return LoanOut.of(loan)
+
+
+@router.get("/loans", response_model=LoanPageOut)
+async def list_loans(
+    bank: CurrentBank,
+    uow: UowDep,
+    status: Annotated[str | None, Query(description="Only loans in this status")] = None,
+    limit: Annotated[int, Query(ge=1, le=200, description="Page size")] = 50,
+    offset: Annotated[int, Query(ge=0, description="Loans to skip")] = 0,
+) -> LoanPageOut:
+    """The bank's own loans, newest first, a page at a time."""
+    async with uow:
+        total, page = await handlers.list_loans(bank, limit, offset, status, uow)
+    return LoanPageOut(
+        total=total, limit=limit, offset=offset, items=[LoanOut.of(loan) for loan in page]
+    )
 
 
 @router.get("/loans/{loan_id}", response_model=LoanOut, responses=problem_responses(404))

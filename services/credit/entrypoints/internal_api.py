@@ -46,11 +46,16 @@ PERIOD = (
 
 @router.get("/referrals", response_model=list[ReferralOut])
 async def list_referrals(
-    x_officer_id: OfficerId, uow: UowDep, bank_id: str | None = None
+    x_officer_id: OfficerId,
+    uow: UowDep,
+    bank_id: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200, description="Page size")] = 50,
+    offset: Annotated[int, Query(ge=0, description="Loans to skip")] = 0,
 ) -> list[ReferralOut]:
-    """Loans waiting for a credit officer's decision, oldest first."""
+    """Loans waiting for a credit officer's decision, oldest first, a page at a time."""
     async with uow:
-        return [ReferralOut.of(loan) for loan in await referrals.list_referrals(uow, bank_id)]
+        waiting = await referrals.list_referrals(uow, bank_id, limit, offset)
+        return [ReferralOut.of(loan) for loan in waiting]
 
 
 @router.post(

@@ -290,3 +290,12 @@ def _servicing(loan: Loan) -> dict[str, Any]:
             for t in loan.timeouts
         ],
     }
+
+
+class LoanPageOut(BaseModel):
+    """One page of a bank's loans."""
+
+    total: int = Field(description="How many loans match, over all pages")
+    limit: int = Field(description="Page size asked for")
+    offset: int = Field(description="Loans skipped before this page")
+    items: list[LoanOut] = Field(description="The loans of this page, newest first")

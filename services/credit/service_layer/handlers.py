@@ -106,6 +106,13 @@ async def get_loan(loan_id: str, bank: Bank, uow: CreditUnitOfWork) -> Loan:
     return await bank_loan(uow, loan_id, bank)
 
 
+async def list_loans(
+    bank: Bank, limit: int, offset: int, status: str | None, uow: CreditUnitOfWork
+) -> tuple[int, list[Loan]]:
+    """One page of the bank's own loans, newest first."""
+    return await uow.loans.list_for_bank(bank.bank_id, limit, offset, status)
+
+
 async def record_valuation(
     command: RecordValuation, deps: CreditDeps, uow: CreditUnitOfWork
 ) -> None:

@@ -24,9 +24,12 @@ class DecideReferral:
     officer_id: str
 
 
-async def list_referrals(uow: CreditUnitOfWork, bank_id: str | None = None) -> list[Loan]:
-    """Loans waiting for a credit officer, oldest first."""
-    return await uow.loans.with_status(LoanStatus.REFERRED, bank_id)
+async def list_referrals(
+    uow: CreditUnitOfWork, bank_id: str | None = None, limit: int = 50, offset: int = 0
+) -> list[Loan]:
+    """One page of the loans waiting for a credit officer, oldest first."""
+    waiting = await uow.loans.with_status(LoanStatus.REFERRED, bank_id)
+    return waiting[offset : offset + limit]
 
 
 async def decide_referral(command: DecideReferral, deps: CreditDeps, uow: CreditUnitOfWork) -> Loan:
