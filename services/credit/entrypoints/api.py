@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from services.credit.adapters.orm import idempotency_keys
 from services.credit.domain.events import CollateralRight, Enterprise
@@ -23,8 +23,12 @@ from services.credit.service_layer.deps import CreditDeps
 from services.credit.service_layer.unit_of_work import CreditUnitOfWork
 from shared.auth import CallingBank
 from shared.http import Problem
-from shared.idempotency import HEADER as IDEMPOTENCY_HEADER
-from shared.idempotency import IdempotencyClaim, run_idempotent
+from shared.idempotency import (
+    REPLAYED_HEADER,
+    IdempotencyClaim,
+    IdempotencyKey,
+    run_idempotent,
+)
 from shared.identifiers import InvalidIdentifier
 from shared.openapi import problem_responses
 
@@ -54,11 +58,6 @@ def current_bank(request: Request, caller: CallingBank) -> Bank:
 UowDep = Annotated[CreditUnitOfWork, Depends(unit_of_work)]
 Deps = Annotated[CreditDeps, Depends(credit_deps)]
 CurrentBank = Annotated[Bank, Depends(current_bank)]
-IdempotencyKey = Annotated[
-    str | None,
-    Header(alias=IDEMPOTENCY_HEADER, description="Makes a retried write return the first result"),
-]
-REPLAYED_HEADER = "Idempotent-Replayed"
 
 
 def not_found(loan_id: str) -> Problem:
