@@ -150,17 +150,42 @@ async def get_loan(loan_id: str, bank: CurrentBank, uow: UowDep) -> LoanOut:
 
 
 @router.post(
-    "/loans/{loan_id}/offer/accept", response_model=LoanOut, responses=problem_responses(404, 409)
+    "/loans/{loan_id}/offer/accept",
+    response_model=LoanOut,
+    responses=problem_responses(400, 404, 409),
 )
-async def accept_offer(loan_id: str, bank: CurrentBank, deps: Deps, uow: UowDep) -> LoanOut:
-    """Accept the credit offer; the pledge is filed with the registry."""
-    async with uow:
-        try:
-            return LoanOut.of(await handlers.accept_offer(loan_id, bank, deps, uow))
-        except handlers.LoanNotFound as exc:
-            raise not_found(loan_id) from exc
-        except LoanRuleViolation as exc:
-            raise Problem(409, exc.code, "Offer cannot be accepted", exc.message) from exc
+async def accept_offer(
+    loan_id: str,
+    bank: CurrentBank,
+    deps: Deps,
+    request: Request,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> LoanOut:
+    """Accept the credit offer; the pledge is filed with the registry.
+
+    With an `Idempotency-Key`, a retry returns the loan as the first acceptance left it.
+    """
+    claim = IdempotencyClaim.of(bank.bank_id, idempotency_key, {"accept": loan_id})
+
+    async def replay(uow: CreditUnitOfWork, resource_id: str) -> Loan:
+        return await handlers.get_loan(resource_id, bank, uow)
+
+    try:
+        loan, replayed = await run_idempotent(
+            request.app.state.runtime.unit_of_work,
+            idempotency_keys,
+            claim,
+            lambda uow: handlers.accept_offer(loan_id, bank, deps, uow),
+            replay,
+        )
+    except handlers.LoanNotFound as exc:
+        raise not_found(loan_id) from exc
+    except LoanRuleViolation as exc:
+        raise Problem(409, exc.code, "Offer cannot be accepted", exc.message) from exc
+    if replayed:
+        response.headers[REPLAYED_HEADER] = "true"
+    return LoanOut.of(loan)
 
 
 @router.post(

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 
-from services.registry.entrypoints.deps import BankDep, NowDep, in_transaction, unit_of_work
+from services.registry.entrypoints.deps import (
+    BankDep,
+    NowDep,
+    earlier_write,
+    in_transaction,
+    unit_of_work,
+)
 from services.registry.entrypoints.pledge_schemas import CancellationIn, PledgeChangeIn, PledgeOut
 from services.registry.service_layer import pledges
 from shared.auth import Principal, bank
 from shared.http import Problem
+from shared.idempotency import REPLAYED_HEADER, IdempotencyKey
 from shared.openapi import problem_responses
 
 router = APIRouter(
@@ -35,28 +42,62 @@ async def get_pledge(registration_number: str, request: Request, caller: BankDep
 
 
 @router.post(
-    "/{registration_number}/changes", response_model=PledgeOut, responses=problem_responses(409)
+    "/{registration_number}/changes",
+    response_model=PledgeOut,
+    responses=problem_responses(400, 409),
 )
 async def change_pledge(
-    registration_number: str, body: PledgeChangeIn, request: Request, now: NowDep, caller: BankDep
+    registration_number: str,
+    body: PledgeChangeIn,
+    request: Request,
+    response: Response,
+    now: NowDep,
+    caller: BankDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> PledgeOut:
     """Register a change of the secured amount, the performance deadline or a party."""
     await _own_pledge(request, registration_number, caller)
+    claim, done = await earlier_write(
+        request, caller.subject, idempotency_key, body.model_dump(mode="json")
+    )
+    if done:
+        return await _replay(request, response, registration_number)
     command = pledges.ChangePledge(registration_number, body.to_domain(), now)
-    filing = await in_transaction(request, lambda uow: pledges.change_pledge(command, uow))
+    filing = await in_transaction(
+        request, lambda uow: pledges.change_pledge(command, uow), idempotency=claim
+    )
     return PledgeOut.of(filing)
 
 
 @router.post(
     "/{registration_number}/cancellation",
     response_model=PledgeOut,
-    responses=problem_responses(409),
+    responses=problem_responses(400, 409),
 )
 async def cancel_pledge(
-    registration_number: str, body: CancellationIn, request: Request, now: NowDep, caller: BankDep
+    registration_number: str,
+    body: CancellationIn,
+    request: Request,
+    response: Response,
+    now: NowDep,
+    caller: BankDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> PledgeOut:
     """Register the cancellation of a pledge; its rights are free again at once."""
     await _own_pledge(request, registration_number, caller)
+    claim, done = await earlier_write(
+        request, caller.subject, idempotency_key, body.model_dump(mode="json")
+    )
+    if done:
+        return await _replay(request, response, registration_number)
     command = pledges.CancelPledge(registration_number, body.to_domain(), now)
-    filing = await in_transaction(request, lambda uow: pledges.cancel_pledge(command, uow))
+    filing = await in_transaction(
+        request, lambda uow: pledges.cancel_pledge(command, uow), idempotency=claim
+    )
     return PledgeOut.of(filing)
+
+
+async def _replay(request: Request, response: Response, registration_number: str) -> PledgeOut:
+    response.headers[REPLAYED_HEADER] = "true"
+    async with unit_of_work(request) as uow:
+        return PledgeOut.of(await pledges.get_pledge(registration_number, uow))
