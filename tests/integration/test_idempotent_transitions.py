@@ -9,11 +9,13 @@ from tests.integration.test_credit_service import (  # noqa: F401
     loan_events,
     offered,
 )
+from tests.integration.test_registry_examination import ACK, act, claim, examined
 from tests.integration.test_registry_pledges import (  # noqa: F401
     events_of,
     registered,
     registry,
 )
+from tests.integration.test_registry_service import filing, put_patent
 
 
 async def test_a_retried_acceptance_accepts_once(credit: Running) -> None:  # noqa: F811
@@ -46,3 +48,20 @@ async def test_a_retried_cancellation_cancels_once(registry: Running) -> None:  
     assert retry.json()["status"] == first.json()["status"] == "cancelled"
     assert (other.status_code, other.json()["code"]) == (422, "idempotency.key_reused")
     assert len(await events_of(registry, "registry.pledge.cancelled")) == 1
+
+
+async def test_a_retried_correction_is_taken_once(registry: Running) -> None:  # noqa: F811
+    filed = await examined(registry)
+    await claim(registry, filed["filing_id"], "exa")
+    await act(registry, filed["filing_id"], "request-correction", "exa", {"message": "Fix."})
+    url = f"/v1/pledge-filings/{filed['filing_id']}/correction"
+    corrected = filing(await put_patent(registry, invalidation_pending=True), acknowledgements=ACK)
+    headers = {"Idempotency-Key": "correction-1"}
+
+    first = await registry.client.post(url, json=corrected, headers=headers)
+    retry = await registry.client.post(url, json=corrected, headers=headers)
+
+    assert (first.status_code, retry.status_code) == (200, 200), first.text
+    assert retry.headers.get("Idempotent-Replayed") == "true"
+    assert retry.json()["status"] == first.json()["status"]
+    assert len(await events_of(registry, "registry.filing.corrected")) == 1

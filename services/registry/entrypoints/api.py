@@ -13,6 +13,7 @@ from services.registry.entrypoints.deps import (
     CalendarDep,
     NowDep,
     UowDep,
+    earlier_write,
     in_transaction,
     own_filing,
     unit_of_work,
@@ -116,22 +117,30 @@ async def get_filing(filing_id: str, uow: UowDep, caller: BankDep) -> PledgeFili
 @public.post(
     "/pledge-filings/{filing_id}/correction",
     response_model=PledgeFilingOut,
-    responses=problem_responses(404, 409),
+    responses=problem_responses(400, 404, 409),
 )
 async def correct_filing(
     filing_id: str,
     body: PledgeFilingIn,
     request: Request,
+    response: Response,
     calendar: CalendarDep,
     now: NowDep,
     caller: BankDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> PledgeFilingOut:
     """Send the correction an examiner asked for; the deadline restarts from its arrival."""
     async with unit_of_work(request) as uow:
-        own_filing(caller, await handlers.get_filing(filing_id, uow))
+        current = own_filing(caller, await handlers.get_filing(filing_id, uow))
+    claim, done = await earlier_write(
+        request, caller.subject, idempotency_key, body.model_dump(mode="json")
+    )
+    if done:
+        response.headers[REPLAYED_HEADER] = "true"
+        return PledgeFilingOut.of(current)
     command = examination.CorrectFiling(filing_id, body.to_domain(beijing_date(now)), now)
     filing = await in_transaction(
-        request, lambda uow: examination.correct_filing(command, calendar, uow)
+        request, lambda uow: examination.correct_filing(command, calendar, uow), idempotency=claim
     )
     return PledgeFilingOut.of(filing)
 
