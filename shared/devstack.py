@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
+import ctypes.util
 import os
 import signal
 import socket
@@ -25,6 +27,7 @@ import httpx
 from shared.migrations import SERVICES, upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
+PR_SET_PDEATHSIG = 1
 
 # The embedded broker holds a group join for about one session timeout and a fetch for its
 # whole maximum wait even when records arrive, so short ones keep it responsive locally;
@@ -84,6 +87,7 @@ class EmbeddedBroker:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
         wait_for_port("127.0.0.1", self.port, timeout=20)
 
@@ -91,6 +95,15 @@ class EmbeddedBroker:
         """Stop the broker; its in-memory topics are gone."""
         _terminate(self.process)
         self.process = None
+
+
+def _die_with_parent() -> None:
+    """In the child: receive SIGTERM when the process that started it dies (Linux)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
 
 
 def _terminate(process: subprocess.Popen[bytes] | None, timeout: float = 10) -> None:
@@ -179,6 +192,7 @@ class LocalStack:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
 
     def stop_service(self, service: str, *, kill: bool = False) -> None:
