@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import MetaData
 
@@ -71,6 +72,7 @@ class ServiceRuntime:
         self._produces = tuple(produces)
         self.bus = bus or make_bus(settings, client_id=f"pledgeflow-{service}")
         self._tasks: list[asyncio.Task[None]] = []
+        self._workers: list[tuple[str, Callable[[], Coroutine[Any, Any, None]]]] = []
         self.consumers: list[EventConsumer] = []
 
     async def start(self) -> None:
@@ -103,6 +105,13 @@ class ServiceRuntime:
         self._tasks += [
             asyncio.create_task(c.run(), name=f"{self.service}-{c.name}") for c in self.consumers
         ]
+        self._tasks += [
+            asyncio.create_task(run(), name=f"{self.service}-{name}") for name, run in self._workers
+        ]
+
+    def add_worker(self, name: str, run: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Run a service's own background work beside the relay and consumers (before start)."""
+        self._workers.append((name, run))
 
     def topics(self) -> list[str]:
         """Every topic this service writes or reads, with its dead-letter topics."""

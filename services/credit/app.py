@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from typing import cast
 
 from fastapi import FastAPI
@@ -39,29 +37,11 @@ class CreditRuntime(ServiceRuntime):
             bus=bus,
         )
         self.sweeper = TimeoutSweeper(self.credit_unit_of_work, deps, settings.sweep_interval)
-        self._sweeper_task: asyncio.Task[None] | None = None
+        self.add_worker("sweeper", self.sweeper.run)
 
     def credit_unit_of_work(self) -> CreditUnitOfWork:
         """A fresh unit of work on the credit database."""
         return cast(CreditUnitOfWork, self.unit_of_work())
-
-    async def start(self) -> None:
-        await super().start()
-        self._sweeper_task = asyncio.create_task(self.sweeper.run(), name="credit-sweeper")
-
-    async def stop(self) -> None:
-        if self._sweeper_task is not None:
-            self._sweeper_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper_task
-            self._sweeper_task = None
-        await super().stop()
-
-    async def readiness(self) -> dict[str, str]:
-        problems = await super().readiness()
-        if self._sweeper_task is None or self._sweeper_task.done():
-            problems["credit-sweeper"] = "stopped"
-        return problems
 
 
 def create_app(

@@ -58,10 +58,15 @@ class RegistryRuntime(ServiceRuntime):
             produces=(RIGHTS_TOPIC, PLEDGES_TOPIC),
             bus=bus,
         )
-        self.registry_settings = settings
         self.book = book
         self.clock = clock
-        self._jobs: list[asyncio.Task[None]] = []
+        refresh = settings.calendar_refresh_interval
+        self.add_worker(
+            "calendar-refresh", lambda: every(refresh, self.refresh_calendar, first_delay=refresh)
+        )
+        self.add_worker(
+            "sla-watch", lambda: every(settings.sla_check_interval, self.watch_deadlines)
+        )
 
     def registry_uow(self) -> RegistryUnitOfWork:
         """A fresh unit of work on the registry's database."""
@@ -70,23 +75,12 @@ class RegistryRuntime(ServiceRuntime):
         return uow
 
     async def start(self) -> None:
-        """Start the shared parts, load the stored calendar years, start the periodic jobs."""
+        """Start the shared parts and the periodic jobs, and load the stored calendar years."""
         await super().start()
         try:
             await self.refresh_calendar()
         except Exception:
             log.exception("stored calendar years not loaded at start; the refresh job retries")
-        refresh = self.registry_settings.calendar_refresh_interval
-        self._jobs = [
-            asyncio.create_task(
-                every(refresh, self.refresh_calendar, first_delay=refresh),
-                name="registry-calendar-refresh",
-            ),
-            asyncio.create_task(
-                every(self.registry_settings.sla_check_interval, self.watch_deadlines),
-                name="registry-sla-watch",
-            ),
-        ]
 
     async def refresh_calendar(self) -> None:
         """Load calendar years stored (possibly by another replica) since the last look."""
@@ -108,17 +102,3 @@ class RegistryRuntime(ServiceRuntime):
             except StaleDataError:
                 log.info("filing changed while flagging its breach", extra={"filing": filing_id})
         return announced
-
-    async def stop(self) -> None:
-        """Stop the periodic jobs, then the shared parts."""
-        for job in self._jobs:
-            job.cancel()
-        await asyncio.gather(*self._jobs, return_exceptions=True)
-        self._jobs = []
-        await super().stop()
-
-    async def readiness(self) -> dict[str, str]:
-        """The shared checks, and whether every periodic job still runs."""
-        problems = await super().readiness()
-        problems.update({job.get_name(): "stopped" for job in self._jobs if job.done()})
-        return problems
