@@ -6,7 +6,6 @@ from collections.abc import Callable
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from services.registry.adapters.orm import idempotency_keys
 from services.registry.entrypoints.deps import (
     OFFICE,
     BankDep,
@@ -29,9 +28,7 @@ from shared.auth import bank, staff
 from shared.http import Problem
 from shared.idempotency import (
     REPLAYED_HEADER,
-    IdempotencyClaim,
     IdempotencyKey,
-    previous_resource,
 )
 from shared.identifiers import InvalidIdentifier, parse_patent_number, parse_trademark_number
 from shared.openapi import problem_responses
@@ -91,14 +88,14 @@ async def file_pledge(
         filing_reference=None,
         received_at=now,
     )
-    claim = IdempotencyClaim.of(caller.subject, idempotency_key, body.model_dump(mode="json"))
-    if claim is not None:
+    claim, earlier = await earlier_write(
+        request, caller.subject, idempotency_key, body.model_dump(mode="json")
+    )
+    if earlier is not None:
         async with unit_of_work(request) as uow:
-            earlier = await previous_resource(uow.session, idempotency_keys, claim)
-            if earlier is not None:
-                filing = own_filing(caller, await handlers.get_filing(earlier, uow))
-                response.headers[REPLAYED_HEADER] = "true"
-                return PledgeFilingOut.of(filing)
+            filing = own_filing(caller, await handlers.get_filing(earlier, uow))
+        response.headers[REPLAYED_HEADER] = "true"
+        return PledgeFilingOut.of(filing)
     filing = await in_transaction(
         request, lambda uow: handlers.file_pledge(command, calendar, uow), idempotency=claim
     )
@@ -132,10 +129,10 @@ async def correct_filing(
     """Send the correction an examiner asked for; the deadline restarts from its arrival."""
     async with unit_of_work(request) as uow:
         current = own_filing(caller, await handlers.get_filing(filing_id, uow))
-    claim, done = await earlier_write(
+    claim, earlier = await earlier_write(
         request, caller.subject, idempotency_key, body.model_dump(mode="json")
     )
-    if done:
+    if earlier is not None:
         response.headers[REPLAYED_HEADER] = "true"
         return PledgeFilingOut.of(current)
     command = examination.CorrectFiling(filing_id, body.to_domain(beijing_date(now)), now)

@@ -92,14 +92,13 @@ async def in_transaction(
 
 async def earlier_write(
     request: Request, owner: str, key: str | None, payload: object
-) -> tuple[IdempotencyClaim | None, bool]:
-    """The claim for a keyed write to this path, and whether that write was already done."""
+) -> tuple[IdempotencyClaim | None, str | None]:
+    """The claim for a keyed write to this path, and the resource it made if already done."""
     claim = IdempotencyClaim.of(owner, key, {"path": request.url.path, "body": payload})
     if claim is None:
-        return None, False
+        return None, None
     async with unit_of_work(request) as uow:
-        done = await previous_resource(uow.session, idempotency_keys, claim) is not None
-    return claim, done
+        return claim, await previous_resource(uow.session, idempotency_keys, claim)
 
 
 async def _refuse_concurrent_duplicate(request: Request, claim: IdempotencyClaim) -> None:

@@ -57,10 +57,10 @@ async def change_pledge(
 ) -> PledgeOut:
     """Register a change of the secured amount, the performance deadline or a party."""
     await _own_pledge(request, registration_number, caller)
-    claim, done = await earlier_write(
+    claim, earlier = await earlier_write(
         request, caller.subject, idempotency_key, body.model_dump(mode="json")
     )
-    if done:
+    if earlier is not None:
         return await _replay(request, response, registration_number)
     command = pledges.ChangePledge(registration_number, body.to_domain(), now)
     filing = await in_transaction(
@@ -85,10 +85,10 @@ async def cancel_pledge(
 ) -> PledgeOut:
     """Register the cancellation of a pledge; its rights are free again at once."""
     await _own_pledge(request, registration_number, caller)
-    claim, done = await earlier_write(
+    claim, earlier = await earlier_write(
         request, caller.subject, idempotency_key, body.model_dump(mode="json")
     )
-    if done:
+    if earlier is not None:
         return await _replay(request, response, registration_number)
     command = pledges.CancelPledge(registration_number, body.to_domain(), now)
     filing = await in_transaction(
