@@ -14,34 +14,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, func, select
+from sqlalchemy import Table, func, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.auth import Credentials, Principal, Role, staff
 from shared.http import CORRELATION_HEADER, Problem
 from shared.openapi import problem_responses
+from shared.tables import MAX_PATH_LENGTH
 
 log = logging.getLogger(__name__)
 
 INTERNAL_PREFIX = "/internal/"
-MAX_PATH_LENGTH = 500
-
-
-def audit_table(metadata: MetaData) -> Table:
-    """One row per audited request."""
-    return Table(
-        "audit_log",
-        metadata,
-        Column("id", String(36), primary_key=True),
-        Column("at", DateTime(timezone=True), nullable=False, index=True),
-        Column("service", String(32), nullable=False),
-        Column("actor", String(64), nullable=False, index=True),
-        Column("role", String(32), nullable=False),
-        Column("method", String(10), nullable=False),
-        Column("path", String(MAX_PATH_LENGTH), nullable=False),
-        Column("status_code", Integer, nullable=False),
-        Column("correlation_id", String(64)),
-    )
 
 
 def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str:

@@ -1,86 +1,104 @@
-"""Idempotent consumer: effect and inbox record commit together; the offset commits afterwards."""
+"""Event consumers: each event becomes a command for the message bus, handled once.
+
+The consumer turns a record into a command and hands it to the service's message bus with the
+event's id as the deduplication key; the effect and that record commit together, and the
+Kafka offset is committed only afterwards. An outage is waited out; an event that can never be
+processed goes to the consumer's dead-letter topic with a stable reason.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TypeVar
-
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
-from sqlalchemy.orm.exc import StaleDataError
+from typing import Any, TypeVar
 
 from shared.bus.base import EventBus, Message, Record
-from shared.context import EventContext, reset_context, set_context
+from shared.context import EventContext
+from shared.dedup import Dedup
 from shared.envelope import Envelope, MalformedEvent
-from shared.uow import UnitOfWork
+from shared.kernel.errors import DomainError, Invalid
+from shared.kernel.messages import Command
+from shared.messagebus import MessageBus, WriteConflict
+from shared.retry import Backoff, is_outage
+from shared.topics import EVENT_TYPES, dead_letter_topic
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-Handler = Callable[[Envelope, UnitOfWork], Awaitable[None]]
+__all__ = [
+    "EventConsumer",
+    "PermanentError",
+    "Reaction",
+    "dead_letter_reason",
+    "dead_letter_topic",
+    "parse_payload",
+]
 
 
-class PermanentError(Exception):
+class PermanentError(DomainError):
     """An event that can never be processed; it goes to the dead-letter topic with `reason`."""
 
     def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
-        self.detail = detail
+        super().__init__(detail, code=reason)
+
+    @property
+    def reason(self) -> str:
+        """The dead-letter reason: the refused rule's code."""
+        return self.code
 
 
-def dead_letter_topic(consumer: str) -> str:
-    """The dead-letter topic of one consumer group."""
-    return f"pledgeflow.dlq.{consumer}"
+class InvalidPayload(Invalid):
+    """The payload does not match the event type's contract."""
+
+    code = "payload.invalid"
 
 
 @dataclass(frozen=True)
-class RetryPolicy:
-    """Backoff for transient failures; conflicts get `max_attempts`, outages retry forever."""
+class Reaction:
+    """How a consumer reacts to one event type: the command it makes of the event (or None to
+    let it pass) and the schema versions it understands (older ones upcast by `to_command`)."""
 
-    max_attempts: int = 5
-    first_delay: float = 0.05
-    max_delay: float = 5.0
-
-    def delay(self, attempt: int) -> float:
-        """Exponential backoff for the given 1-based attempt."""
-        return min(self.first_delay * 2 ** (attempt - 1), self.max_delay)
+    to_command: Callable[[Envelope], Command | None]
+    versions: frozenset[int] = frozenset({1})
 
 
-def is_outage(exc: BaseException) -> bool:
-    """The database or network is unavailable: nothing can be processed until it returns."""
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
-    return isinstance(exc, OperationalError | InterfaceError | ConnectionError | TimeoutError)
-
-
-def is_conflict(exc: BaseException) -> bool:
-    """A concurrent writer won a race; a fresh attempt reads the new state."""
-    return isinstance(exc, IntegrityError | StaleDataError)
+def dead_letter_reason(exc: BaseException) -> tuple[str, str] | None:
+    """The consumers' error table: (reason, detail) for an event that can never be processed,
+    or None for a failure worth waiting out (the database or broker is unavailable)."""
+    if isinstance(exc, WriteConflict):
+        return "retries_exhausted", exc.detail
+    if isinstance(exc, DomainError):
+        return exc.code, exc.detail
+    if is_outage(exc):
+        return None
+    return str(getattr(exc, "code", None) or "handler.failed"), repr(exc)
 
 
 class EventConsumer:
-    """Runs handlers for the event types it knows; a redelivered event has no second effect."""
+    """One consumer group: reacts to the event types it knows; a redelivery has no effect."""
 
     def __init__(
         self,
         name: str,
         bus: EventBus,
         topics: Sequence[str],
-        handlers: Mapping[str, Handler],
-        unit_of_work: Callable[[], UnitOfWork],
-        retry: RetryPolicy | None = None,
+        reactions: Mapping[str, Reaction],
+        messages: MessageBus[Any],
+        *,
+        catalogue: Mapping[str, frozenset[str]] = EVENT_TYPES,
+        backoff: Backoff | None = None,
     ) -> None:
         self.name = name
         self.topics = tuple(topics)
         self._bus = bus
-        self._handlers = dict(handlers)
-        self._unit_of_work = unit_of_work
-        self._retry = retry or RetryPolicy()
+        self._reactions = dict(reactions)
+        self._messages = messages
+        self._catalogue = catalogue
+        self._backoff = backoff or Backoff()
         self.handled = 0
         self.dead_lettered = 0
 
@@ -103,51 +121,53 @@ class EventConsumer:
         except MalformedEvent as exc:
             await self._dead_letter(message, exc.reason, exc.detail)
             return
-        handler = self._handlers.get(envelope.event_type)
-        if handler is None:
+        known = self._catalogue.get(message.topic)
+        if known is not None and envelope.event_type not in known:
+            detail = f"{envelope.event_type} is not published on {message.topic}"
+            await self._dead_letter(message, "envelope.unknown_type", detail, envelope)
             return
-        token = set_context(EventContext(envelope.correlation_id, envelope.event_id))
-        try:
-            await self._handle_with_retries(message, envelope, handler)
-        finally:
-            reset_context(token)
+        reaction = self._reactions.get(envelope.event_type)
+        if reaction is None:
+            return
+        if envelope.schema_version not in reaction.versions:
+            detail = (
+                f"{envelope.event_type} v{envelope.schema_version}; "
+                f"understood: {sorted(reaction.versions)}"
+            )
+            await self._dead_letter(message, "envelope.unsupported_version", detail, envelope)
+            return
+        await self._handle(message, envelope, reaction)
 
-    async def _handle_with_retries(
-        self, message: Message, envelope: Envelope, handler: Handler
-    ) -> None:
+    async def _handle(self, message: Message, envelope: Envelope, reaction: Reaction) -> None:
         attempt = 0
         while True:
             attempt += 1
             try:
-                await self._handle_once(envelope, handler)
-                return
-            except PermanentError as exc:
-                await self._dead_letter(message, exc.reason, exc.detail, envelope)
-                return
-            except Exception as exc:
-                if is_outage(exc) or (is_conflict(exc) and attempt < self._retry.max_attempts):
-                    log.warning(
-                        "transient failure, retrying",
-                        extra={"consumer": self.name, "attempt": attempt, "error": repr(exc)},
-                    )
-                    await asyncio.sleep(self._retry.delay(attempt))
-                    continue
-                reason = (
-                    "retries_exhausted"
-                    if is_conflict(exc)
-                    else str(getattr(exc, "code", None) or "handler.rejected")
+                command = reaction.to_command(envelope)
+                if command is None:
+                    return
+                handled = await self._messages.handle(
+                    command,
+                    dedup=Dedup.of_event(self.name, envelope.event_id, envelope.event_type),
+                    context=EventContext(envelope.correlation_id, envelope.event_id),
                 )
-                await self._dead_letter(message, reason, repr(exc), envelope)
-                return
-
-    async def _handle_once(self, envelope: Envelope, handler: Handler) -> None:
-        async with self._unit_of_work() as uow:
-            if not await uow.claim(self.name, envelope):
-                log.info("duplicate event skipped", extra={"event_id": envelope.event_id})
-                return
-            await handler(envelope, uow)
-            await uow.commit()
-        self.handled += 1
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                refusal = dead_letter_reason(exc)
+                if refusal is not None:
+                    await self._dead_letter(message, *refusal, envelope)
+                    return
+                delay = self._backoff.delay(attempt)
+                log.warning(
+                    "database or broker unavailable; trying the event again",
+                    extra={"consumer": self.name, "attempt": attempt, "error": repr(exc)},
+                )
+                await asyncio.sleep(delay)
+                continue
+            if not handled.replayed:
+                self.handled += 1
+            return
 
     async def _dead_letter(
         self, message: Message, reason: str, detail: str, envelope: Envelope | None = None
@@ -168,15 +188,17 @@ class EventConsumer:
             value=message.value,
             headers=headers,
         )
-        backoff = self._retry.first_delay
+        attempt = 0
         while True:
+            attempt += 1
             try:
                 await self._bus.publish([record])
                 break
+            except asyncio.CancelledError:
+                raise
             except Exception:
                 log.exception("dead-letter publish failed; retrying")
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, self._retry.max_delay)
+                await asyncio.sleep(self._backoff.delay(attempt))
         self.dead_lettered += 1
         log.error(
             "event dead-lettered",
@@ -194,4 +216,4 @@ def parse_payload(model: type[T], envelope: Envelope) -> T:
         errors = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
         )
-        raise PermanentError("payload.invalid", f"{envelope.event_type}: {errors}") from exc
+        raise InvalidPayload(f"{envelope.event_type}: {errors}") from exc

@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 from pydantic import TypeAdapter
 
-from shared.events import DomainEvent
+from shared.kernel.events import DomainEvent
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACTS = ROOT / "contracts"

@@ -5,14 +5,24 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.context import EventContext, reset_context, set_context
+from shared.kernel.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    Unavailable,
+    kind_of,
+)
+from shared.messagebus import MessageBus
 
 if TYPE_CHECKING:
     from shared.runtime import ServiceRuntime
@@ -57,12 +67,33 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
 
 
+# The HTTP error table: the status that answers each kind of refusal.
+STATUS_OF_KIND: dict[type[DomainError], int] = {
+    NotFound: 404,
+    Conflict: 409,
+    Invalid: 422,
+    Forbidden: 403,
+    Unavailable: 503,
+    DomainError: 422,
+}
+
+
+def refusal_response(exc: DomainError) -> JSONResponse:
+    """A domain refusal as problem details, its status chosen by its kind."""
+    status = STATUS_OF_KIND[kind_of(exc)]
+    return problem_response(status, exc.code, exc.title, exc.detail, exc.errors)
+
+
 def install_conventions(app: FastAPI) -> None:
     """Problem details for every error, and a correlation id on every request."""
 
     @app.exception_handler(Problem)
     async def _problem(_: Request, exc: Problem) -> JSONResponse:
         return problem_response(exc.status, exc.code, exc.title, exc.detail, exc.errors)
+
+    @app.exception_handler(DomainError)
+    async def _refused(_: Request, exc: DomainError) -> JSONResponse:
+        return refusal_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -116,6 +147,16 @@ def health_router(readiness: Callable[[], Awaitable[dict[str, str]]]) -> APIRout
         return {"status": "ready"}
 
     return router
+
+
+def message_bus(request: Request) -> MessageBus[Any]:
+    """The message bus of the service answering the request."""
+    bus = request.app.state.runtime.messages
+    assert isinstance(bus, MessageBus)
+    return bus
+
+
+Messages = Annotated["MessageBus[Any]", Depends(message_bus)]
 
 
 def service_app(

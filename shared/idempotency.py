@@ -1,119 +1,49 @@
-"""Idempotency keys for writes: the key is stored in the same transaction as the effect.
+"""The `Idempotency-Key` of a bank's write, as HTTP carries it.
 
-A retried request with the same key and body returns the resource the first one created; the
-same key with a different body is refused; a concurrent duplicate loses the race on the
-primary key and is refused with 409, never creating a second resource.
+The key becomes the request's deduplication identity (`shared.dedup`), handled by the message
+bus in the same transaction as the effect: a retried request with the same key and body is
+answered from the resource the first one made (with `Idempotent-Replayed: true`); the same
+key with another body is refused (422 `idempotency.key_reused`); a concurrent duplicate is
+refused (409 `idempotency.conflict`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
-from fastapi import Header
-from sqlalchemy import Column, DateTime, MetaData, String, Table, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import Header, Response
 
+from shared.dedup import MAX_KEY_LENGTH, Dedup
 from shared.http import Problem
+from shared.messagebus import Handled
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
-MAX_KEY_LENGTH = 200
 
 IdempotencyKey = Annotated[
     str | None,
-    Header(alias=HEADER, description="Makes a retried write return the first result"),
+    Header(
+        alias=HEADER,
+        description="Makes a retried write return the first result",
+        min_length=1,
+        max_length=MAX_KEY_LENGTH,
+    ),
 ]
 
-T = TypeVar("T")
-U = TypeVar("U")
 
-
-def idempotency_table(metadata: MetaData) -> Table:
-    """Keys already used, per caller, with the resource each one created."""
-    return Table(
-        "idempotency_keys",
-        metadata,
-        Column("owner", String(64), primary_key=True),
-        Column("key", String(MAX_KEY_LENGTH), primary_key=True),
-        Column("request_hash", String(64), nullable=False),
-        Column("resource_id", String(64), nullable=False),
-        Column("created_at", DateTime(timezone=True), nullable=False),
-    )
-
-
-@dataclass(frozen=True)
-class IdempotencyClaim:
-    """A caller's key for one write, with a fingerprint of what was asked."""
-
-    owner: str
-    key: str
-    request_hash: str
-
-    @classmethod
-    def of(cls, owner: str, key: str | None, request: Any) -> IdempotencyClaim | None:
-        """A claim for a request carrying the header, or None without it."""
-        if key is None:
-            return None
-        if not key or len(key) > MAX_KEY_LENGTH:
-            raise Problem(
-                400, "idempotency.bad_key", f"{HEADER} must be 1 to {MAX_KEY_LENGTH} characters"
-            )
-        canonical = json.dumps(request, sort_keys=True, default=str).encode()
-        return cls(owner, key, hashlib.sha256(canonical).hexdigest())
-
-
-async def previous_resource(
-    session: AsyncSession, table: Table, claim: IdempotencyClaim
-) -> str | None:
-    """The resource created under this key before, if any; a different body is refused."""
-    row = (
-        await session.execute(
-            select(table.c.request_hash, table.c.resource_id).where(
-                table.c.owner == claim.owner, table.c.key == claim.key
-            )
-        )
-    ).first()
-    if row is None:
+def request_dedup(caller: str, key: str | None, request: Any) -> Dedup | None:
+    """The deduplication identity of a keyed write (None without a key); 400 for a bad key."""
+    if key is None:
         return None
-    if row.request_hash != claim.request_hash:
-        raise Problem(
-            422,
-            "idempotency.key_reused",
-            "This Idempotency-Key was used for a different request",
-        )
-    return str(row.resource_id)
-
-
-async def run_idempotent(
-    unit_of_work: Callable[[], Any],
-    table: Table,
-    claim: IdempotencyClaim | None,
-    action: Callable[[Any], Awaitable[T]],
-    replay: Callable[[Any, str], Awaitable[T]],
-) -> tuple[T, bool]:
-    """Run `action` once per key: (result, False), or (the earlier resource, True) on a retry."""
-    if claim is not None:
-        async with unit_of_work() as uow:
-            earlier = await previous_resource(uow.session, table, claim)
-            if earlier is not None:
-                return await replay(uow, earlier), True
     try:
-        async with unit_of_work() as uow:
-            uow.idempotency = claim
-            return await action(uow), False
-    except IntegrityError:
-        if claim is not None:
-            async with unit_of_work() as uow:
-                if await previous_resource(uow.session, table, claim) is not None:
-                    raise Problem(
-                        409,
-                        "idempotency.conflict",
-                        "A request with this Idempotency-Key was processed concurrently",
-                        "retry to receive its result",
-                    ) from None
-        raise
+        return Dedup.of_request(caller, key, request)
+    except ValueError as exc:
+        raise Problem(
+            400, "idempotency.bad_key", f"{HEADER} must be 1 to {MAX_KEY_LENGTH} characters"
+        ) from exc
+
+
+def mark_replayed(response: Response, handled: Handled[Any]) -> None:
+    """Tell the caller that the answer comes from an earlier request with the same key."""
+    if handled.replayed:
+        response.headers[REPLAYED_HEADER] = "true"

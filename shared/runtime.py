@@ -13,11 +13,13 @@ from sqlalchemy import MetaData
 from shared.bus.base import EventBus
 from shared.bus.kafka import KafkaBus, KafkaConfig
 from shared.bus.memory import InMemoryBus
-from shared.consumer import EventConsumer, Handler, dead_letter_topic
+from shared.consumer import EventConsumer, Reaction
 from shared.db import create_engine, ping, session_factory
+from shared.messagebus import MessageBus
 from shared.outbox import OutboxRelay
 from shared.settings import ServiceSettings
-from shared.uow import Storage, UnitOfWork
+from shared.topics import dead_letter_topic
+from shared.uow import SqlUnitOfWork, Storage
 
 log = logging.getLogger(__name__)
 
@@ -26,11 +28,14 @@ STOP_TIMEOUT = 10.0
 
 @dataclass(frozen=True)
 class ConsumerSpec:
-    """A consumer group: the topics it reads and a handler per event type."""
+    """A consumer group: the topics it reads and its reaction to each event type it handles."""
 
     name: str
     topics: tuple[str, ...]
-    handlers: Mapping[str, Handler]
+    reactions: Mapping[str, Reaction]
+
+
+Bootstrap = Callable[[Callable[[], Any]], MessageBus[Any]]
 
 
 def make_bus(settings: ServiceSettings, client_id: str) -> EventBus:
@@ -59,7 +64,8 @@ class ServiceRuntime:
         service: str,
         settings: ServiceSettings,
         metadata: MetaData,
-        unit_of_work: Callable[[Storage], UnitOfWork],
+        unit_of_work: Callable[[Storage], SqlUnitOfWork],
+        bootstrap: Bootstrap,
         consumers: Sequence[ConsumerSpec] = (),
         produces: Sequence[str] = (),
         bus: EventBus | None = None,
@@ -68,6 +74,7 @@ class ServiceRuntime:
         self.settings = settings
         self._metadata = metadata
         self._unit_of_work = unit_of_work
+        self._bootstrap = bootstrap
         self._consumer_specs = tuple(consumers)
         self._produces = tuple(produces)
         self.bus = bus or make_bus(settings, client_id=f"pledgeflow-{service}")
@@ -92,13 +99,13 @@ class ServiceRuntime:
         self.storage = Storage(
             sessions=sessions,
             outbox=self._metadata.tables["outbox"],
-            inbox=self._metadata.tables["inbox"],
+            processed=self._metadata.tables["processed_messages"],
             producer=self.service,
             on_commit=self.relay.notify,
-            idempotency=self._metadata.tables.get("idempotency_keys"),
         )
+        self.messages = self._bootstrap(self.unit_of_work)
         self.consumers = [
-            EventConsumer(spec.name, self.bus, spec.topics, spec.handlers, self.unit_of_work)
+            EventConsumer(spec.name, self.bus, spec.topics, spec.reactions, self.messages)
             for spec in self._consumer_specs
         ]
         self._tasks = [asyncio.create_task(self.relay.run(), name=f"{self.service}-relay")]
@@ -121,7 +128,7 @@ class ServiceRuntime:
             names.add(dead_letter_topic(spec.name))
         return sorted(names)
 
-    def unit_of_work(self) -> UnitOfWork:
+    def unit_of_work(self) -> SqlUnitOfWork:
         """A fresh unit of work on this service's database."""
         return self._unit_of_work(self.storage)
 

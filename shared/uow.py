@@ -1,49 +1,67 @@
-"""Unit of work: owns the transaction, and writes the tracked aggregates' events to the outbox."""
+"""The SQL unit of work: one transaction, with the outbox and the deduplication record in it.
+
+Repositories remember every aggregate they load or add. When the message bus commits, the
+unit of work writes the new events of those aggregates to the outbox, in the same transaction
+as their state. Nothing but the message bus calls `commit`; leaving without it rolls back.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from types import TracebackType
-from typing import Self
+from typing import Self, TypeVar
 
 from sqlalchemy import Table
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared import dedup as dedup_store
 from shared.context import current_context
+from shared.dedup import Dedup, Earlier
 from shared.envelope import Envelope
-from shared.events import Aggregate, DomainEvent
-from shared.idempotency import IdempotencyClaim
+from shared.kernel.events import Aggregate, DomainEvent
 from shared.outbox import add_to_outbox
+
+A = TypeVar("A", bound=Aggregate)
+R = TypeVar("R", bound="TrackingRepository")
 
 
 @dataclass(frozen=True)
 class Storage:
-    """What a unit of work needs from its service: sessions, the outbox and inbox tables."""
+    """What a unit of work needs from its service: sessions and the shared tables."""
 
     sessions: async_sessionmaker[AsyncSession]
     outbox: Table
-    inbox: Table
+    processed: Table
     producer: str
     on_commit: Callable[[], None] = lambda: None
-    idempotency: Table | None = None
 
 
-class UnitOfWork:
-    """One transaction. Only handlers call `commit`; leaving without it rolls back."""
+class TrackingRepository:
+    """A repository that remembers the aggregates it handed out or took in."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.seen: list[Aggregate] = []
+
+    def _seen(self, aggregate: A) -> A:
+        if not any(known is aggregate for known in self.seen):
+            self.seen.append(aggregate)
+        return aggregate
+
+
+class SqlUnitOfWork:
+    """One transaction on a service's database; subclasses add their repositories."""
+
+    session: AsyncSession
 
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
-        self._tracked: list[Aggregate] = []
-        self._envelopes: list[tuple[str, Envelope]] = []
-        self.idempotency: IdempotencyClaim | None = None
+        self._repositories: list[TrackingRepository] = []
 
     async def __aenter__(self) -> Self:
         self.session = self.storage.sessions()
-        self._tracked = []
-        self._envelopes = []
+        self._repositories = []
         return self
 
     async def __aexit__(
@@ -52,87 +70,58 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self.session.rollback()
-        await self.session.close()
-
-    def track(self, aggregate: Aggregate) -> None:
-        """Ship this aggregate's new events with the next commit."""
-        if not any(a is aggregate for a in self._tracked):
-            self._tracked.append(aggregate)
-
-    def emit(self, aggregate_id: str, version: int, event: DomainEvent) -> None:
-        """Ship an event that no tracked aggregate recorded (e.g. a read-model change)."""
-        self._envelopes.append((event.topic, self._envelope(aggregate_id, version, event)))
-
-    def _envelope(self, aggregate_id: str, version: int, event: DomainEvent) -> Envelope:
-        context = current_context()
-        payload = Envelope.payload_of(event)
-        return Envelope(
-            event_type=event.event_type,
-            schema_version=event.schema_version,
-            aggregate_id=aggregate_id,
-            aggregate_version=version,
-            producer=self.storage.producer,
-            payload=payload,
-            correlation_id=context.correlation_id,
-            causation_id=context.causation_id,
-        )
-
-    async def claim(self, consumer: str, envelope: Envelope) -> bool:
-        """Record that `consumer` handles this event; False if it was handled before."""
         try:
-            async with self.session.begin_nested():
-                await self.session.execute(
-                    self.storage.inbox.insert().values(
-                        consumer=consumer,
-                        event_id=envelope.event_id,
-                        event_type=envelope.event_type,
-                        handled_at=datetime.now(UTC),
-                    )
-                )
-        except IntegrityError:
-            return False
-        return True
+            await self.session.rollback()
+        finally:
+            await self.session.close()
+
+    def repository(self, repository: R) -> R:
+        """Take part in event collection: what `repository` sees ships at commit."""
+        self._repositories.append(repository)
+        return repository
+
+    def seen(self) -> Iterator[Aggregate]:
+        """Every aggregate the repositories loaded or added, once each."""
+        found: list[Aggregate] = []
+        for repository in self._repositories:
+            for aggregate in repository.seen:
+                if not any(known is aggregate for known in found):
+                    found.append(aggregate)
+        yield from found
+
+    async def seen_before(self, dedup: Dedup) -> Earlier | None:
+        """The earlier handling of this message; claims a consumer's key when it is new."""
+        return await dedup_store.seen_before(self.session, self.storage.processed, dedup)
+
+    async def remember(self, dedup: Dedup, resource_id: str | None) -> None:
+        """Record a handled request with the resource it made."""
+        await dedup_store.remember(self.session, self.storage.processed, dedup, resource_id)
 
     async def commit(self) -> None:
-        """Write pending events to the outbox and commit everything in one transaction."""
-        for aggregate in self._tracked:
+        """Write the new events of every aggregate seen to the outbox, and commit."""
+        await self.before_commit()
+        shipped = False
+        for aggregate in self.seen():
             for version, event in aggregate.collect_events():
-                self._envelopes.append(
-                    (event.topic, self._envelope(aggregate.aggregate_id, version, event))
-                )
-        if self.idempotency is not None:
-            await self._remember_key(self.idempotency)
-        shipped = bool(self._envelopes)
-        for topic, envelope in self._envelopes:
-            await add_to_outbox(self.session, self.storage.outbox, topic, envelope)
-        self._envelopes = []
+                envelope = self._envelope(aggregate, version, event)
+                await add_to_outbox(self.session, self.storage.outbox, event.topic, envelope)
+                shipped = True
         await self.session.commit()
         if shipped:
             self.storage.on_commit()
 
-    async def _remember_key(self, claim: IdempotencyClaim) -> None:
-        table = self.storage.idempotency
-        if table is None:
-            raise RuntimeError(f"{self.storage.producer} keeps no idempotency keys")
-        resource = next(
-            (a.aggregate_id for a in self._tracked),
-            self._envelopes[0][1].aggregate_id if self._envelopes else None,
-        )
-        if resource is None:
-            raise RuntimeError("an idempotent write must create or change a resource")
-        await self.session.execute(
-            table.insert().values(
-                owner=claim.owner,
-                key=claim.key,
-                request_hash=claim.request_hash,
-                resource_id=resource,
-                created_at=datetime.now(UTC),
-            )
-        )
-        self.idempotency = None
+    async def before_commit(self) -> None:
+        """A service's last writes in the transaction (e.g. derived rows); none by default."""
 
-    async def rollback(self) -> None:
-        """Discard everything since the last commit."""
-        self._envelopes = []
-        await self.session.rollback()
+    def _envelope(self, aggregate: Aggregate, version: int, event: DomainEvent) -> Envelope:
+        context = current_context()
+        return Envelope(
+            event_type=event.event_type,
+            schema_version=event.schema_version,
+            aggregate_id=aggregate.aggregate_id,
+            aggregate_version=version,
+            producer=self.storage.producer,
+            payload=Envelope.payload_of(event),
+            correlation_id=aggregate.case_id or context.correlation_id,
+            causation_id=context.causation_id,
+        )

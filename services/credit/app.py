@@ -2,46 +2,25 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 from fastapi import FastAPI
 
 from services.credit.adapters.orm import audit_log, metadata
+from services.credit.bootstrap import bootstrap
 from services.credit.domain.events import LOANS_TOPIC
 from services.credit.entrypoints import api, internal_api
-from services.credit.entrypoints.consumers import credit_consumers
+from services.credit.entrypoints.consumers import CREDIT_CONSUMERS
 from services.credit.entrypoints.sweeper import TimeoutSweeper
 from services.credit.service_layer.banks import load_config
-from services.credit.service_layer.clock import Clock, SystemClock
 from services.credit.service_layer.deps import CreditDeps
-from services.credit.service_layer.unit_of_work import CreditUnitOfWork
+from services.credit.service_layer.unit_of_work import SqlCreditUnitOfWork
 from services.credit.settings import CreditSettings
 from shared.audit import install_audit
 from shared.bus.base import EventBus
 from shared.http import service_app
+from shared.kernel.clock import Clock, SystemClock
+from shared.periodic import every
 from shared.runtime import ServiceRuntime
 from shared.workdays import OfficialCalendar
-
-
-class CreditRuntime(ServiceRuntime):
-    """The shared runtime plus the deadline sweeper."""
-
-    def __init__(self, settings: CreditSettings, deps: CreditDeps, bus: EventBus | None) -> None:
-        super().__init__(
-            "credit",
-            settings,
-            metadata,
-            CreditUnitOfWork,
-            consumers=credit_consumers(deps),
-            produces=(LOANS_TOPIC,),
-            bus=bus,
-        )
-        self.sweeper = TimeoutSweeper(self.credit_unit_of_work, deps, settings.sweep_interval)
-        self.add_worker("sweeper", self.sweeper.run)
-
-    def credit_unit_of_work(self) -> CreditUnitOfWork:
-        """A fresh unit of work on the credit database."""
-        return cast(CreditUnitOfWork, self.unit_of_work())
 
 
 def create_app(
@@ -59,7 +38,20 @@ def create_app(
         calendar=calendar or OfficialCalendar(),
         clock=clock or SystemClock(),
     )
-    runtime = CreditRuntime(settings, deps, bus)
+    runtime = ServiceRuntime(
+        "credit",
+        settings,
+        metadata,
+        SqlCreditUnitOfWork,
+        lambda unit_of_work: bootstrap(unit_of_work, deps),
+        consumers=CREDIT_CONSUMERS,
+        produces=(LOANS_TOPIC,),
+        bus=bus,
+    )
+
+    sweeper = TimeoutSweeper(lambda: runtime.messages)
+    runtime.add_worker("sweeper", lambda: every(settings.sweep_interval, sweeper.sweep))
+    runtime.sweeper = sweeper  # type: ignore[attr-defined]
     app = service_app(
         runtime,
         "IP-pledge loans for banks: applications, decisions, offers, disbursement, repayment, "

@@ -15,7 +15,7 @@ from shared.bus.base import EventBus, Record
 from shared.consumer import EventConsumer, PermanentError, RetryPolicy, dead_letter_topic
 from shared.db import create_engine, new_metadata, session_factory
 from shared.envelope import Envelope
-from shared.events import Aggregate, DomainEvent
+from shared.kernel.events import Aggregate, DomainEvent
 from shared.outbox import OutboxRelay
 from shared.uow import Storage, UnitOfWork
 

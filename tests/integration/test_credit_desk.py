@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from services.credit.service_layer.clock import ManualClock
+from shared.kernel.clock import ManualClock
 from shared.identifiers import make_uscc
 from shared.workdays import BEIJING
 from tests.conftest import migrated

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from services.credit.service_layer.clock import ManualClock
+from shared.kernel.clock import ManualClock
 from services.credit.service_layer.deadlines import registration_due
 from shared.envelope import Envelope
 from shared.identifiers import patent_check_digit

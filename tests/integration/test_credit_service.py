@@ -17,7 +17,7 @@ from services.credit.app import CreditRuntime, create_app
 from services.credit.domain.events import LOANS_TOPIC
 from services.credit.entrypoints.sweeper import TimeoutSweeper
 from services.credit.service_layer.banks import load_banks
-from services.credit.service_layer.clock import ManualClock
+from shared.kernel.clock import ManualClock
 from services.credit.settings import DEFAULT_BANKS, CreditSettings
 from shared.envelope import Envelope
 from shared.identifiers import make_uscc, patent_check_digit

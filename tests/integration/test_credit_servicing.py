@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from services.credit.adapters.orm import repayments
-from services.credit.service_layer.clock import ManualClock
+from shared.kernel.clock import ManualClock
 from shared.envelope import Envelope
 from tests.conftest import migrated
 from tests.integration.conftest import Running, envelope, eventually, publish

@@ -19,13 +19,10 @@ from sqlalchemy import (
     text,
 )
 
-from shared.audit import audit_table
-from shared.db import new_metadata
-from shared.idempotency import idempotency_table
+from shared.tables import new_metadata
 
 metadata = new_metadata()
-idempotency_keys = idempotency_table(metadata)
-audit_log = audit_table(metadata)
+audit_log = metadata.tables["audit_log"]
 
 
 def _money(name: str, nullable: bool = True) -> Column[object]:

@@ -14,6 +14,25 @@ from services.credit.domain.loan import LoanStatus
 from services.credit.domain.statistics import DisbursedLoan
 
 
+class ReportQueries:
+    """Read-only queries behind the credit desk's reports."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def disbursed_between(
+        self, start: datetime | None, end: datetime | None, bank_id: str | None
+    ) -> list[DisbursedLoan]:
+        """Loans disbursed in [start, end), whatever happened to them since."""
+        return await disbursed_between(self.session, start, end, bank_id)
+
+    async def decline_reasons_between(
+        self, start: datetime | None, end: datetime | None, bank_id: str | None
+    ) -> list[list[str]]:
+        """The reasons of each loan declined in [start, end)."""
+        return await decline_reasons_between(self.session, start, end, bank_id)
+
+
 async def disbursed_between(
     session: AsyncSession, start: datetime | None, end: datetime | None, bank_id: str | None
 ) -> list[DisbursedLoan]:

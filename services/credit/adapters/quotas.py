@@ -7,7 +7,6 @@ so the quota is never overdrawn.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, cast
@@ -17,30 +16,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.credit.adapters.orm import bank_quotas
-from services.credit.domain.records import QuotaMovement
+from services.credit.domain.records import QuotaMovement, QuotaState
 
 
 class QuotaInconsistent(Exception):
     """A release or consumption the bank's reservations do not cover."""
 
 
-@dataclass(frozen=True)
-class QuotaState:
-    bank_id: str
-    total: Decimal
-    reserved: Decimal
-    consumed: Decimal
-
-    @property
-    def available(self) -> Decimal:
-        return self.total - self.reserved - self.consumed
-
-
 def _rowcount(result: Any) -> int:
     return cast(CursorResult[Any], result).rowcount
 
 
-class QuotaRepository:
+class SqlQuotaRepository:
+    """Quotas on SQL: conditional updates on one row per bank."""
+
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 

@@ -23,13 +23,14 @@ from services.credit.adapters.mapping import (
 from services.credit.adapters.orm import loans, repayments, timeouts
 from services.credit.domain.loan import Loan, LoanStatus
 from services.credit.domain.records import LoanTimeout, Repayment
+from shared.uow import TrackingRepository
 
 
-class LoanRepository:
+class SqlLoanRepository(TrackingRepository):
     """Loads and saves loans; a save that lost a race raises `StaleDataError`."""
 
     def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+        super().__init__(session)
         self._loaded: dict[str, int] = {}
         self._stored_timeouts: dict[str, set[str]] = {}
         self._stored_repayments: dict[str, set[str]] = {}
@@ -87,8 +88,13 @@ class LoanRepository:
         ids = (await self.session.execute(query)).scalars().all()
         return list(dict.fromkeys(ids))
 
+    async def add(self, loan: Loan) -> None:
+        """Store a new loan."""
+        await self.save(loan)
+
     async def save(self, loan: Loan) -> None:
         """Insert a new loan or update a loaded one if nobody changed it meanwhile."""
+        self._seen(loan)
         values = loan_to_row(loan)
         previous = self._loaded.get(loan.loan_id)
         if previous is None:
@@ -152,7 +158,7 @@ class LoanRepository:
             self._loaded[loan.loan_id] = loan.version
             self._stored_timeouts[loan.loan_id] = {t.kind.value for t in loan.timeouts}
             self._stored_repayments[loan.loan_id] = {r.repayment_id for r in loan.repayments}
-            found.append(loan)
+            found.append(self._seen(loan))
         return found
 
     async def _timeouts_of(self, ids: Iterable[str]) -> dict[str, list[LoanTimeout]]:

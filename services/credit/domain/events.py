@@ -11,7 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from shared.events import DomainEvent
+from shared.kernel.events import DomainEvent
 
 LOANS_TOPIC = "pledgeflow.credit.loans"
 NO_PREMIUM = Decimal("0.00")

@@ -285,7 +285,9 @@ class Loan(ServicedLoan):
         assert self.offer_expires_at is not None and self.approved_amount is not None
         if now >= self.offer_expires_at:
             self._fire(TimeoutKind.OFFER_EXPIRY, now)
-            raise LoanRuleViolation("offer.expired", "the offer has expired")
+            lapsed = LoanRuleViolation("offer.expired", "the offer has expired")
+            lapsed.keep_changes = True
+            raise lapsed
         policy = bank.policy_version(self.policy_version)
         registration_due = registration_deadline(now, policy.registration_timeout_working_days)
         maturity = add_months(beijing_date(now), self.term_months)

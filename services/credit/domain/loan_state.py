@@ -16,7 +16,8 @@ from services.credit.domain.events import (
 )
 from services.credit.domain.programmes import Share
 from services.credit.domain.records import LoanTimeout, QuotaMovement, Repayment, TimeoutKind
-from shared.events import Aggregate
+from shared.kernel.errors import Conflict, DomainError, Invalid, NotFound
+from shared.kernel.events import Aggregate
 
 ZERO = Decimal("0.00")
 
@@ -42,13 +43,43 @@ LIVE = frozenset({LoanStatus.DISBURSED, LoanStatus.REPAYING})
 WITHOUT_LOAN = frozenset({LoanStatus.DECLINED, LoanStatus.OFFER_WITHDRAWN})
 
 
-class LoanRuleViolation(Exception):
-    """A command the loan's current state does not allow; `code` is stable."""
+STATE_CODE_PREFIXES = ("loan.", "offer.")
+
+
+class LoanRuleViolation(DomainError):
+    """A command a loan rule does not allow; `code` is stable.
+
+    Codes about the loan's or the offer's state (`loan.*`, `offer.*`) are conflicts with the
+    current state; every other code is content that breaks a rule whatever the state.
+    """
+
+    def __new__(cls, code: str, message: str) -> LoanRuleViolation:
+        if cls is LoanRuleViolation:
+            cls = LoanStateConflict if code.startswith(STATE_CODE_PREFIXES) else LoanRuleBroken
+        return super().__new__(cls)
 
     def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+        super().__init__(message, code=code)
         self.message = message
+
+
+class LoanStateConflict(LoanRuleViolation, Conflict):
+    """The loan's or offer's current state does not allow the command."""
+
+    title = "The loan's current state does not allow this"
+
+
+class LoanRuleBroken(LoanRuleViolation, Invalid):
+    """The command's content breaks a lending rule."""
+
+    title = "The request breaks a lending rule"
+
+
+class LoanNotFound(NotFound):
+    """No such loan (or not the caller's)."""
+
+    code = "loan.not_found"
+    title = "Loan not found"
 
 
 @dataclass
@@ -103,6 +134,11 @@ class LoanState(Aggregate):
     @property
     def aggregate_id(self) -> str:
         return self.loan_id
+
+    @property
+    def case_id(self) -> str | None:
+        """The loan's correlation id: every event of the loan carries it."""
+        return self.correlation_id or None
 
     @property
     def rights(self) -> set[str]:

@@ -50,3 +50,17 @@ class QuotaMovement:
 
     release: Decimal
     consume: Decimal = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class QuotaState:
+    """A bank's IP-loan quota: its total, reserved by open offers, consumed by disbursements."""
+
+    bank_id: str
+    total: Decimal
+    reserved: Decimal
+    consumed: Decimal
+
+    @property
+    def available(self) -> Decimal:
+        return self.total - self.reserved - self.consumed

@@ -1,15 +1,12 @@
-"""Bank-facing HTTP API of the credit service."""
+"""Bank-facing HTTP API of the credit service: each route builds one command or query."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from services.credit.adapters.orm import idempotency_keys
 from services.credit.domain.events import CollateralRight, Enterprise
-from services.credit.domain.loan import Loan, LoanRuleViolation
 from services.credit.domain.policy import Bank
 from services.credit.entrypoints.schemas import (
     DefaultIn,
@@ -18,27 +15,15 @@ from services.credit.entrypoints.schemas import (
     LoanPageOut,
     RepaymentIn,
 )
-from services.credit.service_layer import handlers, servicing
+from services.credit.service_layer import commands as c
 from services.credit.service_layer.deps import CreditDeps
-from services.credit.service_layer.unit_of_work import CreditUnitOfWork
 from shared.auth import CallingBank
-from shared.http import Problem
-from shared.idempotency import (
-    REPLAYED_HEADER,
-    IdempotencyClaim,
-    IdempotencyKey,
-    run_idempotent,
-)
+from shared.http import Messages, Problem
+from shared.idempotency import IdempotencyKey, mark_replayed, request_dedup
 from shared.identifiers import InvalidIdentifier
 from shared.openapi import problem_responses
 
 router = APIRouter(prefix="/v1", tags=["loans"], responses=problem_responses(401, 403, 422))
-
-
-def unit_of_work(request: Request) -> CreditUnitOfWork:
-    uow = request.app.state.runtime.unit_of_work()
-    assert isinstance(uow, CreditUnitOfWork)
-    return uow
 
 
 def credit_deps(request: Request) -> CreditDeps:
@@ -49,25 +34,11 @@ def credit_deps(request: Request) -> CreditDeps:
 
 def current_bank(request: Request, caller: CallingBank) -> Bank:
     """The bank named by the credential, as credit knows it."""
-    bank = request.app.state.banks.get(caller.subject)
-    if bank is None:
-        raise Problem(403, "bank.unknown", "Unknown bank", f"no bank {caller.subject!r}")
-    return bank
+    return credit_deps(request).bank(caller.subject)
 
 
-UowDep = Annotated[CreditUnitOfWork, Depends(unit_of_work)]
 Deps = Annotated[CreditDeps, Depends(credit_deps)]
 CurrentBank = Annotated[Bank, Depends(current_bank)]
-
-
-def not_found(loan_id: str) -> Problem:
-    return Problem(404, "loan.not_found", "Loan not found", f"no loan {loan_id}")
-
-
-def refused(exc: LoanRuleViolation, title: str) -> Problem:
-    """409 when the loan's state forbids the command, 422 when its content breaks a rule."""
-    status = 409 if exc.code.startswith("loan.") else 422
-    return Problem(status, exc.code, title, exc.message)
 
 
 @router.post(
@@ -79,8 +50,7 @@ def refused(exc: LoanRuleViolation, title: str) -> Problem:
 async def submit_application(
     body: LoanApplicationIn,
     bank: CurrentBank,
-    deps: Deps,
-    request: Request,
+    messages: Messages,
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> LoanOut:
@@ -89,11 +59,11 @@ async def submit_application(
     With an `Idempotency-Key`, a retry returns the loan the first request created.
     """
     try:
-        collateral = tuple(CollateralRight(c.right_type, c.canonical()) for c in body.collateral)
+        collateral = tuple(CollateralRight(r.right_type, r.canonical()) for r in body.collateral)
     except InvalidIdentifier as exc:
         raise Problem(422, exc.code, "Invalid identifier", str(exc)) from exc
-    command = handlers.ApplyForLoan(
-        bank=bank,
+    command = c.ApplyForLoan(
+        bank_id=bank.bank_id,
         enterprise=Enterprise(**body.enterprise.model_dump()),
         requested_amount=body.requested_amount,
         term_months=body.term_months,
@@ -103,50 +73,31 @@ async def submit_application(
         industry=body.industry,
         programme=body.programme,
     )
-    claim = IdempotencyClaim.of(bank.bank_id, idempotency_key, body.model_dump(mode="json"))
-
-    async def replay(uow: CreditUnitOfWork, loan_id: str) -> Loan:
-        return await handlers.get_loan(loan_id, bank, uow)
-
-    try:
-        loan, replayed = await run_idempotent(
-            request.app.state.runtime.unit_of_work,
-            idempotency_keys,
-            claim,
-            lambda uow: handlers.apply_for_loan(command, deps, uow),
-            replay,
-        )
-    except LoanRuleViolation as exc:
-        raise Problem(422, exc.code, "Application refused", exc.message) from exc
-    if replayed:
-        response.headers[REPLAYED_HEADER] = "true"
-    return LoanOut.of(loan)
+    dedup = request_dedup(bank.bank_id, idempotency_key, body.model_dump(mode="json"))
+    handled = await messages.handle(command, dedup=dedup)
+    mark_replayed(response, handled)
+    return LoanOut.of(handled.result)
 
 
 @router.get("/loans", response_model=LoanPageOut)
 async def list_loans(
     bank: CurrentBank,
-    uow: UowDep,
+    messages: Messages,
     status: Annotated[str | None, Query(description="Only loans in this status")] = None,
     limit: Annotated[int, Query(ge=1, le=200, description="Page size")] = 50,
     offset: Annotated[int, Query(ge=0, description="Loans to skip")] = 0,
 ) -> LoanPageOut:
     """The bank's own loans, newest first, a page at a time."""
-    async with uow:
-        total, page = await handlers.list_loans(bank, limit, offset, status, uow)
+    total, page = await messages.query(c.ListLoans(bank.bank_id, limit, offset, status))
     return LoanPageOut(
         total=total, limit=limit, offset=offset, items=[LoanOut.of(loan) for loan in page]
     )
 
 
 @router.get("/loans/{loan_id}", response_model=LoanOut, responses=problem_responses(404))
-async def get_loan(loan_id: str, bank: CurrentBank, uow: UowDep) -> LoanOut:
+async def get_loan(loan_id: str, bank: CurrentBank, messages: Messages) -> LoanOut:
     """Read one of the bank's loans."""
-    async with uow:
-        try:
-            return LoanOut.of(await handlers.get_loan(loan_id, bank, uow))
-        except handlers.LoanNotFound as exc:
-            raise not_found(loan_id) from exc
+    return LoanOut.of(await messages.query(c.GetLoan(loan_id, bank.bank_id)))
 
 
 @router.post(
@@ -157,8 +108,7 @@ async def get_loan(loan_id: str, bank: CurrentBank, uow: UowDep) -> LoanOut:
 async def accept_offer(
     loan_id: str,
     bank: CurrentBank,
-    deps: Deps,
-    request: Request,
+    messages: Messages,
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> LoanOut:
@@ -166,26 +116,10 @@ async def accept_offer(
 
     With an `Idempotency-Key`, a retry returns the loan as the first acceptance left it.
     """
-    claim = IdempotencyClaim.of(bank.bank_id, idempotency_key, {"accept": loan_id})
-
-    async def replay(uow: CreditUnitOfWork, resource_id: str) -> Loan:
-        return await handlers.get_loan(resource_id, bank, uow)
-
-    try:
-        loan, replayed = await run_idempotent(
-            request.app.state.runtime.unit_of_work,
-            idempotency_keys,
-            claim,
-            lambda uow: handlers.accept_offer(loan_id, bank, deps, uow),
-            replay,
-        )
-    except handlers.LoanNotFound as exc:
-        raise not_found(loan_id) from exc
-    except LoanRuleViolation as exc:
-        raise Problem(409, exc.code, "Offer cannot be accepted", exc.message) from exc
-    if replayed:
-        response.headers[REPLAYED_HEADER] = "true"
-    return LoanOut.of(loan)
+    dedup = request_dedup(bank.bank_id, idempotency_key, {"accept": loan_id})
+    handled = await messages.handle(c.AcceptOffer(loan_id, bank.bank_id), dedup=dedup)
+    mark_replayed(response, handled)
+    return LoanOut.of(handled.result)
 
 
 @router.post(
@@ -198,18 +132,17 @@ async def record_repayment(
     loan_id: str,
     body: RepaymentIn,
     bank: CurrentBank,
-    deps: Deps,
-    request: Request,
+    messages: Messages,
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> LoanOut:
     """Report principal repaid (retry safely with an Idempotency-Key); zero releases the pledge."""
-    command = servicing.RecordRepayment(loan_id, body.amount, body.paid_at)
-
-    async def action(uow: CreditUnitOfWork) -> Loan:
-        return await servicing.record_repayment(command, bank, deps, uow)
-
-    return await _idempotent(request, response, bank, idempotency_key, body, action, "repayment")
+    command = c.RecordRepayment(loan_id, bank.bank_id, body.amount, body.paid_at)
+    request = {"loan_id": loan_id, "repayment": body.model_dump(mode="json")}
+    dedup = request_dedup(bank.bank_id, idempotency_key, request)
+    handled = await messages.handle(command, dedup=dedup)
+    mark_replayed(response, handled)
+    return LoanOut.of(handled.result)
 
 
 @router.post(
@@ -221,45 +154,14 @@ async def declare_default(
     loan_id: str,
     body: DefaultIn,
     bank: CurrentBank,
-    deps: Deps,
-    request: Request,
+    messages: Messages,
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> LoanOut:
     """Declare the borrower in default; claims for the loss go to the programme's parties."""
-    command = servicing.DeclareDefault(loan_id, body.declared_at, body.recovered_amount)
-
-    async def action(uow: CreditUnitOfWork) -> Loan:
-        return await servicing.declare_default(command, bank, deps, uow)
-
-    return await _idempotent(request, response, bank, idempotency_key, body, action, "default")
-
-
-async def _idempotent(
-    request: Request,
-    response: Response,
-    bank: Bank,
-    key: str | None,
-    body: Any,
-    action: Callable[[CreditUnitOfWork], Awaitable[Loan]],
-    what: str,
-) -> LoanOut:
-    loan_id = request.path_params["loan_id"]
-    claim = IdempotencyClaim.of(
-        bank.bank_id, key, {"loan_id": loan_id, what: body.model_dump(mode="json")}
-    )
-
-    async def replay(uow: CreditUnitOfWork, resource_id: str) -> Loan:
-        return await handlers.get_loan(resource_id, bank, uow)
-
-    try:
-        loan, replayed = await run_idempotent(
-            request.app.state.runtime.unit_of_work, idempotency_keys, claim, action, replay
-        )
-    except handlers.LoanNotFound as exc:
-        raise not_found(loan_id) from exc
-    except LoanRuleViolation as exc:
-        raise refused(exc, f"The {what} cannot be recorded") from exc
-    if replayed:
-        response.headers[REPLAYED_HEADER] = "true"
-    return LoanOut.of(loan)
+    command = c.DeclareDefault(loan_id, bank.bank_id, body.declared_at, body.recovered_amount)
+    request = {"loan_id": loan_id, "default": body.model_dump(mode="json")}
+    dedup = request_dedup(bank.bank_id, idempotency_key, request)
+    handled = await messages.handle(command, dedup=dedup)
+    mark_replayed(response, handled)
+    return LoanOut.of(handled.result)

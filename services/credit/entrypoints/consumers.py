@@ -1,24 +1,20 @@
-"""Events credit reacts to: valuations, sign-offs, impairments and pledge outcomes."""
+"""Events credit reacts to (valuations, sign-offs, impairments, pledge outcomes), each turned
+into a command for credit's message bus."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from functools import partial
 
 from pydantic import BaseModel
 
 from services.credit.domain.policy import RightAppraisal
-from services.credit.service_layer import handlers, servicing
-from services.credit.service_layer.deps import CreditDeps
-from services.credit.service_layer.unit_of_work import CreditUnitOfWork
-from shared.consumer import parse_payload
+from services.credit.service_layer import commands as c
+from shared.consumer import Reaction, parse_payload
 from shared.envelope import Envelope
 from shared.runtime import ConsumerSpec
-from shared.uow import UnitOfWork
+from shared.topics import REGISTRY_PLEDGES, VALUATIONS
 
-VALUATIONS_TOPIC = "pledgeflow.valuation.valuations"
-PLEDGES_TOPIC = "pledgeflow.registry.pledges"
 CREDIT = "credit"
 PROVISIONAL = "provisional"
 SIGNED_OFF = frozenset({"approved", "adjusted"})
@@ -87,45 +83,38 @@ def _appraisals(rights: list[_RightValue]) -> tuple[RightAppraisal, ...]:
     )
 
 
-def _credit(uow: UnitOfWork) -> CreditUnitOfWork:
-    assert isinstance(uow, CreditUnitOfWork)
-    return uow
-
-
-async def on_valuation(deps: CreditDeps, envelope: Envelope, uow: UnitOfWork) -> None:
+def valuation_completed(envelope: Envelope) -> c.RecordValuation | None:
     """Decide on a final valuation; wait for the appraiser on a provisional one."""
     body = parse_payload(_ValuationCompleted, envelope)
     if body.reference is None or body.requested_by != CREDIT:
-        return
-    command = handlers.RecordValuation(
+        return None
+    return c.RecordValuation(
         body.reference,
         body.valuation_id,
         _appraisals(body.rights),
         provisional=body.status == PROVISIONAL,
         central=body.central,
     )
-    await handlers.record_valuation(command, deps, _credit(uow))
 
 
-async def on_signed_off(deps: CreditDeps, envelope: Envelope, uow: UnitOfWork) -> None:
+def valuation_signed_off(envelope: Envelope) -> c.RecordValuation | None:
     """Decide on the signed-off values; a valuation not signed off lends nothing."""
     body = parse_payload(_ValuationSignedOff, envelope)
     if body.reference is None or body.requested_by != CREDIT:
-        return
+        return None
     rights = _appraisals(body.rights)
     if body.outcome not in SIGNED_OFF:
         rights = tuple(
             RightAppraisal(r.number, r.kind, Decimal("0.00"), "valuation.not_signed_off")
             for r in rights
         )
-    command = handlers.RecordValuation(body.reference, body.valuation_id, rights)
-    await handlers.record_valuation(command, deps, _credit(uow))
+    return c.RecordValuation(body.reference, body.valuation_id, rights)
 
 
-async def on_impaired(deps: CreditDeps, envelope: Envelope, uow: UnitOfWork) -> None:
+def valuation_impaired(envelope: Envelope) -> c.RecordImpairment:
     """Raise a risk alert when the collateral of a live loan lost value."""
     body = parse_payload(_ValuationImpaired, envelope)
-    command = servicing.RecordImpairment(
+    return c.RecordImpairment(
         body.loan_reference,
         body.right_number,
         body.reason,
@@ -133,56 +122,53 @@ async def on_impaired(deps: CreditDeps, envelope: Envelope, uow: UnitOfWork) -> 
         body.new_central,
         body.valuation_id,
     )
-    await servicing.record_impairment(command, deps, _credit(uow))
 
 
-async def on_pledge_outcome(
-    deps: CreditDeps, registered: bool, envelope: Envelope, uow: UnitOfWork
-) -> None:
+def pledge_outcome(registered: bool) -> Reaction:
     """Disburse on a registered pledge; withdraw the offer on a refused one."""
-    body = parse_payload(_PledgeOutcome, envelope)
-    if body.filing_reference is None:
-        return
-    command = handlers.RecordPledgeOutcome(
-        loan_id=body.filing_reference,
-        registered=registered,
-        registration_number=body.registration_number,
-        pledgee_uscc=body.pledgee.uscc,
-        rights=frozenset(body.patents + body.trademarks),
-        reasons=tuple(str(f.get("code")) for f in body.findings),
-        registered_at=body.registered_at,
-    )
-    await handlers.record_pledge_outcome(command, deps, _credit(uow))
+
+    def to_command(envelope: Envelope) -> c.RecordPledgeOutcome | None:
+        body = parse_payload(_PledgeOutcome, envelope)
+        if body.filing_reference is None:
+            return None
+        return c.RecordPledgeOutcome(
+            loan_id=body.filing_reference,
+            registered=registered,
+            registration_number=body.registration_number,
+            pledgee_uscc=body.pledgee.uscc,
+            rights=frozenset(body.patents + body.trademarks),
+            reasons=tuple(str(f.get("code")) for f in body.findings),
+            registered_at=body.registered_at,
+        )
+
+    return Reaction(to_command)
 
 
-async def on_cancelled(deps: CreditDeps, envelope: Envelope, uow: UnitOfWork) -> None:
+def pledge_cancelled(envelope: Envelope) -> c.RecordPledgeCancelled:
     """Close a repaid loan whose pledge the registry cancelled."""
     body = parse_payload(_PledgeCancelled, envelope)
-    command = servicing.RecordPledgeCancelled(
+    return c.RecordPledgeCancelled(
         body.registration_number, body.filing_reference, body.reason, body.cancelled_at
     )
-    await servicing.record_pledge_cancelled(command, deps, _credit(uow))
 
 
-def credit_consumers(deps: CreditDeps) -> list[ConsumerSpec]:
-    """The consumer groups of the credit service."""
-    return [
-        ConsumerSpec(
-            name="credit.valuations",
-            topics=(VALUATIONS_TOPIC,),
-            handlers={
-                "valuation.completed": partial(on_valuation, deps),
-                "valuation.signed_off": partial(on_signed_off, deps),
-                "valuation.impaired": partial(on_impaired, deps),
-            },
-        ),
-        ConsumerSpec(
-            name="credit.pledges",
-            topics=(PLEDGES_TOPIC,),
-            handlers={
-                "registry.pledge.registered": partial(on_pledge_outcome, deps, True),
-                "registry.filing.refused": partial(on_pledge_outcome, deps, False),
-                "registry.pledge.cancelled": partial(on_cancelled, deps),
-            },
-        ),
-    ]
+CREDIT_CONSUMERS = (
+    ConsumerSpec(
+        name="credit.valuations",
+        topics=(VALUATIONS,),
+        reactions={
+            "valuation.completed": Reaction(valuation_completed),
+            "valuation.signed_off": Reaction(valuation_signed_off),
+            "valuation.impaired": Reaction(valuation_impaired),
+        },
+    ),
+    ConsumerSpec(
+        name="credit.pledges",
+        topics=(REGISTRY_PLEDGES,),
+        reactions={
+            "registry.pledge.registered": pledge_outcome(registered=True),
+            "registry.filing.refused": pledge_outcome(registered=False),
+            "registry.pledge.cancelled": Reaction(pledge_cancelled),
+        },
+    ),
+)

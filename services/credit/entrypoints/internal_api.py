@@ -7,8 +7,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from services.credit.domain.loan import LoanRuleViolation
-from services.credit.entrypoints.api import Deps, UowDep, not_found
 from services.credit.entrypoints.internal_schemas import (
     QuotaOut,
     ReferralDecisionIn,
@@ -16,9 +14,9 @@ from services.credit.entrypoints.internal_schemas import (
     StatisticsOut,
 )
 from services.credit.entrypoints.schemas import LoanOut
-from services.credit.service_layer import handlers, referrals, reports
+from services.credit.service_layer import commands as c
 from shared.auth import Principal, Role, staff
-from shared.http import Problem
+from shared.http import Messages, Problem
 from shared.openapi import problem_responses
 from shared.workdays import BEIJING
 
@@ -47,62 +45,49 @@ PERIOD = (
 @router.get("/referrals", response_model=list[ReferralOut])
 async def list_referrals(
     x_officer_id: OfficerId,
-    uow: UowDep,
+    messages: Messages,
     bank_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200, description="Page size")] = 50,
     offset: Annotated[int, Query(ge=0, description="Loans to skip")] = 0,
 ) -> list[ReferralOut]:
     """Loans waiting for a credit officer's decision, oldest first, a page at a time."""
-    async with uow:
-        waiting = await referrals.list_referrals(uow, bank_id, limit, offset)
-        return [ReferralOut.of(loan) for loan in waiting]
+    waiting = await messages.query(c.ListReferrals(bank_id, limit, offset))
+    return [ReferralOut.of(loan) for loan in waiting]
 
 
 @router.post(
     "/referrals/{loan_id}/decision", response_model=LoanOut, responses=problem_responses(404, 409)
 )
 async def decide_referral(
-    loan_id: str, body: ReferralDecisionIn, x_officer_id: OfficerId, deps: Deps, uow: UowDep
+    loan_id: str, body: ReferralDecisionIn, x_officer_id: OfficerId, messages: Messages
 ) -> LoanOut:
     """Approve (an offer, within the policy ceiling and the bank's quota) or decline."""
     if body.officer_id is not None and body.officer_id != x_officer_id:
         raise Problem(422, "officer.mismatch", "officer_id differs from the credential")
-    command = referrals.DecideReferral(
+    command = c.DecideReferral(
         loan_id, body.outcome, body.amount, tuple(body.reasons), x_officer_id
     )
-    async with uow:
-        try:
-            return LoanOut.of(await referrals.decide_referral(command, deps, uow))
-        except handlers.LoanNotFound as exc:
-            raise not_found(loan_id) from exc
-        except referrals.QuotaExhausted as exc:
-            raise Problem(
-                409, "quota.exhausted", "The bank's quota is exhausted", str(exc)
-            ) from exc
-        except LoanRuleViolation as exc:
-            status = 409 if exc.code.startswith("loan.") else 422
-            raise Problem(status, exc.code, "The decision cannot be recorded", exc.message) from exc
+    handled = await messages.handle(command)
+    return LoanOut.of(handled.result)
 
 
 @router.get("/statistics", response_model=StatisticsOut)
 async def statistics(
-    uow: UowDep,
+    messages: Messages,
     period_from: Annotated[str | None, Query(alias="from", description=PERIOD)] = None,
     period_to: Annotated[str | None, Query(alias="to", description=PERIOD)] = None,
     bank_id: str | None = None,
 ) -> StatisticsOut:
     """Disbursed loans, enterprises, inclusive shares, speed and decline reasons of a period."""
     start, end = _instant(period_from, "from"), _instant(period_to, "to")
-    async with uow:
-        stats = await reports.statistics(start, end, bank_id, uow)
+    stats = await messages.query(c.LendingStatisticsOf(start, end, bank_id))
     return StatisticsOut.of(stats, start, end, bank_id)
 
 
 @router.get("/quotas", response_model=list[QuotaOut])
-async def quotas(uow: UowDep) -> list[QuotaOut]:
+async def quotas(messages: Messages) -> list[QuotaOut]:
     """Each bank's IP-loan quota: total, reserved by open offers, consumed by disbursements."""
-    async with uow:
-        return [QuotaOut.of(q) for q in await reports.quotas(uow)]
+    return [QuotaOut.of(q) for q in await messages.query(c.QuotaPositions())]
 
 
 def _instant(value: str | None, name: str) -> datetime | None:

@@ -8,8 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.credit.adapters.quotas import QuotaState
 from services.credit.domain.loan import Loan
+from services.credit.domain.records import QuotaState
 from services.credit.domain.statistics import LendingStatistics
 
 OfficerReason = Annotated[str, Field(min_length=1, max_length=200)]

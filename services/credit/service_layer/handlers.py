@@ -1,69 +1,39 @@
-"""Credit's origination use cases. Each runs in one unit of work; entry points call them."""
+"""Credit's origination handlers: application, valuation, decision, offer, pledge outcome.
+
+Each runs in the unit of work the message bus opened for it and never commits.
+"""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
-from decimal import Decimal
 
-from services.credit.domain.events import CollateralRight, Enterprise
-from services.credit.domain.loan import Appraisal, Loan, LoanRuleViolation
-from services.credit.domain.policy import Bank, RightAppraisal
+from services.credit.domain.loan import Appraisal, Loan, LoanNotFound, LoanRuleViolation
+from services.credit.domain.policy import Bank
+from services.credit.service_layer.commands import (
+    AcceptOffer,
+    ApplyForLoan,
+    GetLoan,
+    ListLoans,
+    RecordPledgeOutcome,
+    RecordValuation,
+)
 from services.credit.service_layer.deadlines import registration_due
 from services.credit.service_layer.deps import CreditDeps
-from services.credit.service_layer.unit_of_work import CreditUnitOfWork
-from shared.context import EventContext, current_context, reset_context, set_context
+from services.credit.service_layer.ports import CreditUnitOfWork
+from shared.context import current_context
 
 QUOTA_EXHAUSTED = "quota.exhausted"
 
 
-class LoanNotFound(Exception):
-    """No such loan for this bank."""
-
-
-@dataclass(frozen=True)
-class ApplyForLoan:
-    bank: Bank
-    enterprise: Enterprise
-    requested_amount: Decimal
-    term_months: int
-    purpose: str
-    collateral: tuple[CollateralRight, ...]
-    attributable_revenue: Decimal
-    industry: str
-    programme: str | None = None
-
-
-@dataclass(frozen=True)
-class RecordValuation:
-    loan_id: str
-    valuation_id: str
-    appraisals: tuple[RightAppraisal, ...]
-    provisional: bool = False
-    central: Decimal = Decimal("0.00")
-
-
-@dataclass(frozen=True)
-class RecordPledgeOutcome:
-    loan_id: str
-    registered: bool
-    registration_number: str | None
-    pledgee_uscc: str
-    rights: frozenset[str]
-    reasons: tuple[str, ...]
-    registered_at: datetime | None = None
-
-
-async def apply_for_loan(command: ApplyForLoan, deps: CreditDeps, uow: CreditUnitOfWork) -> Loan:
+async def apply_for_loan(command: ApplyForLoan, uow: CreditUnitOfWork, deps: CreditDeps) -> Loan:
     """Open a loan application; valuation is requested by its event."""
     if command.programme is not None and command.programme not in deps.programmes:
         raise LoanRuleViolation("programme.unknown", f"no programme {command.programme!r}")
     loan = Loan.apply(
         loan_id=str(uuid.uuid4()),
-        bank=command.bank,
+        bank=deps.bank(command.bank_id),
         enterprise=command.enterprise,
         requested_amount=command.requested_amount,
         term_months=command.term_months,
@@ -75,46 +45,45 @@ async def apply_for_loan(command: ApplyForLoan, deps: CreditDeps, uow: CreditUni
         correlation_id=current_context().correlation_id,
         programme=deps.programme(command.programme),
     )
-    await uow.loans.save(loan)
-    uow.track(loan)
-    await uow.commit()
+    await uow.loans.add(loan)
     return loan
 
 
-async def accept_offer(loan_id: str, bank: Bank, deps: CreditDeps, uow: CreditUnitOfWork) -> Loan:
-    """The bank accepts its offer; the pledge filing goes to the registry."""
-    loan = await bank_loan(uow, loan_id, bank, for_update=True)
+async def accept_offer(command: AcceptOffer, uow: CreditUnitOfWork, deps: CreditDeps) -> Loan:
+    """The bank accepts its offer; the pledge filing goes to the registry.
+
+    An offer found lapsed is withdrawn (and that is kept) before the refusal is answered.
+    """
+    bank = deps.bank(command.bank_id)
+    loan = await bank_loan(uow, command.loan_id, bank, for_update=True)
 
     def deadline(requested_at: datetime, working_days: int) -> datetime:
         return registration_due(requested_at, working_days, deps.calendar)
 
-    with case_of(loan):
-        try:
-            loan.accept_offer(bank, deps.clock.now(), deadline)
-        except LoanRuleViolation:
-            if loan.pending_events:
-                await _save(uow, loan)
-                await uow.commit()
-            raise
-        await _save(uow, loan)
-        await uow.commit()
+    try:
+        loan.accept_offer(bank, deps.clock.now(), deadline)
+    except LoanRuleViolation as refusal:
+        if refusal.keep_changes:
+            await uow.loans.save(loan)
+        raise
+    await uow.loans.save(loan)
     return loan
 
 
-async def get_loan(loan_id: str, bank: Bank, uow: CreditUnitOfWork) -> Loan:
+async def get_loan(query: GetLoan, uow: CreditUnitOfWork, deps: CreditDeps) -> Loan:
     """One of the bank's loans."""
-    return await bank_loan(uow, loan_id, bank)
+    return await bank_loan(uow, query.loan_id, deps.bank(query.bank_id))
 
 
 async def list_loans(
-    bank: Bank, limit: int, offset: int, status: str | None, uow: CreditUnitOfWork
+    query: ListLoans, uow: CreditUnitOfWork, deps: CreditDeps
 ) -> tuple[int, list[Loan]]:
     """One page of the bank's own loans, newest first."""
-    return await uow.loans.list_for_bank(bank.bank_id, limit, offset, status)
+    return await uow.loans.list_for_bank(query.bank_id, query.limit, query.offset, query.status)
 
 
 async def record_valuation(
-    command: RecordValuation, deps: CreditDeps, uow: CreditUnitOfWork
+    command: RecordValuation, uow: CreditUnitOfWork, deps: CreditDeps
 ) -> None:
     """Decide on a final valuation, or wait for the sign-off of a provisional one."""
     loan = await uow.loans.get(command.loan_id, for_update=True)
@@ -126,7 +95,7 @@ async def record_valuation(
     else:
         appraisal = Appraisal(command.valuation_id, command.appraisals)
         await decide_on_appraisal(loan, appraisal, deps, uow, now)
-    await _save(uow, loan)
+    await uow.loans.save(loan)
 
 
 async def decide_on_appraisal(
@@ -149,7 +118,7 @@ async def decide_on_appraisal(
 
 
 async def record_pledge_outcome(
-    command: RecordPledgeOutcome, deps: CreditDeps, uow: CreditUnitOfWork
+    command: RecordPledgeOutcome, uow: CreditUnitOfWork, deps: CreditDeps
 ) -> None:
     """Disburse on a registered pledge; withdraw the offer on a refused one."""
     loan = await uow.loans.get(command.loan_id, for_update=True)
@@ -167,7 +136,7 @@ async def record_pledge_outcome(
         )
     else:
         loan.pledge_refused(command.reasons, now)
-    await _save(uow, loan)
+    await uow.loans.save(loan)
 
 
 async def bank_loan(
@@ -176,20 +145,5 @@ async def bank_loan(
     """The loan if it is this bank's; `LoanNotFound` otherwise."""
     loan = await uow.loans.get(loan_id, for_update=for_update)
     if loan is None or loan.bank_id != bank.bank_id:
-        raise LoanNotFound(loan_id)
+        raise LoanNotFound(f"no loan {loan_id}")
     return loan
-
-
-@contextmanager
-def case_of(loan: Loan) -> Iterator[None]:
-    """Events recorded meanwhile belong to the loan's case (its correlation id)."""
-    token = set_context(EventContext(loan.correlation_id))
-    try:
-        yield
-    finally:
-        reset_context(token)
-
-
-async def _save(uow: CreditUnitOfWork, loan: Loan) -> None:
-    await uow.loans.save(loan)
-    uow.track(loan)

@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from services.credit.adapters.queries import decline_reasons_between, disbursed_between
-from services.credit.adapters.quotas import QuotaState
+from services.credit.domain.records import QuotaState
 from services.credit.domain.statistics import LendingStatistics, lending_statistics
-from services.credit.service_layer.unit_of_work import CreditUnitOfWork
+from services.credit.service_layer.commands import LendingStatisticsOf, QuotaPositions
+from services.credit.service_layer.deps import CreditDeps
+from services.credit.service_layer.ports import CreditUnitOfWork
 
 
 async def statistics(
-    start: datetime | None, end: datetime | None, bank_id: str | None, uow: CreditUnitOfWork
+    query: LendingStatisticsOf, uow: CreditUnitOfWork, deps: CreditDeps
 ) -> LendingStatistics:
     """Loans disbursed and declined in [start, end)."""
-    disbursed = await disbursed_between(uow.session, start, end, bank_id)
-    declined = await decline_reasons_between(uow.session, start, end, bank_id)
+    disbursed = await uow.reports.disbursed_between(query.start, query.end, query.bank_id)
+    declined = await uow.reports.decline_reasons_between(query.start, query.end, query.bank_id)
     return lending_statistics(disbursed, declined)
 
 
-async def quotas(uow: CreditUnitOfWork) -> list[QuotaState]:
+async def quotas(
+    query: QuotaPositions, uow: CreditUnitOfWork, deps: CreditDeps
+) -> list[QuotaState]:
     """Each bank's IP-loan quota: total, reserved by offers, consumed by disbursements."""
     return await uow.quotas.all()

@@ -1,88 +1,56 @@
-"""Use cases of a disbursed loan: repayments, pledge release, default and impairment."""
+"""Handlers of a disbursed loan's life: repayments, pledge release, default and impairment."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from decimal import Decimal
+from datetime import UTC
 
 from services.credit.domain.loan import Loan
-from services.credit.domain.policy import Bank
+from services.credit.service_layer.commands import (
+    DeclareDefault,
+    RecordImpairment,
+    RecordPledgeCancelled,
+    RecordRepayment,
+)
 from services.credit.service_layer.deps import CreditDeps
-from services.credit.service_layer.handlers import bank_loan, case_of
-from services.credit.service_layer.unit_of_work import CreditUnitOfWork
-
-
-@dataclass(frozen=True)
-class RecordRepayment:
-    loan_id: str
-    amount: Decimal
-    paid_at: datetime
-
-
-@dataclass(frozen=True)
-class DeclareDefault:
-    loan_id: str
-    declared_at: datetime
-    recovered_amount: Decimal
-
-
-@dataclass(frozen=True)
-class RecordPledgeCancelled:
-    registration_number: str
-    filing_reference: str | None
-    reason: str
-    cancelled_at: datetime
-
-
-@dataclass(frozen=True)
-class RecordImpairment:
-    loan_id: str
-    right_number: str
-    reason: str
-    previous_central: Decimal
-    new_central: Decimal
-    valuation_id: str
+from services.credit.service_layer.handlers import bank_loan
+from services.credit.service_layer.ports import CreditUnitOfWork
 
 
 async def record_repayment(
-    command: RecordRepayment, bank: Bank, deps: CreditDeps, uow: CreditUnitOfWork
+    command: RecordRepayment, uow: CreditUnitOfWork, deps: CreditDeps
 ) -> Loan:
     """Record a repayment; the last one asks the registry to release the pledge."""
+    bank = deps.bank(command.bank_id)
     loan = await bank_loan(uow, command.loan_id, bank, for_update=True)
-    with case_of(loan):
-        loan.record_repayment(
-            str(uuid.uuid4()),
-            command.amount,
-            command.paid_at.astimezone(UTC),
-            bank,
-            deps.clock.now(),
-        )
-        await _commit(uow, loan)
+    loan.record_repayment(
+        str(uuid.uuid4()),
+        command.amount,
+        command.paid_at.astimezone(UTC),
+        bank,
+        deps.clock.now(),
+    )
+    await uow.loans.save(loan)
     return loan
 
 
-async def declare_default(
-    command: DeclareDefault, bank: Bank, deps: CreditDeps, uow: CreditUnitOfWork
-) -> Loan:
+async def declare_default(command: DeclareDefault, uow: CreditUnitOfWork, deps: CreditDeps) -> Loan:
     """Declare the borrower in default; the loss is claimed from the programme's parties."""
-    loan = await bank_loan(uow, command.loan_id, bank, for_update=True)
-    with case_of(loan):
-        loan.declare_default(
-            command.declared_at.astimezone(UTC),
-            command.recovered_amount,
-            deps.programme(loan.programme),
-            deps.clock.now(),
-        )
-        await _commit(uow, loan)
+    loan = await bank_loan(uow, command.loan_id, deps.bank(command.bank_id), for_update=True)
+    loan.declare_default(
+        command.declared_at.astimezone(UTC),
+        command.recovered_amount,
+        deps.programme(loan.programme),
+        deps.clock.now(),
+    )
+    await uow.loans.save(loan)
     return loan
 
 
 async def record_pledge_cancelled(
-    command: RecordPledgeCancelled, deps: CreditDeps, uow: CreditUnitOfWork
+    command: RecordPledgeCancelled, uow: CreditUnitOfWork, deps: CreditDeps
 ) -> None:
-    """The registry cancelled a pledge: close the repaid loan (in the event's transaction)."""
+    """The registry cancelled a pledge: close the repaid loan."""
     loan = None
     if command.filing_reference:
         loan = await uow.loans.get(command.filing_reference, for_update=True)
@@ -97,13 +65,12 @@ async def record_pledge_cancelled(
         deps.clock.now(),
     )
     await uow.loans.save(loan)
-    uow.track(loan)
 
 
 async def record_impairment(
-    command: RecordImpairment, deps: CreditDeps, uow: CreditUnitOfWork
+    command: RecordImpairment, uow: CreditUnitOfWork, deps: CreditDeps
 ) -> None:
-    """A pledged right lost value: alert the bank of a live loan (in the event's transaction)."""
+    """A pledged right lost value: alert the bank of a live loan."""
     loan = await uow.loans.get(command.loan_id, for_update=True)
     if loan is None:
         return
@@ -117,10 +84,3 @@ async def record_impairment(
         deps.clock.now(),
     )
     await uow.loans.save(loan)
-    uow.track(loan)
-
-
-async def _commit(uow: CreditUnitOfWork, loan: Loan) -> None:
-    await uow.loans.save(loan)
-    uow.track(loan)
-    await uow.commit()

@@ -3,33 +3,29 @@
 from __future__ import annotations
 
 from services.credit.domain.records import TimeoutKind
+from services.credit.service_layer.commands import DueTimeouts, FireTimeouts, SyncQuotas
 from services.credit.service_layer.deps import CreditDeps
-from services.credit.service_layer.handlers import case_of
-from services.credit.service_layer.unit_of_work import CreditUnitOfWork
+from services.credit.service_layer.ports import CreditUnitOfWork
 
 
-async def loans_with_due_timeouts(
-    deps: CreditDeps, uow: CreditUnitOfWork, limit: int = 100
-) -> list[str]:
+async def due_timeouts(query: DueTimeouts, uow: CreditUnitOfWork, deps: CreditDeps) -> list[str]:
     """Loans with a deadline that has come and not fired yet."""
-    return await uow.loans.with_due_timeouts(deps.clock.now(), limit)
+    return await uow.loans.with_due_timeouts(deps.clock.now(), query.limit)
 
 
-async def fire_timeouts(loan_id: str, deps: CreditDeps, uow: CreditUnitOfWork) -> list[TimeoutKind]:
+async def fire_timeouts(
+    command: FireTimeouts, uow: CreditUnitOfWork, deps: CreditDeps
+) -> list[TimeoutKind]:
     """Fire a loan's due deadlines: the offer is withdrawn and its quota released."""
-    loan = await uow.loans.get(loan_id, for_update=True)
+    loan = await uow.loans.get(command.loan_id, for_update=True)
     if loan is None:
         return []
-    with case_of(loan):
-        fired = loan.fire_due_timeouts(deps.clock.now())
-        await uow.loans.save(loan)
-        uow.track(loan)
-        await uow.commit()
+    fired = loan.fire_due_timeouts(deps.clock.now())
+    await uow.loans.save(loan)
     return fired
 
 
-async def sync_quotas(deps: CreditDeps, uow: CreditUnitOfWork) -> None:
+async def sync_quotas(command: SyncQuotas, uow: CreditUnitOfWork, deps: CreditDeps) -> None:
     """Make each bank's configured quota total the one in force."""
     for bank in deps.banks.values():
         await uow.quotas.set_total(bank.bank_id, bank.quota_total)
-    await uow.commit()

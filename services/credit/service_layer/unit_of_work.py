@@ -1,33 +1,35 @@
-"""Credit's unit of work: loans and quotas on the shared transaction.
+"""Credit's unit of work on SQL: loans, quotas and reports on one transaction.
 
-At commit the quota changes of the tracked loans are written in the same transaction as the
-loans themselves and their events.
+Before the commit, the quota movements of every loan seen are settled in the same transaction
+as the loans themselves and their events.
 """
 
 from __future__ import annotations
 
 from typing import Self
 
-from services.credit.adapters.quotas import QuotaRepository
-from services.credit.adapters.repository import LoanRepository
+from services.credit.adapters.queries import ReportQueries
+from services.credit.adapters.quotas import SqlQuotaRepository
+from services.credit.adapters.repository import SqlLoanRepository
 from services.credit.domain.loan import Loan
-from shared.uow import UnitOfWork
+from shared.uow import SqlUnitOfWork
 
 
-class CreditUnitOfWork(UnitOfWork):
-    loans: LoanRepository
-    quotas: QuotaRepository
+class SqlCreditUnitOfWork(SqlUnitOfWork):
+    loans: SqlLoanRepository
+    quotas: SqlQuotaRepository
+    reports: ReportQueries
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
-        self.loans = LoanRepository(self.session)
-        self.quotas = QuotaRepository(self.session)
+        self.loans = self.repository(SqlLoanRepository(self.session))
+        self.quotas = SqlQuotaRepository(self.session)
+        self.reports = ReportQueries(self.session)
         return self
 
-    async def commit(self) -> None:
-        """Settle the tracked loans' quota movements, then commit with their events."""
-        for aggregate in self._tracked:
+    async def before_commit(self) -> None:
+        """Settle the quota movements of the loans seen."""
+        for aggregate in self.seen():
             if isinstance(aggregate, Loan):
                 for movement in aggregate.collect_quota_movements():
                     await self.quotas.settle(aggregate.bank_id, movement)
-        await super().commit()

@@ -17,13 +17,11 @@ from sqlalchemy import (
     text,
 )
 
-from shared.audit import audit_table
-from shared.db import Id, new_metadata
-from shared.idempotency import idempotency_table
+from shared.db import Id
+from shared.tables import new_metadata
 
 metadata = new_metadata()
-idempotency_keys = idempotency_table(metadata)
-audit_log = audit_table(metadata)
+audit_log = metadata.tables["audit_log"]
 
 patents = Table(
     "patents",

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from services.registry.domain.decisions import Reason
 from services.registry.domain.filing import Party
-from shared.events import DomainEvent
+from shared.kernel.events import DomainEvent
 
 RIGHTS_TOPIC = "pledgeflow.registry.rights"
 PLEDGES_TOPIC = "pledgeflow.registry.pledges"

@@ -40,7 +40,7 @@ from services.registry.domain.events import (
     SlaBreached,
 )
 from services.registry.domain.filing import Deadline, PledgeFilingData
-from shared.events import Aggregate
+from shared.kernel.events import Aggregate
 
 
 class FilingStatus(enum.StrEnum):

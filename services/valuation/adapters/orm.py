@@ -17,13 +17,10 @@ from sqlalchemy import (
     Text,
 )
 
-from shared.audit import audit_table
-from shared.db import new_metadata
-from shared.idempotency import idempotency_table
+from shared.tables import new_metadata
 
 metadata = new_metadata()
-idempotency_keys = idempotency_table(metadata)
-audit_log = audit_table(metadata)
+audit_log = metadata.tables["audit_log"]
 
 rights = Table(
     "rights",

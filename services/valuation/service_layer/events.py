@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from shared.events import DomainEvent
+from shared.kernel.events import DomainEvent
 
 VALUATIONS_TOPIC = "pledgeflow.valuation.valuations"
 

@@ -1,4 +1,4 @@
-"""Where the service reads the time; tests and simulations move a manual clock instead."""
+"""Where the time comes from: the machine's clock in service, a clock moved by hand in tests."""
 
 from __future__ import annotations
 
@@ -7,15 +7,16 @@ from typing import Protocol
 
 
 class Clock(Protocol):
-    def now(self) -> datetime:
-        """The current instant, timezone-aware, in UTC."""
-        ...
+    """Tells the current instant, timezone-aware, in UTC."""
+
+    def now(self) -> datetime: ...
 
 
 class SystemClock:
     """The machine's clock."""
 
     def now(self) -> datetime:
+        """The current instant in UTC."""
         return datetime.now(UTC)
 
 
@@ -28,6 +29,7 @@ class ManualClock:
         self._now = start.astimezone(UTC)
 
     def now(self) -> datetime:
+        """The instant the clock was last set to."""
         return self._now
 
     def advance(self, delta: timedelta) -> datetime:
@@ -37,4 +39,6 @@ class ManualClock:
 
     def set(self, instant: datetime) -> None:
         """Jump to `instant`."""
+        if instant.tzinfo is None:
+            raise ValueError("the clock needs a timezone-aware instant")
         self._now = instant.astimezone(UTC)

@@ -27,6 +27,14 @@ class Aggregate:
         """The key of this aggregate's events."""
         raise NotImplementedError
 
+    @property
+    def case_id(self) -> str | None:
+        """The correlation id of the case this aggregate belongs to, when it keeps one.
+
+        Every event of such an aggregate carries it, whoever acted on the case.
+        """
+        return None
+
     def record(self, event: DomainEvent) -> None:
         """Append an event and bump the version it will carry."""
         self.version += 1

@@ -1,0 +1,46 @@
+"""Credit's message bus: every command and query with its handler, dependencies bound once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from services.credit.service_layer import commands as c
+from services.credit.service_layer import handlers, referrals, reports, servicing, timeouts
+from services.credit.service_layer.deps import CreditDeps
+from services.credit.service_layer.ports import CreditUnitOfWork
+from shared.messagebus import MessageBus, On
+
+
+def bootstrap(unit_of_work: Callable[[], CreditUnitOfWork], deps: CreditDeps) -> MessageBus[Any]:
+    """The bus that runs credit's commands and queries."""
+
+    def bound(handler: Any) -> Any:
+        return partial(handler, deps=deps)
+
+    async def loan_of(command: Any, loan_id: str, uow: CreditUnitOfWork) -> Any:
+        return await handlers.get_loan(c.GetLoan(loan_id, command.bank_id), uow, deps)
+
+    commands = {
+        c.ApplyForLoan: On(bound(handlers.apply_for_loan), replay=loan_of),
+        c.AcceptOffer: On(bound(handlers.accept_offer), replay=loan_of),
+        c.RecordValuation: On(bound(handlers.record_valuation)),
+        c.RecordPledgeOutcome: On(bound(handlers.record_pledge_outcome)),
+        c.RecordRepayment: On(bound(servicing.record_repayment), replay=loan_of),
+        c.DeclareDefault: On(bound(servicing.declare_default), replay=loan_of),
+        c.RecordPledgeCancelled: On(bound(servicing.record_pledge_cancelled)),
+        c.RecordImpairment: On(bound(servicing.record_impairment)),
+        c.DecideReferral: On(bound(referrals.decide_referral)),
+        c.FireTimeouts: On(bound(timeouts.fire_timeouts)),
+        c.SyncQuotas: On(bound(timeouts.sync_quotas)),
+    }
+    queries = {
+        c.GetLoan: bound(handlers.get_loan),
+        c.ListLoans: bound(handlers.list_loans),
+        c.ListReferrals: bound(referrals.list_referrals),
+        c.DueTimeouts: bound(timeouts.due_timeouts),
+        c.LendingStatisticsOf: bound(reports.statistics),
+        c.QuotaPositions: bound(reports.quotas),
+    }
+    return MessageBus(unit_of_work, commands, queries)

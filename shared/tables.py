@@ -1,0 +1,104 @@
+"""The tables every service owns, defined once: the outbox, the processed messages and the
+audit log. Each service's models hold them (`new_metadata`), and each service's migrations
+create them from here (`create_shared`), so the three databases cannot drift apart; a test
+compares every service's migrated schema with its models.
+
+Changing a definition here needs a migration in every service that brings existing databases
+to the new shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Column, DateTime, Index, Integer, MetaData, String, Table, Text
+
+from shared.db import Id
+from shared.dedup import processed_messages_table
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+MAX_PATH_LENGTH = 500
+
+
+def outbox_table(metadata: MetaData) -> Table:
+    """Events waiting to be published, written in the same transaction as the state change."""
+    table = Table(
+        "outbox",
+        metadata,
+        Column("id", Id, primary_key=True, autoincrement=True),
+        Column("event_id", String(36), nullable=False, unique=True),
+        Column("topic", String(200), nullable=False),
+        Column("key", String(200), nullable=False),
+        Column("event_type", String(200), nullable=False),
+        Column("body", Text, nullable=False),
+        Column("correlation_id", String(64), nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("published_at", DateTime(timezone=True), nullable=True),
+    )
+    Index(
+        "ix_outbox_unpublished",
+        table.c.id,
+        postgresql_where=table.c.published_at.is_(None),
+        sqlite_where=table.c.published_at.is_(None),
+    )
+    return table
+
+
+def audit_table(metadata: MetaData) -> Table:
+    """One row per audited request."""
+    return Table(
+        "audit_log",
+        metadata,
+        Column("id", String(36), primary_key=True),
+        Column("at", DateTime(timezone=True), nullable=False, index=True),
+        Column("service", String(32), nullable=False),
+        Column("actor", String(64), nullable=False, index=True),
+        Column("role", String(32), nullable=False),
+        Column("method", String(10), nullable=False),
+        Column("path", String(MAX_PATH_LENGTH), nullable=False),
+        Column("status_code", Integer, nullable=False),
+        Column("correlation_id", String(64)),
+    )
+
+
+SHARED_TABLES = {
+    "outbox": outbox_table,
+    "processed_messages": processed_messages_table,
+    "audit_log": audit_table,
+}
+
+
+def new_metadata() -> MetaData:
+    """Metadata with the naming convention, holding every shared table."""
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    for define in SHARED_TABLES.values():
+        define(metadata)
+    return metadata
+
+
+def create_shared(op: Any, name: str) -> None:
+    """Create a shared table (with its indexes) from its one definition, in a migration."""
+    table = SHARED_TABLES[name](MetaData(naming_convention=NAMING_CONVENTION))
+    table.create(op.get_bind())
+
+
+def merge_inbox_and_idempotency_keys(op: Any) -> None:
+    """Move a service's `inbox` and `idempotency_keys` rows into `processed_messages`."""
+    create_shared(op, "processed_messages")
+    op.execute(
+        "INSERT INTO processed_messages (scope, key, fingerprint, resource_id, processed_at) "
+        "SELECT 'consumer:' || consumer, event_id, event_type, NULL, handled_at FROM inbox"
+    )
+    op.execute(
+        "INSERT INTO processed_messages (scope, key, fingerprint, resource_id, processed_at) "
+        "SELECT 'caller:' || owner, key, request_hash, resource_id, created_at "
+        "FROM idempotency_keys"
+    )
+    op.drop_table("inbox")
+    op.drop_table("idempotency_keys")

@@ -1,0 +1,59 @@
+"""The topics of pledgeflow and the event types published on each: the one place they are named.
+
+This is the published contract of the topics (see `contracts/asyncapi.yaml`); a test keeps it
+equal to the event classes of the services. A consumer dead-letters a type its topic does not
+list, and skips, without a database round trip, a listed type it has no handler for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+CREDIT_LOANS = "pledgeflow.credit.loans"
+VALUATIONS = "pledgeflow.valuation.valuations"
+REGISTRY_PLEDGES = "pledgeflow.registry.pledges"
+REGISTRY_RIGHTS = "pledgeflow.registry.rights"
+DEAD_LETTER_PREFIX = "pledgeflow.dlq."
+
+EVENT_TYPES: Mapping[str, frozenset[str]] = {
+    CREDIT_LOANS: frozenset(
+        {
+            "credit.application.submitted",
+            "credit.claim.raised",
+            "credit.loan.awaiting_signoff",
+            "credit.loan.decided",
+            "credit.loan.defaulted",
+            "credit.loan.disbursed",
+            "credit.loan.referred",
+            "credit.loan.repaid",
+            "credit.offer.accepted",
+            "credit.offer.withdrawn",
+            "credit.pledge.released",
+            "credit.pledge_filing.requested",
+            "credit.pledge_release.requested",
+            "credit.repayment.received",
+            "credit.risk_alert.raised",
+        }
+    ),
+    VALUATIONS: frozenset({"valuation.completed", "valuation.impaired", "valuation.signed_off"}),
+    REGISTRY_PLEDGES: frozenset(
+        {
+            "registry.filing.claimed",
+            "registry.filing.corrected",
+            "registry.filing.correction_requested",
+            "registry.filing.queued_for_examination",
+            "registry.filing.received",
+            "registry.filing.refused",
+            "registry.filing.sla_breached",
+            "registry.pledge.cancelled",
+            "registry.pledge.changed",
+            "registry.pledge.registered",
+        }
+    ),
+    REGISTRY_RIGHTS: frozenset({"registry.patent.recorded", "registry.trademark.recorded"}),
+}
+
+
+def dead_letter_topic(consumer: str) -> str:
+    """The dead-letter topic of one consumer group."""
+    return f"{DEAD_LETTER_PREFIX}{consumer}"
