@@ -61,7 +61,7 @@ class On(Generic[R]):
 class Handled(Generic[R]):
     """What handling a command gave; `replayed` when the message had been handled before."""
 
-    result: R | None
+    result: R
     replayed: bool = False
 
 

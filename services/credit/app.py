@@ -51,7 +51,6 @@ def create_app(
 
     sweeper = TimeoutSweeper(lambda: runtime.messages)
     runtime.add_worker("sweeper", lambda: every(settings.sweep_interval, sweeper.sweep))
-    runtime.sweeper = sweeper  # type: ignore[attr-defined]
     app = service_app(
         runtime,
         "IP-pledge loans for banks: applications, decisions, offers, disbursement, repayment, "
@@ -59,6 +58,7 @@ def create_app(
         [api.router, internal_api.router],
         banks=config.banks,
         deps=deps,
+        sweeper=sweeper,
     )
     install_audit(app, audit_log)
     return app

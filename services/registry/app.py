@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from fastapi import FastAPI
 
-from services.registry.adapters.orm import audit_log
+from services.registry.adapters.orm import audit_log, metadata
+from services.registry.bootstrap import bootstrap
+from services.registry.domain.events import PLEDGES_TOPIC, RIGHTS_TOPIC
 from services.registry.entrypoints import (
     api,
     bulk_api,
@@ -16,36 +16,42 @@ from services.registry.entrypoints import (
     pledges_api,
 )
 from services.registry.entrypoints.consumers import registry_consumers
-from services.registry.entrypoints.problems import install_problems
-from services.registry.runtime import Clock, RegistryRuntime
+from services.registry.runtime import RegistryTimers
 from services.registry.service_layer.calendar import CalendarBook
+from services.registry.service_layer.deps import RegistryDeps
+from services.registry.service_layer.unit_of_work import SqlRegistryUnitOfWork
 from services.registry.settings import RegistrySettings
 from shared.audit import install_audit
 from shared.bus.base import EventBus
 from shared.http import service_app
+from shared.kernel.clock import Clock, SystemClock
+from shared.runtime import ServiceRuntime
 from shared.workdays import OfficialCalendar
-
-
-def utc_now() -> datetime:
-    """The current instant in UTC."""
-    return datetime.now(UTC)
 
 
 def create_app(
     settings: RegistrySettings | None = None,
     bus: EventBus | None = None,
-    clock: Clock = utc_now,
+    clock: Clock | None = None,
 ) -> FastAPI:
-    """Build the app; resources are opened in the lifespan. `app.state.clock` tells the time."""
+    """Build the app; resources are opened in the lifespan."""
     settings = settings or RegistrySettings()
     calendar = OfficialCalendar()
-    book = CalendarBook(calendar)
-
-    def now() -> datetime:
-        current: Clock = app.state.clock
-        return current()
-
-    runtime = RegistryRuntime(settings, book, now, registry_consumers(calendar, now), bus)
+    deps = RegistryDeps(
+        calendar=calendar, book=CalendarBook(calendar), clock=clock or SystemClock()
+    )
+    runtime = ServiceRuntime(
+        "registry",
+        settings,
+        metadata,
+        SqlRegistryUnitOfWork,
+        lambda unit_of_work: bootstrap(unit_of_work, deps),
+        consumers=registry_consumers(deps.clock),
+        produces=(RIGHTS_TOPIC, PLEDGES_TOPIC),
+        bus=bus,
+    )
+    timers = RegistryTimers(runtime, deps)
+    timers.install(settings.calendar_refresh_interval, settings.sla_check_interval)
     app = service_app(
         runtime,
         "Electronic registration of patent and trademark pledges.",
@@ -58,10 +64,8 @@ def create_app(
             examiner_api.router,
             office_api.router,
         ],
-        calendar=calendar,
-        calendar_book=book,
-        clock=clock,
+        deps=deps,
+        timers=timers,
     )
-    install_problems(app)
     install_audit(app, audit_log)
     return app

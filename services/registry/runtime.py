@@ -1,104 +1,57 @@
-"""The registry's runtime: the shared one, plus the calendar load and the periodic jobs."""
+"""The registry's background work beside its relay and consumers: the SLA watch and the
+calendar refresh, each a timer that hands commands and queries to the message bus."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from typing import Any
 
-from sqlalchemy.orm.exc import StaleDataError
-
-from services.registry.adapters.orm import metadata
-from services.registry.domain.events import PLEDGES_TOPIC, RIGHTS_TOPIC
-from services.registry.service_layer import sla
-from services.registry.service_layer.calendar import CalendarBook
-from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
-from services.registry.settings import RegistrySettings
-from shared.bus.base import EventBus
-from shared.runtime import ConsumerSpec, ServiceRuntime
+from services.registry.service_layer import calendar, sla
+from services.registry.service_layer.deps import RegistryDeps
+from shared.messagebus import MessageBus, WriteConflict
+from shared.periodic import every
+from shared.runtime import ServiceRuntime
 
 log = logging.getLogger(__name__)
-
-Clock = Callable[[], datetime]
 
 SLA_BATCH = 200
 
 
-async def every(
-    interval: float, action: Callable[[], Awaitable[object]], first_delay: float = 0.0
-) -> None:
-    """Run `action` every `interval` seconds until cancelled; a failed run is logged, not fatal."""
-    await asyncio.sleep(first_delay)
-    while True:
-        try:
-            await action()
-        except Exception:
-            log.exception("periodic job failed; trying again next time")
-        await asyncio.sleep(interval)
+class RegistryTimers:
+    """What the registry runs on a timer."""
 
+    def __init__(self, runtime: ServiceRuntime, deps: RegistryDeps) -> None:
+        self._runtime = runtime
+        self._deps = deps
 
-class RegistryRuntime(ServiceRuntime):
-    """Adds to the shared runtime what the registry runs beside its relay and consumers."""
-
-    def __init__(
-        self,
-        settings: RegistrySettings,
-        book: CalendarBook,
-        clock: Clock,
-        consumers: Sequence[ConsumerSpec],
-        bus: EventBus | None = None,
-    ) -> None:
-        super().__init__(
-            "registry",
-            settings,
-            metadata,
-            RegistryUnitOfWork,
-            consumers=consumers,
-            produces=(RIGHTS_TOPIC, PLEDGES_TOPIC),
-            bus=bus,
-        )
-        self.book = book
-        self.clock = clock
-        refresh = settings.calendar_refresh_interval
-        self.add_worker(
-            "calendar-refresh", lambda: every(refresh, self.refresh_calendar, first_delay=refresh)
-        )
-        self.add_worker(
-            "sla-watch", lambda: every(settings.sla_check_interval, self.watch_deadlines)
-        )
-
-    def registry_uow(self) -> RegistryUnitOfWork:
-        """A fresh unit of work on the registry's database."""
-        uow = self.unit_of_work()
-        assert isinstance(uow, RegistryUnitOfWork)
-        return uow
-
-    async def start(self) -> None:
-        """Start the shared parts and the periodic jobs, and load the stored calendar years."""
-        await super().start()
-        try:
-            await self.refresh_calendar()
-        except Exception:
-            log.exception("stored calendar years not loaded at start; the refresh job retries")
+    @property
+    def _bus(self) -> MessageBus[Any]:
+        return self._runtime.messages
 
     async def refresh_calendar(self) -> None:
-        """Load calendar years stored (possibly by another replica) since the last look."""
-        async with self.registry_uow() as uow:
-            await self.book.refresh(uow)
+        """Put in force calendar years stored (possibly by another replica) since the last look."""
+        self._deps.book.refresh(await self._bus.query(calendar.StoredYears()))
 
     async def watch_deadlines(self) -> int:
         """Announce every filing newly past its deadline; returns how many were announced."""
-        now = self.clock()
-        async with self.registry_uow() as uow:
-            overdue = await sla.overdue_filings(now, SLA_BATCH, uow)
+        now = self._deps.clock.now()
+        overdue: list[str] = await self._bus.query(sla.OverdueFilings(now, SLA_BATCH))
         announced = 0
         for filing_id in overdue:
             try:
-                async with self.registry_uow() as uow:
-                    if await sla.flag_breach(filing_id, now, uow):
-                        await uow.commit()
-                        announced += 1
-            except StaleDataError:
-                log.info("filing changed while flagging its breach", extra={"filing": filing_id})
+                handled = await self._bus.handle(sla.FlagBreach(filing_id, now))
+            except WriteConflict:
+                log.info(
+                    "filing kept changing while flagging its breach", extra={"filing": filing_id}
+                )
+                continue
+            announced += bool(handled.result)
         return announced
+
+    def install(self, refresh_interval: float, sla_interval: float) -> None:
+        """Register the timers with the runtime (before it starts)."""
+        self._runtime.add_worker(
+            "calendar-refresh",
+            lambda: every(refresh_interval, self.refresh_calendar),
+        )
+        self._runtime.add_worker("sla-watch", lambda: every(sla_interval, self.watch_deadlines))

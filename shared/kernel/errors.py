@@ -68,9 +68,12 @@ class Unavailable(DomainError):
     title = "Not available yet"
 
 
+KINDS = (NotFound, Conflict, Invalid, Forbidden, Unavailable)
+
+
 def kind_of(error: DomainError) -> type[DomainError]:
-    """The kind of refusal: the first of the kinds above that the error derives from."""
-    for kind in (NotFound, Conflict, Invalid, Forbidden, Unavailable):
-        if isinstance(error, kind):
-            return kind
+    """The kind of refusal: the nearest of the kinds above in the error's class hierarchy."""
+    for cls in type(error).__mro__:
+        if cls in KINDS:
+            return cls
     return DomainError

@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 from sqlalchemy import Column, Integer, String, Table, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.orm.exc import StaleDataError
 
-from shared.bus.base import EventBus, Record
-from shared.consumer import EventConsumer, PermanentError, RetryPolicy, dead_letter_topic
-from shared.db import create_engine, new_metadata, session_factory
+from shared.bus.base import EventBus, Message, Record
+from shared.consumer import EventConsumer, PermanentError, Reaction
+from shared.db import create_engine, session_factory
 from shared.envelope import Envelope
 from shared.kernel.events import Aggregate, DomainEvent
+from shared.kernel.messages import Command
+from shared.messagebus import MessageBus, On
 from shared.outbox import OutboxRelay
-from shared.uow import Storage, UnitOfWork
+from shared.retry import Backoff
+from shared.tables import new_metadata
+from shared.topics import dead_letter_topic
+from shared.uow import SqlUnitOfWork, Storage, TrackingRepository
 
 metadata = new_metadata()
 accounts = Table(
@@ -59,6 +66,55 @@ class Account(Aggregate):
         self.record(event)
 
 
+class Accounts(TrackingRepository):
+    async def add(self, account: Account) -> None:
+        self._seen(account)
+        await self.session.execute(
+            accounts.insert().values(account_id=account.account_id, balance=0)
+        )
+
+
+class AccountsUnitOfWork(SqlUnitOfWork):
+    accounts: Accounts
+
+    async def __aenter__(self) -> AccountsUnitOfWork:
+        await super().__aenter__()
+        self.accounts = self.repository(Accounts(self.session))
+        return self
+
+
+@dataclass(frozen=True)
+class Deposit(Command):
+    account_id: str
+    amounts: tuple[int, ...]
+    topic: str
+
+
+@dataclass(frozen=True)
+class Book(Command):
+    event_id: str
+    amount: int
+
+
+async def deposit(command: Deposit, uow: AccountsUnitOfWork) -> None:
+    account = Account(command.account_id)
+    for amount in command.amounts:
+        account.deposit(amount, command.topic)
+    await uow.accounts.add(account)
+
+
+async def book(command: Book, uow: AccountsUnitOfWork) -> None:
+    if command.amount == 13:
+        raise PermanentError("test.unlucky", "thirteen is refused")
+    await uow.session.execute(
+        ledger.insert().values(event_id=command.event_id, amount=command.amount)
+    )
+
+
+def booking(envelope: Envelope) -> Book:
+    return Book(envelope.event_id, int(envelope.payload["amount"]))
+
+
 @dataclass
 class Harness:
     bus: EventBus
@@ -66,36 +122,33 @@ class Harness:
     storage: Storage
     relay: OutboxRelay
     topic: str
+    handlers: dict[type[Command], On[object]] = field(default_factory=dict)
 
-    def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.storage)
+    def uow(self) -> AccountsUnitOfWork:
+        return AccountsUnitOfWork(self.storage)
+
+    @property
+    def messages(self) -> MessageBus[AccountsUnitOfWork]:
+        commands: dict[type[Command], On[object]] = {Deposit: On(deposit), Book: On(book)}
+        return MessageBus(self.uow, commands | self.handlers, conflict_attempts=3, first_delay=0.01)
 
     async def deposit(self, account_id: str, amounts: Sequence[int]) -> None:
-        async with self.uow() as uow:
-            account = Account(account_id)
-            for amount in amounts:
-                account.deposit(amount, self.topic)
-            await uow.session.execute(accounts.insert().values(account_id=account_id, balance=0))
-            uow.track(account)
-            await uow.commit()
+        await self.messages.handle(Deposit(account_id, tuple(amounts), self.topic))
 
-    def consumer(self, name: str, handler: Callable[..., object] | None = None) -> EventConsumer:
-        async def book(envelope: Envelope, uow: UnitOfWork) -> None:
-            if envelope.payload.get("amount") == 13:
-                raise PermanentError("test.unlucky", "thirteen is refused")
-            await uow.session.execute(
-                ledger.insert().values(
-                    event_id=envelope.event_id, amount=int(envelope.payload["amount"])
-                )
-            )
-
+    def consumer(
+        self,
+        name: str,
+        reaction: Reaction | None = None,
+        catalogue: dict[str, frozenset[str]] | None = None,
+    ) -> EventConsumer:
         return EventConsumer(
             name,
             self.bus,
             [self.topic],
-            {"test.deposited": handler or book},  # type: ignore[dict-item]
-            self.uow,
-            retry=RetryPolicy(max_attempts=3, first_delay=0.01),
+            {"test.deposited": reaction or Reaction(booking)},
+            self.messages,
+            catalogue=catalogue or {self.topic: frozenset({"test.deposited", "test.audited"})},
+            backoff=Backoff(first=0.01, cap=0.05),
         )
 
     async def ledger_amounts(self) -> list[int]:
@@ -123,7 +176,11 @@ async def harness(bus: EventBus, make_database: Callable[..., object]) -> AsyncI
     sessions = session_factory(engine)
     relay = OutboxRelay(sessions, metadata.tables["outbox"], bus, name="test", poll_interval=30)
     storage = Storage(
-        sessions, metadata.tables["outbox"], metadata.tables["inbox"], "test", relay.notify
+        sessions,
+        metadata.tables["outbox"],
+        metadata.tables["processed_messages"],
+        "test",
+        relay.notify,
     )
     yield Harness(bus, engine, storage, relay, topic)
     await engine.dispose()
@@ -148,11 +205,14 @@ async def _stop(task: asyncio.Task[None]) -> None:
 
 
 async def test_events_leave_only_with_the_committed_state_change(harness: Harness) -> None:
-    async with harness.uow() as uow:
-        account = Account("rolled-back")
-        account.deposit(5, harness.topic)
-        uow.track(account)
-        await uow.session.execute(accounts.insert().values(account_id="rolled-back", balance=5))
+    async def refuse(command: Deposit, uow: AccountsUnitOfWork) -> None:
+        await deposit(command, uow)
+        raise PermanentError("test.refused", "changed my mind")
+
+    harness.handlers[Deposit] = On(refuse)
+    with pytest.raises(PermanentError):
+        await harness.deposit("rolled-back", [5])
+    harness.handlers.clear()
     await harness.deposit("kept", [7])
     assert await harness.unpublished() == 1
     assert await harness.relay.relay_once() == 1
@@ -314,3 +374,110 @@ async def test_an_unpublishable_batch_stays_in_the_outbox_until_the_broker_retur
     finally:
         await _stop(task)
     assert await harness.ledger_amounts() == [9]
+
+
+def _deposited(amount: int, *, event_type: str = "test.deposited", version: int = 1) -> bytes:
+    return Envelope(
+        event_type=event_type,
+        schema_version=version,
+        aggregate_id="acc-x",
+        aggregate_version=1,
+        producer="test",
+        payload={"account_id": "acc-x", "amount": amount},
+        correlation_id=str(uuid.uuid4()),
+    ).to_json()
+
+
+async def _dead_letters(harness: Harness, consumer: str, expected: int) -> list[Message]:
+    watcher = harness.bus.subscribe(f"watch-{uuid.uuid4().hex[:6]}", [dead_letter_topic(consumer)])
+    await watcher.start()
+    dead: list[Message] = []
+    try:
+        deadline = asyncio.get_running_loop().time() + 20
+        while len(dead) < expected and asyncio.get_running_loop().time() < deadline:
+            dead += await watcher.poll(timeout=0.5)
+    finally:
+        await watcher.stop()
+    return dead
+
+
+async def _ensure_dead_letter_topic(harness: Harness, consumer: str) -> None:
+    ensure = getattr(harness.bus, "ensure_topics", None)
+    if ensure:
+        await ensure([dead_letter_topic(consumer)])
+
+
+async def test_types_and_versions_the_consumer_cannot_know_are_dead_lettered_with_a_reason(
+    harness: Harness,
+) -> None:
+    consumer = "strict"
+    await _ensure_dead_letter_topic(harness, consumer)
+    records = [
+        _deposited(1, event_type="test.withdrawn"),
+        _deposited(2, event_type="test.audited"),
+        _deposited(3, version=99),
+        _deposited(4),
+    ]
+    await harness.bus.publish([Record(harness.topic, "acc-x", value) for value in records])
+    task = await _run(harness.consumer(consumer))
+    try:
+        await _until(lambda: _count(harness, 1))
+        dead = await _dead_letters(harness, consumer, 2)
+    finally:
+        await _stop(task)
+    assert await harness.ledger_amounts() == [4]
+    reasons = sorted(m.header("dlq.reason") for m in dead)
+    assert reasons == ["envelope.unknown_type", "envelope.unsupported_version"]
+    details = " ".join(m.header("dlq.detail") or "" for m in dead)
+    assert "test.withdrawn" in details and "v99" in details
+
+
+async def test_a_transient_outage_is_retried_with_backoff_until_it_succeeds(
+    harness: Harness,
+) -> None:
+    failures = [ConnectionError("database unreachable")] * 3
+    attempts: list[float] = []
+
+    async def flaky_book(command: Book, uow: AccountsUnitOfWork) -> None:
+        attempts.append(asyncio.get_running_loop().time())
+        if failures:
+            raise failures.pop()
+        await book(command, uow)
+
+    harness.handlers[Book] = On(flaky_book)
+    await harness.bus.publish([Record(harness.topic, "acc-x", _deposited(21))])
+    task = await _run(harness.consumer("patient"))
+    try:
+        await _until(lambda: _count(harness, 1))
+    finally:
+        await _stop(task)
+    assert await harness.ledger_amounts() == [21]
+    assert len(attempts) == 4
+    pauses = [later - earlier for earlier, later in itertools.pairwise(attempts)]
+    assert all(pause >= 0.009 * 2**n for n, pause in enumerate(pauses)), pauses
+
+
+async def test_a_conflict_that_keeps_happening_exhausts_into_the_dead_letter_topic(
+    harness: Harness,
+) -> None:
+    consumer = "contended"
+    await _ensure_dead_letter_topic(harness, consumer)
+    attempts = 0
+
+    async def always_losing(command: Book, uow: AccountsUnitOfWork) -> None:
+        nonlocal attempts
+        attempts += 1
+        raise StaleDataError("changed concurrently")
+
+    harness.handlers[Book] = On(always_losing)
+    await harness.bus.publish(
+        [Record(harness.topic, "acc-x", value) for value in (_deposited(5), _deposited(6))]
+    )
+    task = await _run(harness.consumer(consumer))
+    try:
+        dead = await _dead_letters(harness, consumer, 2)
+    finally:
+        await _stop(task)
+    assert [m.header("dlq.reason") for m in dead] == ["retries_exhausted", "retries_exhausted"]
+    assert attempts == 6
+    assert await harness.ledger_amounts() == []

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import httpx
@@ -17,6 +20,7 @@ from sqlalchemy import ColumnElement, Table, func, select
 from shared.bus.base import Message, Record
 from shared.bus.memory import InMemoryBus
 from shared.envelope import Envelope
+from shared.kernel.clock import ManualClock
 from shared.runtime import ServiceRuntime
 from tests.credentials import ActingAs
 
@@ -56,14 +60,27 @@ class Running:
 
 @asynccontextmanager
 async def running(create_app: Callable[..., FastAPI], settings: Any) -> AsyncIterator[Running]:
+    """The app in-process on an in-memory bus, on a clock the test moves (`at`)."""
     bus = InMemoryBus()
-    app = create_app(settings, bus=bus)
+    bound = create_app.keywords if isinstance(create_app, partial) else {}
+    accepts_clock = "clock" in inspect.signature(create_app).parameters
+    if accepts_clock and "clock" not in bound:
+        app = create_app(settings, bus=bus, clock=ManualClock(datetime.now(UTC)))
+    else:
+        app = create_app(settings, bus=bus)
     transport = httpx.ASGITransport(app=app)
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=transport, base_url="http://test", auth=ActingAs()) as client,
     ):
         yield Running(app, bus, client)
+
+
+def at(service: Running, moment: datetime) -> None:
+    """Set the service's clock to `moment`."""
+    clock = service.app.state.deps.clock
+    assert isinstance(clock, ManualClock), "the service runs on a clock the test cannot move"
+    clock.set(moment)
 
 
 async def eventually(probe: Callable[[], Any], timeout: float = 10.0) -> Any:

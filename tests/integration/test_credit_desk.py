@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from shared.kernel.clock import ManualClock
 from shared.identifiers import make_uscc
+from shared.kernel.clock import ManualClock
 from shared.workdays import BEIJING
 from tests.conftest import migrated
 from tests.integration.conftest import Running, eventually, publish

@@ -11,9 +11,7 @@ from pathlib import Path
 import pytest
 
 from services.credit.domain.policy import RightAppraisal
-from services.credit.service_layer import handlers
-from services.credit.service_layer.deps import CreditDeps
-from services.credit.service_layer.unit_of_work import CreditUnitOfWork
+from services.credit.service_layer.commands import RecordValuation
 from tests.conftest import migrated
 from tests.integration.conftest import Running, eventually, publish
 from tests.integration.test_credit_service import (
@@ -40,17 +38,11 @@ HANGZHOU_QUOTA = 'quota_total: "2000000000.00"'
 
 async def decide_concurrently(credit: Running, loan_ids: list[str]) -> None:
     """Each valuation decided in its own transaction, all at once."""
-    deps = credit.app.state.deps
-    assert isinstance(deps, CreditDeps)
     right = RightAppraisal(PATENT, "invention", Decimal("1000000.00"), None)
 
     async def decide(loan_id: str) -> None:
-        uow = credit.runtime.unit_of_work()
-        assert isinstance(uow, CreditUnitOfWork)
-        async with uow:
-            command = handlers.RecordValuation(loan_id, str(uuid.uuid4()), (right,))
-            await handlers.record_valuation(command, deps, uow)
-            await uow.commit()
+        command = RecordValuation(loan_id, str(uuid.uuid4()), (right,))
+        await credit.runtime.messages.handle(command)
 
     await asyncio.gather(*(decide(loan_id) for loan_id in loan_ids))
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from shared.kernel.clock import ManualClock
 from services.credit.service_layer.deadlines import registration_due
 from shared.envelope import Envelope
 from shared.identifiers import patent_check_digit
+from shared.kernel.clock import ManualClock
 from shared.workdays import BEIJING, OfficialCalendar
 from tests.conftest import migrated
 from tests.integration.conftest import Running, envelope, eventually, publish

@@ -13,14 +13,14 @@ from typing import Any
 import pytest
 
 from services.credit.adapters.orm import loans, metadata
-from services.credit.app import CreditRuntime, create_app
+from services.credit.app import create_app
 from services.credit.domain.events import LOANS_TOPIC
 from services.credit.entrypoints.sweeper import TimeoutSweeper
 from services.credit.service_layer.banks import load_banks
-from shared.kernel.clock import ManualClock
 from services.credit.settings import DEFAULT_BANKS, CreditSettings
 from shared.envelope import Envelope
 from shared.identifiers import make_uscc, patent_check_digit
+from shared.kernel.clock import ManualClock
 from tests.conftest import migrated
 from tests.integration.conftest import Running, envelope, eventually, publish, running
 
@@ -68,9 +68,9 @@ def banks_with(tmp_path: Path, **replacements: str) -> Path:
 
 
 def sweeper(credit: Running) -> TimeoutSweeper:
-    runtime = credit.runtime
-    assert isinstance(runtime, CreditRuntime)
-    return runtime.sweeper
+    found = credit.app.state.sweeper
+    assert isinstance(found, TimeoutSweeper)
+    return found
 
 
 @pytest.fixture
@@ -345,7 +345,7 @@ async def test_a_pledge_for_another_pledgee_is_dead_lettered(credit: Running) ->
     assert Envelope.from_json(dead.value).event_id == foreign.event_id
     assert dead.header("dlq.consumer") == "credit.pledges"
     assert dead.header("dlq.reason") == "pledge.mismatch"
-    assert "LoanRuleViolation" in (dead.header("dlq.detail") or "")
+    assert "does not secure this loan" in (dead.header("dlq.detail") or "")
     current = await loan(credit, loan_id)
     assert current["status"] == "pledge_filed"
     assert current["disbursed_at"] is None

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from services.credit.adapters.orm import repayments
-from shared.kernel.clock import ManualClock
 from shared.envelope import Envelope
+from shared.kernel.clock import ManualClock
 from tests.conftest import migrated
 from tests.integration.conftest import Running, envelope, eventually, publish
 from tests.integration.test_credit_service import (

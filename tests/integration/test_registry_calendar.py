@@ -12,7 +12,7 @@ from services.registry.app import create_app
 from services.registry.settings import RegistrySettings
 from shared.workdays import BEIJING
 from tests.conftest import migrated
-from tests.integration.conftest import Running, eventually, running
+from tests.integration.conftest import Running, at, eventually, running
 from tests.integration.test_registry_service import file, filing, instant, put_patent
 
 pytestmark = pytest.mark.postgres
@@ -54,7 +54,7 @@ def end_of_beijing(day: date) -> datetime:
 
 
 async def filed_at(service: Running, moment: datetime) -> dict[str, Any]:
-    service.app.state.clock = lambda: moment
+    at(service, moment)
     patent = await put_patent(service, **LONG_LIVED)
     response = await file(service, filing(patent, performance_deadline=DEBT_DUE))
     assert response.status_code == 201, response.text
@@ -169,9 +169,9 @@ async def test_another_replica_picks_up_an_entered_year(settings: Settings) -> N
     one = await settings(calendar_refresh_interval=0.05)
     other = await settings(one.database_url, calendar_refresh_interval=0.05)
     async with running(create_app, one) as first, running(create_app, other) as second:
-        assert not second.app.state.calendar.covers(2031)
+        assert not second.app.state.deps.calendar.covers(2031)
         assert (await put_year(first, 2031, SCHEDULE_2031)).status_code == 200
-        await eventually(lambda: second.app.state.calendar.covers(2031))
+        await eventually(lambda: second.app.state.deps.calendar.covers(2031))
         filed = await filed_at(second, beijing(2031, 9, 26, 9))
 
     assert instant(filed["deadline_at"]) == end_of_beijing(date(2031, 9, 27))

@@ -18,7 +18,7 @@ from shared.auth import Role
 from shared.workdays import BEIJING, OfficialCalendar, deadline_for
 from tests.conftest import migrated
 from tests.credentials import bank_headers, staff_headers
-from tests.integration.conftest import Running, eventually, running
+from tests.integration.conftest import Running, at, eventually, running
 from tests.integration.test_registry_service import file, filing, instant, put_patent
 
 pytestmark = pytest.mark.postgres
@@ -39,10 +39,6 @@ async def registry(make_database: Callable[[], Awaitable[str]]) -> AsyncIterator
     )
     async with running(create_app, settings) as service:
         yield service
-
-
-def at(service: Running, moment: datetime) -> None:
-    service.app.state.clock = lambda: moment
 
 
 def beijing(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:

@@ -15,7 +15,7 @@ from services.registry.app import create_app
 from services.registry.settings import RegistrySettings
 from shared.identifiers import make_uscc
 from tests.conftest import migrated
-from tests.integration.conftest import Running, running
+from tests.integration.conftest import Running, at, running
 from tests.integration.test_registry_examination import act, beijing, claim, examined
 from tests.integration.test_registry_service import (
     PLEDGEE,
@@ -45,10 +45,6 @@ async def registry(make_database: Callable[[], Awaitable[str]]) -> AsyncIterator
     )
     async with running(create_app, settings) as service:
         yield service
-
-
-def at(service: Running, moment: datetime) -> None:
-    service.app.state.clock = lambda: moment
 
 
 async def put_trademark(service: Running) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -15,6 +14,7 @@ from services.registry.app import create_app
 from services.registry.domain.events import PLEDGES_TOPIC
 from services.registry.settings import RegistrySettings
 from tests.conftest import migrated
+from shared.kernel.clock import ManualClock
 from tests.integration.conftest import Running, eventually, running
 from tests.integration.test_registry_examination import (
     act,
@@ -29,14 +29,6 @@ pytestmark = pytest.mark.postgres
 
 OUTBOX = metadata.tables["outbox"]
 BREACHED = "registry.filing.sla_breached"
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 async def fresh_settings(make_database: Callable[[], Awaitable[str]]) -> RegistrySettings:
@@ -59,7 +51,7 @@ async def test_an_overdue_filing_is_announced_once_and_only_it(
     make_database: Callable[[], Awaitable[str]],
 ) -> None:
     settings = await fresh_settings(make_database)
-    clock = Clock(beijing(2026, 3, 2, 10))
+    clock = ManualClock(beijing(2026, 3, 2, 10))
     async with running(partial(create_app, clock=clock), settings) as registry:
         late = await examined(registry)
         suspended = (await examined(registry))["filing_id"]
@@ -67,7 +59,7 @@ async def test_an_overdue_filing_is_announced_once_and_only_it(
         await act(registry, suspended, "request-correction", "exa", {"message": "Fix it."})
         clean = await file(registry, filing(await put_patent(registry)))
         assert clean.json()["status"] == "registered"
-        clock.now = beijing(2026, 3, 4, 10)
+        clock.set(beijing(2026, 3, 4, 10))
         on_time = await examined(registry)
 
         [event] = await eventually(lambda: registry.events(PLEDGES_TOPIC, BREACHED))
@@ -77,10 +69,10 @@ async def test_an_overdue_filing_is_announced_once_and_only_it(
         assert event.aggregate_id == late["filing_id"]
         payload: dict[str, Any] = event.payload
         assert instant(payload["deadline_at"]) == instant(late["deadline_at"])
-        assert instant(payload["breached_at"]) == clock.now
+        assert instant(payload["breached_at"]) == clock.now()
         assert (payload["status"], payload["claimed_by"]) == ("in_examination", None)
         current = (await registry.client.get(f"/v1/pledge-filings/{late['filing_id']}")).json()
-        assert instant(current["sla_breached_at"]) == clock.now
+        assert instant(current["sla_breached_at"]) == clock.now()
         queue = await registry.client.get(
             "/internal/v1/examination/queue", headers=as_examiner("x")
         )
@@ -90,7 +82,7 @@ async def test_an_overdue_filing_is_announced_once_and_only_it(
     async with running(partial(create_app, clock=clock), settings) as restarted:
         await asyncio.sleep(0.3)
         assert await announced(restarted) == [late["filing_id"]]
-        clock.now = beijing(2026, 3, 6, 10)
+        clock.set(beijing(2026, 3, 6, 10))
         await eventually(lambda: restarted.events(PLEDGES_TOPIC, BREACHED))
         assert await announced(restarted) == sorted([late["filing_id"], on_time["filing_id"]])
 
@@ -99,13 +91,13 @@ async def test_replicas_announce_each_breach_once(
     make_database: Callable[[], Awaitable[str]],
 ) -> None:
     settings = await fresh_settings(make_database)
-    clock = Clock(beijing(2026, 3, 2, 10))
+    clock = ManualClock(beijing(2026, 3, 2, 10))
     async with (
         running(partial(create_app, clock=clock), settings) as one,
         running(partial(create_app, clock=clock), settings) as other,
     ):
         ids = [(await examined(one))["filing_id"] for _ in range(8)]
-        clock.now = beijing(2026, 3, 9, 10)
+        clock.set(beijing(2026, 3, 9, 10))
 
         async def all_announced() -> bool:
             return len(await announced(one)) >= len(ids)

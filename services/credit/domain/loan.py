@@ -29,6 +29,7 @@ from services.credit.domain.loan_state import (
     UNDECIDED,
     WITHOUT_LOAN,
     ZERO,
+    LoanNotFound,
     LoanRuleViolation,
     LoanStatus,
 )
@@ -46,7 +47,7 @@ from services.credit.domain.records import QuotaMovement, TimeoutKind
 from services.credit.domain.servicing import ServicedLoan
 from shared.workdays import beijing_date
 
-__all__ = ["Appraisal", "Loan", "LoanRuleViolation", "LoanStatus", "add_months"]
+__all__ = ["Appraisal", "Loan", "LoanNotFound", "LoanRuleViolation", "LoanStatus", "add_months"]
 
 CONTRACT_VOID = "contract_void"
 RegistrationDeadline = Callable[[datetime, int], datetime]

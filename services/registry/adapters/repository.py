@@ -7,7 +7,9 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import CursorResult, delete, func, select, update
+from sqlalchemy import CursorResult, delete, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
@@ -25,16 +27,19 @@ from services.registry.domain.decisions import Decision, DecisionAction, Reason
 from services.registry.domain.filing import Party, PledgeFilingData
 from services.registry.domain.pledge import CLOCK_RUNNING, FilingStatus, PledgeFiling
 from services.registry.domain.register import Holder, Patent, Trademark
+from services.registry.domain.rights import RightEntry
 from shared.envelope import to_primitive
+from shared.uow import TrackingRepository
 
 T = TypeVar("T")
 
 
-class RegisterRepository:
+class SqlRegisterRepository(TrackingRepository):
     """Patents and trademarks on the register."""
 
     def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+        super().__init__(session)
+        self._stored: dict[str, bool] = {}
 
     async def patents(self, numbers: tuple[str, ...]) -> dict[str, Patent]:
         """The patents among `numbers` that are on the register."""
@@ -53,45 +58,55 @@ class RegisterRepository:
         query = select(trademarks).where(trademarks.c.owner_uscc == owner_uscc)
         return [_to_trademark(row._mapping) for row in await self.session.execute(query)]
 
-    async def put_patent(self, patent: Patent) -> int:
-        """Insert or replace a patent's entry; returns the entry's new version."""
-        values = {
-            **to_primitive_row(patent),
-            "patentee_uscc": patent.patentee.uscc,
-            "updated_at": datetime.now(UTC),
-        }
-        return await self._upsert(patents, "number", values)
-
-    async def put_trademark(self, mark: Trademark) -> int:
-        """Insert or replace a trademark's entry; returns the entry's new version."""
-        values = {
-            "number": mark.number,
-            "nice_class": mark.nice_class,
-            "goods": list(mark.goods),
-            "mark": mark.mark,
-            "owner_name": mark.owner.name,
-            "owner_uscc": mark.owner.uscc,
-            "valid_until": mark.valid_until,
-            "status": mark.status,
-            "frozen": mark.frozen,
-            "updated_at": datetime.now(UTC),
-        }
-        return await self._upsert(trademarks, "number", values)
-
-    async def _upsert(self, table: Any, key: str, values: dict[str, Any]) -> int:
+    async def entry(self, number: str, kind: str) -> RightEntry:
+        """The entry of a right (locked until the transaction ends); a new one if none exists."""
+        table = patents if kind == "patent" else trademarks
         existing = await self.session.execute(
-            select(table.c.version).where(table.c[key] == values[key]).with_for_update()
+            select(table.c.version).where(table.c.number == number).with_for_update()
         )
-        current = existing.scalar()
-        if current is None:
-            await self.session.execute(table.insert().values({**values, "version": 1}))
-            return 1
-        await self.session.execute(
-            table.update()
-            .where(table.c[key] == values[key])
-            .values({**values, "version": current + 1})
-        )
-        return int(current) + 1
+        version = existing.scalar()
+        entry = RightEntry(number, version=int(version or 0))
+        self._stored[number] = version is not None
+        return self._seen(entry)
+
+    async def save_entry(self, entry: RightEntry) -> None:
+        """Store the entry's facts with its version."""
+        right = entry.right
+        if right is None:
+            return
+        if isinstance(right, Patent):
+            table = patents
+            values = {
+                **to_primitive_row(right),
+                "patentee_uscc": right.patentee.uscc,
+                "updated_at": datetime.now(UTC),
+            }
+        else:
+            table = trademarks
+            values = _trademark_row(right)
+        values["version"] = entry.version
+        if self._stored.get(entry.number):
+            await self.session.execute(
+                table.update().where(table.c.number == entry.number).values(values)
+            )
+        else:
+            await self.session.execute(table.insert().values(values))
+            self._stored[entry.number] = True
+
+
+def _trademark_row(mark: Trademark) -> dict[str, Any]:
+    return {
+        "number": mark.number,
+        "nice_class": mark.nice_class,
+        "goods": list(mark.goods),
+        "mark": mark.mark,
+        "owner_name": mark.owner.name,
+        "owner_uscc": mark.owner.uscc,
+        "valid_until": mark.valid_until,
+        "status": mark.status,
+        "frozen": mark.frozen,
+        "updated_at": datetime.now(UTC),
+    }
 
 
 def to_primitive_row(patent: Patent) -> dict[str, Any]:
@@ -111,16 +126,23 @@ def to_primitive_row(patent: Patent) -> dict[str, Any]:
     }
 
 
-class FilingRepository:
+class SqlFilingRepository(TrackingRepository):
     """Pledge filings, registration numbers, and the one-active-pledge-per-right index."""
 
     def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+        super().__init__(session)
         self._loaded: dict[str, int] = {}
 
     async def get(self, filing_id: str) -> PledgeFiling | None:
         """A filing, or None."""
         return await self._one(select(filings).where(filings.c.filing_id == filing_id))
+
+    async def by_reference(self, channel: str, filing_reference: str) -> PledgeFiling | None:
+        """The filing a sender (e.g. credit, for a loan) made under its own reference."""
+        query = select(filings).where(
+            filings.c.channel == channel, filings.c.filing_reference == filing_reference
+        )
+        return await self._one(query.order_by(filings.c.received_at).limit(1))
 
     async def by_registration_number(self, registration_number: str) -> PledgeFiling | None:
         """The filing that registered a pledge, or None."""
@@ -132,7 +154,7 @@ class FilingRepository:
         if row is None:
             return None
         self._loaded[row.filing_id] = row.version
-        return _to_filing(row._mapping)
+        return self._seen(_to_filing(row._mapping))
 
     async def active_pledges(self, numbers: tuple[str, ...]) -> dict[str, str]:
         """Registration numbers of active pledges over any of `numbers`."""
@@ -211,23 +233,28 @@ class FilingRepository:
         return [_to_filing(row._mapping) for row in await self.session.execute(query)]
 
     async def next_registration_number(self, on: date) -> str:
-        """The next pledge registration number of the year, e.g. Y2026000123."""
-        result = await self.session.execute(
-            update(registration_counters)
-            .where(registration_counters.c.year == on.year)
-            .values(last_value=registration_counters.c.last_value + 1)
-            .returning(registration_counters.c.last_value)
-        )
-        value = result.scalar()
-        if value is None:
-            await self.session.execute(
-                registration_counters.insert().values(year=on.year, last_value=1)
+        """The next pledge registration number of the year, e.g. Y2026000123.
+
+        One upsert: the first number of a year cannot race another replica's.
+        """
+        counters = registration_counters
+        dialect = self.session.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        statement = (
+            insert(counters)
+            .values(year=on.year, last_value=1)
+            .on_conflict_do_update(
+                index_elements=[counters.c.year],
+                set_={"last_value": counters.c.last_value + 1},
             )
-            value = 1
+            .returning(counters.c.last_value)
+        )
+        value = (await self.session.execute(statement)).scalar_one()
         return f"Y{on.year}{value:06d}"
 
     async def save(self, filing: PledgeFiling) -> None:
         """Insert a new filing or update a loaded one if nobody changed it meanwhile."""
+        self._seen(filing)
         values = _filing_row(filing)
         previous = self._loaded.get(filing.filing_id)
         if previous is None:

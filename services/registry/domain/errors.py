@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from shared.kernel.errors import Conflict, Invalid
 
 
-class RegistryRuleBroken(Exception):
-    """A command refused by a rule of the register; `code` names the rule."""
+class RegistryRuleBroken(Conflict):
+    """A command the state of the register or of a filing does not allow; `code` names the rule."""
 
-    code: ClassVar[str] = "registry.rule_broken"
-    title: ClassVar[str] = "The registry's rules do not allow this"
+    code = "registry.rule_broken"
+    title = "The registry's rules do not allow this"
 
-    def __init__(self, detail: str, errors: list[dict[str, str | None]] | None = None) -> None:
-        super().__init__(f"{self.code}: {detail}")
-        self.detail = detail
-        self.errors = errors or []
+
+class RegistryContentInvalid(Invalid, RegistryRuleBroken):
+    """A command whose content breaks a rule of the register, whatever the state."""
 
 
 class NotInExamination(RegistryRuleBroken):
@@ -52,7 +51,7 @@ class RightAlreadyPledged(RegistryRuleBroken):
     title = "A right of the filing is already pledged"
 
 
-class ScheduleInvalid(RegistryRuleBroken):
+class ScheduleInvalid(RegistryContentInvalid):
     code = "calendar.schedule_invalid"
     title = "The working-day schedule is inconsistent"
 
@@ -62,12 +61,12 @@ class PledgeNotActive(RegistryRuleBroken):
     title = "The pledge is not in force"
 
 
-class NothingToChange(RegistryRuleBroken):
+class NothingToChange(RegistryContentInvalid):
     code = "change.nothing_changed"
     title = "The change filing changes nothing"
 
 
-class ChangeRefused(RegistryRuleBroken):
+class ChangeRefused(RegistryContentInvalid):
     code = "change.refused"
     title = "The change breaks a statutory rule"
 

@@ -4,19 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Response
 
-from services.registry.entrypoints.deps import (
-    OFFICE,
-    BankDep,
-    CalendarDep,
-    NowDep,
-    UowDep,
-    earlier_write,
-    in_transaction,
-    own_filing,
-    unit_of_work,
-)
+from services.registry.entrypoints.deps import OFFICE, BankDep, BankUscc, NowDep
 from services.registry.entrypoints.schemas import (
     PatentIn,
     PledgeFilingIn,
@@ -25,11 +15,8 @@ from services.registry.entrypoints.schemas import (
 )
 from services.registry.service_layer import examination, handlers
 from shared.auth import bank, staff
-from shared.http import Problem
-from shared.idempotency import (
-    REPLAYED_HEADER,
-    IdempotencyKey,
-)
+from shared.http import Messages, Problem
+from shared.idempotency import IdempotencyKey, mark_replayed, request_dedup
 from shared.identifiers import InvalidIdentifier, parse_patent_number, parse_trademark_number
 from shared.openapi import problem_responses
 from shared.workdays import beijing_date
@@ -69,46 +56,37 @@ def _same_right(in_path: str, in_body: str) -> None:
 )
 async def file_pledge(
     body: PledgeFilingIn,
-    request: Request,
     response: Response,
-    calendar: CalendarDep,
+    messages: Messages,
     now: NowDep,
     caller: BankDep,
+    uscc: BankUscc,
     idempotency_key: IdempotencyKey = None,
 ) -> PledgeFilingOut:
     """File a pledge registration; a clean filing is registered at once.
 
     With an `Idempotency-Key`, a retry returns the filing the first request created.
     """
-    if not caller.uscc or body.pledgee.uscc != caller.uscc:
-        raise Problem(403, "filing.pledgee_not_caller", "A bank files pledges as the pledgee only")
     command = handlers.FilePledge(
         data=body.to_domain(beijing_date(now)),
         channel="api",
         filing_reference=None,
         received_at=now,
+        caller_uscc=uscc,
     )
-    claim, earlier = await earlier_write(
-        request, caller.subject, idempotency_key, body.model_dump(mode="json")
-    )
-    if earlier is not None:
-        async with unit_of_work(request) as uow:
-            filing = own_filing(caller, await handlers.get_filing(earlier, uow))
-        response.headers[REPLAYED_HEADER] = "true"
-        return PledgeFilingOut.of(filing)
-    filing = await in_transaction(
-        request, lambda uow: handlers.file_pledge(command, calendar, uow), idempotency=claim
-    )
-    return PledgeFilingOut.of(filing)
+    request = {"path": "/v1/pledge-filings", "body": body.model_dump(mode="json")}
+    dedup = request_dedup(caller.subject, idempotency_key, request)
+    handled = await messages.handle(command, dedup=dedup)
+    mark_replayed(response, handled)
+    return PledgeFilingOut.of(handled.result)
 
 
 @public.get(
     "/pledge-filings/{filing_id}", response_model=PledgeFilingOut, responses=problem_responses(404)
 )
-async def get_filing(filing_id: str, uow: UowDep, caller: BankDep) -> PledgeFilingOut:
+async def get_filing(filing_id: str, messages: Messages, uscc: BankUscc) -> PledgeFilingOut:
     """Read a filing with its status, findings, decisions and registration number."""
-    async with uow:
-        return PledgeFilingOut.of(own_filing(caller, await handlers.get_filing(filing_id, uow)))
+    return PledgeFilingOut.of(await messages.query(handlers.GetFiling(filing_id, uscc)))
 
 
 @public.post(
@@ -119,27 +97,23 @@ async def get_filing(filing_id: str, uow: UowDep, caller: BankDep) -> PledgeFili
 async def correct_filing(
     filing_id: str,
     body: PledgeFilingIn,
-    request: Request,
     response: Response,
-    calendar: CalendarDep,
+    messages: Messages,
     now: NowDep,
     caller: BankDep,
+    uscc: BankUscc,
     idempotency_key: IdempotencyKey = None,
 ) -> PledgeFilingOut:
     """Send the correction an examiner asked for; the deadline restarts from its arrival."""
-    async with unit_of_work(request) as uow:
-        current = own_filing(caller, await handlers.get_filing(filing_id, uow))
-    claim, earlier = await earlier_write(
-        request, caller.subject, idempotency_key, body.model_dump(mode="json")
-    )
-    if earlier is not None:
-        response.headers[REPLAYED_HEADER] = "true"
-        return PledgeFilingOut.of(current)
-    command = examination.CorrectFiling(filing_id, body.to_domain(beijing_date(now)), now)
-    filing = await in_transaction(
-        request, lambda uow: examination.correct_filing(command, calendar, uow), idempotency=claim
-    )
-    return PledgeFilingOut.of(filing)
+    command = examination.CorrectFiling(filing_id, body.to_domain(beijing_date(now)), now, uscc)
+    request = {
+        "path": f"/v1/pledge-filings/{filing_id}/correction",
+        "body": body.model_dump(mode="json"),
+    }
+    dedup = request_dedup(caller.subject, idempotency_key, request)
+    handled = await messages.handle(command, dedup=dedup)
+    mark_replayed(response, handled)
+    return PledgeFilingOut.of(handled.result)
 
 
 @internal.put(
@@ -148,12 +122,10 @@ async def correct_filing(
     response_model=PatentIn,
     responses=problem_responses(404),
 )
-async def put_patent(number: str, body: PatentIn, uow: UowDep) -> PatentIn:
+async def put_patent(number: str, body: PatentIn, messages: Messages) -> PatentIn:
     """Enter or update a patent on the register."""
     _same_right(canonical(parse_patent_number, number), body.number)
-    async with uow:
-        await handlers.record_patent(body.to_domain(), uow)
-        await uow.commit()
+    await messages.handle(handlers.RecordRights((body.to_domain(),)))
     return body
 
 
@@ -163,10 +135,8 @@ async def put_patent(number: str, body: PatentIn, uow: UowDep) -> PatentIn:
     response_model=TrademarkIn,
     responses=problem_responses(404),
 )
-async def put_trademark(number: str, body: TrademarkIn, uow: UowDep) -> TrademarkIn:
+async def put_trademark(number: str, body: TrademarkIn, messages: Messages) -> TrademarkIn:
     """Enter or update a trademark on the register."""
     _same_right(canonical(parse_trademark_number, number), body.number)
-    async with uow:
-        await handlers.record_trademark(body.to_domain(), uow)
-        await uow.commit()
+    await messages.handle(handlers.RecordRights((body.to_domain(),)))
     return body

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from services.registry.entrypoints.deps import OFFICE, in_transaction
+from services.registry.entrypoints.deps import OFFICE
 from services.registry.entrypoints.schemas import PatentIn, TrademarkIn
 from services.registry.service_layer import handlers
-from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from shared.auth import staff
-from shared.http import field_error
+from shared.http import Messages, field_error
 from shared.openapi import problem_responses
 
 router = APIRouter(
@@ -105,30 +103,23 @@ def _validate(
 
 
 async def _load(
-    request: Request,
-    model: type[PatentIn] | type[TrademarkIn],
-    body: BulkIn,
-    record: Callable[[Any, RegistryUnitOfWork], Awaitable[None]],
+    messages: Messages, model: type[PatentIn] | type[TrademarkIn], body: BulkIn
 ) -> BulkReport:
     accepted, reports = _validate(model, body.rows)
-
-    async def record_all(uow: RegistryUnitOfWork) -> None:
-        for entry in accepted:
-            await record(entry.to_domain(), uow)
-
     if accepted:
-        await in_transaction(request, record_all)
+        rights = tuple(entry.to_domain() for entry in accepted)
+        await messages.handle(handlers.RecordRights(rights))
     rejected = sum(1 for r in reports if r.status == "rejected")
     return BulkReport(recorded=len(accepted), rejected=rejected, rows=reports)
 
 
 @router.post("/patents/bulk", response_model=BulkReport, responses=problem_responses(409))
-async def load_patents(body: BulkIn, request: Request) -> BulkReport:
+async def load_patents(body: BulkIn, messages: Messages) -> BulkReport:
     """Enter or update many patents; valid rows are recorded together, the rest reported."""
-    return await _load(request, PatentIn, body, handlers.record_patent)
+    return await _load(messages, PatentIn, body)
 
 
 @router.post("/trademarks/bulk", response_model=BulkReport, responses=problem_responses(409))
-async def load_trademarks(body: BulkIn, request: Request) -> BulkReport:
+async def load_trademarks(body: BulkIn, messages: Messages) -> BulkReport:
     """Enter or update many trademarks; valid rows are recorded together, the rest reported."""
-    return await _load(request, TrademarkIn, body, handlers.record_trademark)
+    return await _load(messages, TrademarkIn, body)

@@ -1,8 +1,8 @@
-"""Events the registry reacts to: pledge filings and pledge releases sent by credit."""
+"""Events the registry reacts to (pledge filings and releases sent by credit), each turned into
+a command for the registry's message bus."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
@@ -10,21 +10,15 @@ from typing import Literal
 from pydantic import BaseModel
 
 from services.registry.domain.amendments import CancellationReason
-from services.registry.domain.errors import RegistryRuleBroken
 from services.registry.domain.filing import Party, PledgeFilingData
 from services.registry.service_layer import handlers, pledges
-from services.registry.service_layer.errors import NotFound
-from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
-from shared.consumer import Handler, PermanentError, parse_payload
+from shared.consumer import PermanentError, Reaction, parse_payload
 from shared.envelope import Envelope
 from shared.identifiers import InvalidIdentifier, normalize_uscc, parse_patent_number
+from shared.kernel.clock import Clock
 from shared.runtime import ConsumerSpec
-from shared.uow import UnitOfWork
-from shared.workdays import OfficialCalendar, beijing_date
-
-LOANS_TOPIC = "pledgeflow.credit.loans"
-
-Clock = Callable[[], datetime]
+from shared.topics import CREDIT_LOANS
+from shared.workdays import beijing_date
 
 
 class _Party(BaseModel):
@@ -56,11 +50,10 @@ def _party(party: _Party) -> Party:
     return Party(party.name, normalize_uscc(party.uscc), party.address)
 
 
-def filing_requested(calendar: OfficialCalendar, clock: Clock) -> Handler:
+def filing_requested(clock: Clock) -> Reaction:
     """Credit asks for a pledge to be registered: file it on the credit channel."""
 
-    async def handle(envelope: Envelope, uow: UnitOfWork) -> None:
-        assert isinstance(uow, RegistryUnitOfWork)
+    def to_command(envelope: Envelope) -> handlers.FilePledge:
         body = parse_payload(_FilingRequested, envelope)
         try:
             data = PledgeFilingData(
@@ -76,39 +69,33 @@ def filing_requested(calendar: OfficialCalendar, clock: Clock) -> Handler:
             )
         except InvalidIdentifier as exc:
             raise PermanentError(exc.code, str(exc)) from exc
-        command = handlers.FilePledge(
-            data, channel="credit", filing_reference=body.filing_reference, received_at=clock()
+        return handlers.FilePledge(
+            data, channel="credit", filing_reference=body.filing_reference, received_at=clock.now()
         )
-        await handlers.file_pledge(command, calendar, uow)
 
-    return handle
+    return Reaction(to_command)
 
 
-def release_requested(clock: Clock) -> Handler:
+def release_requested(clock: Clock) -> Reaction:
     """Credit reports the debt repaid: cancel the pledge (a cancelled one stays as it is)."""
 
-    async def handle(envelope: Envelope, uow: UnitOfWork) -> None:
-        assert isinstance(uow, RegistryUnitOfWork)
+    def to_command(envelope: Envelope) -> pledges.ReleasePledge:
         body = parse_payload(_ReleaseRequested, envelope)
-        command = pledges.ReleasePledge(
-            body.loan_id, body.registration_number, CancellationReason(body.reason), clock()
+        return pledges.ReleasePledge(
+            body.loan_id, body.registration_number, CancellationReason(body.reason), clock.now()
         )
-        try:
-            await pledges.release_pledge(command, uow)
-        except (NotFound, RegistryRuleBroken) as exc:
-            raise PermanentError(exc.code, str(exc)) from exc
 
-    return handle
+    return Reaction(to_command)
 
 
-def registry_consumers(calendar: OfficialCalendar, clock: Clock) -> list[ConsumerSpec]:
+def registry_consumers(clock: Clock) -> list[ConsumerSpec]:
     """The consumer groups of the registry service."""
     return [
         ConsumerSpec(
             name="registry.filings",
-            topics=(LOANS_TOPIC,),
-            handlers={
-                "credit.pledge_filing.requested": filing_requested(calendar, clock),
+            topics=(CREDIT_LOANS,),
+            reactions={
+                "credit.pledge_filing.requested": filing_requested(clock),
                 "credit.pledge_release.requested": release_requested(clock),
             },
         )

@@ -4,15 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 
-from services.registry.entrypoints.deps import (
-    ExaminerDep,
-    NowDep,
-    UowDep,
-    examiner_id,
-    in_transaction,
-)
+from services.registry.entrypoints.deps import ExaminerDep, NowDep, examiner_id
 from services.registry.entrypoints.examination_schemas import (
     CorrectionRequestIn,
     QueueItemOut,
@@ -21,6 +15,7 @@ from services.registry.entrypoints.examination_schemas import (
 )
 from services.registry.entrypoints.schemas import PledgeFilingOut
 from services.registry.service_layer import examination
+from shared.http import Messages
 from shared.openapi import problem_responses
 
 router = APIRouter(
@@ -36,10 +31,9 @@ DECISION_ERRORS = problem_responses(404, 409)
 
 
 @router.get("/queue", response_model=QueueOut)
-async def queue(uow: UowDep, now: NowDep, limit: Limit = 50, offset: Offset = 0) -> QueueOut:
+async def queue(messages: Messages, now: NowDep, limit: Limit = 50, offset: Offset = 0) -> QueueOut:
     """Filings in examination, the earliest deadline first."""
-    async with uow:
-        page = await examination.examination_queue(limit, offset, uow)
+    page = await messages.query(examination.ExaminationQueue(limit, offset))
     items = [QueueItemOut.of(filing, now) for filing in page.filings]
     return QueueOut(total=page.total, limit=limit, offset=offset, items=items)
 
@@ -48,37 +42,34 @@ async def queue(uow: UowDep, now: NowDep, limit: Limit = 50, offset: Offset = 0)
     "/filings/{filing_id}/claim", response_model=PledgeFilingOut, responses=DECISION_ERRORS
 )
 async def claim(
-    filing_id: str, examiner: ExaminerDep, now: NowDep, request: Request
+    filing_id: str, examiner: ExaminerDep, now: NowDep, messages: Messages
 ) -> PledgeFilingOut:
     """Take a filing in examination; another examiner's filing cannot be taken."""
     command = examination.ClaimFiling(filing_id, examiner, now)
-    filing = await in_transaction(request, lambda uow: examination.claim_filing(command, uow))
-    return PledgeFilingOut.of(filing)
+    return PledgeFilingOut.of((await messages.handle(command)).result)
 
 
 @router.post(
     "/filings/{filing_id}/register", response_model=PledgeFilingOut, responses=DECISION_ERRORS
 )
 async def register(
-    filing_id: str, examiner: ExaminerDep, now: NowDep, request: Request
+    filing_id: str, examiner: ExaminerDep, now: NowDep, messages: Messages
 ) -> PledgeFilingOut:
     """Register the pledge of a claimed filing whose rights are still free."""
     command = examination.RegisterFiling(filing_id, examiner, now)
-    filing = await in_transaction(request, lambda uow: examination.register_filing(command, uow))
-    return PledgeFilingOut.of(filing)
+    return PledgeFilingOut.of((await messages.handle(command)).result)
 
 
 @router.post(
     "/filings/{filing_id}/refuse", response_model=PledgeFilingOut, responses=DECISION_ERRORS
 )
 async def refuse(
-    filing_id: str, body: RefusalIn, examiner: ExaminerDep, now: NowDep, request: Request
+    filing_id: str, body: RefusalIn, examiner: ExaminerDep, now: NowDep, messages: Messages
 ) -> PledgeFilingOut:
     """Refuse a claimed filing with coded reasons."""
     reasons = tuple(reason.to_domain() for reason in body.reasons)
     command = examination.RefuseFiling(filing_id, examiner, reasons, now)
-    filing = await in_transaction(request, lambda uow: examination.refuse_filing(command, uow))
-    return PledgeFilingOut.of(filing)
+    return PledgeFilingOut.of((await messages.handle(command)).result)
 
 
 @router.post(
@@ -87,9 +78,12 @@ async def refuse(
     responses=DECISION_ERRORS,
 )
 async def request_correction(
-    filing_id: str, body: CorrectionRequestIn, examiner: ExaminerDep, now: NowDep, request: Request
+    filing_id: str,
+    body: CorrectionRequestIn,
+    examiner: ExaminerDep,
+    now: NowDep,
+    messages: Messages,
 ) -> PledgeFilingOut:
     """Ask the parties to correct a claimed filing; its deadline is suspended meanwhile."""
     command = examination.RequestCorrection(filing_id, examiner, body.message, now)
-    filing = await in_transaction(request, lambda uow: examination.request_correction(command, uow))
-    return PledgeFilingOut.of(filing)
+    return PledgeFilingOut.of((await messages.handle(command)).result)

@@ -9,9 +9,8 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from services.registry.domain.gazette import RegisterEntry
-from services.registry.entrypoints.deps import UowDep
 from services.registry.service_layer import gazette
-from shared.http import Problem
+from shared.http import Messages, Problem
 from shared.identifiers import (
     InvalidIdentifier,
     normalize_uscc,
@@ -95,7 +94,7 @@ def _uscc(text: str) -> str:
 
 @router.get("/entries", response_model=RegisterPageOut)
 async def register_entries(
-    uow: UowDep,
+    messages: Messages,
     right: Annotated[str | None, Query(description="Patent or trademark number")] = None,
     party_uscc: Annotated[str | None, Query(description="Pledgor or pledgee")] = None,
     from_: Annotated[date | None, Query(alias="from", description="Beijing date")] = None,
@@ -114,7 +113,6 @@ async def register_entries(
         limit=limit,
         offset=offset,
     )
-    async with uow:
-        page = await gazette.search(query, uow)
+    page = await messages.query(query)
     items = [RegisterEntryOut.of(entry) for entry in page.entries]
     return RegisterPageOut(total=page.total, limit=limit, offset=offset, items=items)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 
 from services.registry.domain.recordal import LicenceType, RecordalKind
 from services.registry.entrypoints.api import canonical
-from services.registry.entrypoints.deps import CalendarDep, NowDep, UowDep, in_transaction
+from services.registry.entrypoints.deps import NowDep, registry_deps
 from services.registry.entrypoints.office_schemas import (
     LicenceIn,
     RecordalOut,
@@ -21,7 +21,7 @@ from services.registry.entrypoints.office_schemas import (
 from services.registry.service_layer import calendar as calendars
 from services.registry.service_layer import recordals, statistics
 from shared.auth import Role, staff
-from shared.http import Problem
+from shared.http import Messages, Problem
 from shared.identifiers import parse_patent_number
 from shared.openapi import problem_responses
 
@@ -40,24 +40,20 @@ async def put_calendar_year(
     year: Year,
     body: YearScheduleIn,
     request: Request,
-    uow: UowDep,
-    calendar: CalendarDep,
+    messages: Messages,
     now: NowDep,
 ) -> YearOut:
     """Enter a year's official schedule; it applies at once, no release needed."""
     schedule = body.to_domain(year)
-    version = await in_transaction(request, lambda tx: calendars.save_year(schedule, now, tx))
-    book: calendars.CalendarBook = request.app.state.calendar_book
-    book.install(schedule, version)
-    async with uow:
-        return YearOut.of(await calendars.describe_year(year, calendar, uow))
+    version = (await messages.handle(calendars.SaveYear(schedule, now))).result
+    registry_deps(request).book.install(schedule, version)
+    return YearOut.of(await messages.query(calendars.DescribeYear(year)))
 
 
 @router.get("/calendar/{year}", response_model=YearOut, responses=problem_responses(404))
-async def get_calendar_year(year: Year, uow: UowDep, calendar: CalendarDep) -> YearOut:
+async def get_calendar_year(year: Year, messages: Messages) -> YearOut:
     """A year's non-working weekdays and working weekend days."""
-    async with uow:
-        return YearOut.of(await calendars.describe_year(year, calendar, uow))
+    return YearOut.of(await messages.query(calendars.DescribeYear(year)))
 
 
 @router.post(
@@ -67,7 +63,7 @@ async def get_calendar_year(year: Year, uow: UowDep, calendar: CalendarDep) -> Y
     responses=problem_responses(404, 409),
 )
 async def record_transfer(
-    number: str, body: TransferIn, request: Request, now: NowDep
+    number: str, body: TransferIn, messages: Messages, now: NowDep
 ) -> RecordalOut:
     """Record a transfer; refused while the patent is pledged without the pledgee's consent."""
     command = recordals.RecordDisposal(
@@ -77,8 +73,7 @@ async def record_transfer(
         body.pledgee_consent,
         now,
     )
-    recordal = await in_transaction(request, lambda uow: recordals.record_disposal(command, uow))
-    return RecordalOut.of(recordal)
+    return RecordalOut.of((await messages.handle(command)).result)
 
 
 @router.post(
@@ -88,7 +83,7 @@ async def record_transfer(
     responses=problem_responses(404, 409),
 )
 async def record_licence(
-    number: str, body: LicenceIn, request: Request, now: NowDep
+    number: str, body: LicenceIn, messages: Messages, now: NowDep
 ) -> RecordalOut:
     """Record a licence; refused while the patent is pledged without the pledgee's consent."""
     command = recordals.RecordDisposal(
@@ -99,19 +94,17 @@ async def record_licence(
         now,
         LicenceType(body.licence_type),
     )
-    recordal = await in_transaction(request, lambda uow: recordals.record_disposal(command, uow))
-    return RecordalOut.of(recordal)
+    return RecordalOut.of((await messages.handle(command)).result)
 
 
 @router.get("/statistics", response_model=StatisticsOut, response_model_by_alias=True)
 async def desk_statistics(
-    uow: UowDep,
+    messages: Messages,
     from_: Annotated[date | None, Query(alias="from", description="Beijing date")] = None,
     to: Annotated[date | None, Query(description="Beijing date, inclusive")] = None,
 ) -> StatisticsOut:
     """Filings received in a period: outcomes, refusal grounds, time to decision, deadlines met."""
     if from_ is not None and to is not None and to < from_:
         raise Problem(422, "period.invalid", "The period ends before it starts")
-    async with uow:
-        figures = await statistics.desk_figures(from_, to, uow)
+    figures = await messages.query(statistics.DeskFigures(from_, to))
     return StatisticsOut.of(from_, to, figures)

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Response
 
-from services.registry.entrypoints.deps import (
-    BankDep,
-    NowDep,
-    earlier_write,
-    in_transaction,
-    unit_of_work,
-)
+from services.registry.entrypoints.deps import BankDep, BankUscc, NowDep
 from services.registry.entrypoints.pledge_schemas import CancellationIn, PledgeChangeIn, PledgeOut
 from services.registry.service_layer import pledges
-from shared.auth import Principal, bank
-from shared.http import Problem
-from shared.idempotency import REPLAYED_HEADER, IdempotencyKey
+from shared.auth import bank
+from shared.http import Messages
+from shared.idempotency import IdempotencyKey, mark_replayed, request_dedup
 from shared.openapi import problem_responses
 
 router = APIRouter(
@@ -26,19 +20,10 @@ router = APIRouter(
 )
 
 
-async def _own_pledge(request: Request, registration_number: str, caller: Principal) -> None:
-    async with unit_of_work(request) as uow:
-        filing = await pledges.get_pledge(registration_number, uow)
-    if not caller.uscc or filing.data.pledgee.uscc != caller.uscc:
-        raise Problem(404, "pledge.not_found", "Pledge not found", registration_number)
-
-
 @router.get("/{registration_number}", response_model=PledgeOut)
-async def get_pledge(registration_number: str, request: Request, caller: BankDep) -> PledgeOut:
+async def get_pledge(registration_number: str, messages: Messages, uscc: BankUscc) -> PledgeOut:
     """A registered pledge with its current terms and every change or cancellation."""
-    await _own_pledge(request, registration_number, caller)
-    async with unit_of_work(request) as uow:
-        return PledgeOut.of(await pledges.get_pledge(registration_number, uow))
+    return PledgeOut.of(await messages.query(pledges.GetPledge(registration_number, uscc)))
 
 
 @router.post(
@@ -49,24 +34,23 @@ async def get_pledge(registration_number: str, request: Request, caller: BankDep
 async def change_pledge(
     registration_number: str,
     body: PledgeChangeIn,
-    request: Request,
     response: Response,
+    messages: Messages,
     now: NowDep,
     caller: BankDep,
+    uscc: BankUscc,
     idempotency_key: IdempotencyKey = None,
 ) -> PledgeOut:
     """Register a change of the secured amount, the performance deadline or a party."""
-    await _own_pledge(request, registration_number, caller)
-    claim, earlier = await earlier_write(
-        request, caller.subject, idempotency_key, body.model_dump(mode="json")
-    )
-    if earlier is not None:
-        return await _replay(request, response, registration_number)
-    command = pledges.ChangePledge(registration_number, body.to_domain(), now)
-    filing = await in_transaction(
-        request, lambda uow: pledges.change_pledge(command, uow), idempotency=claim
-    )
-    return PledgeOut.of(filing)
+    command = pledges.ChangePledge(registration_number, body.to_domain(), now, uscc)
+    request = {
+        "path": f"/v1/pledges/{registration_number}/changes",
+        "body": body.model_dump(mode="json"),
+    }
+    dedup = request_dedup(caller.subject, idempotency_key, request)
+    handled = await messages.handle(command, dedup=dedup)
+    mark_replayed(response, handled)
+    return PledgeOut.of(handled.result)
 
 
 @router.post(
@@ -77,27 +61,20 @@ async def change_pledge(
 async def cancel_pledge(
     registration_number: str,
     body: CancellationIn,
-    request: Request,
     response: Response,
+    messages: Messages,
     now: NowDep,
     caller: BankDep,
+    uscc: BankUscc,
     idempotency_key: IdempotencyKey = None,
 ) -> PledgeOut:
     """Register the cancellation of a pledge; its rights are free again at once."""
-    await _own_pledge(request, registration_number, caller)
-    claim, earlier = await earlier_write(
-        request, caller.subject, idempotency_key, body.model_dump(mode="json")
-    )
-    if earlier is not None:
-        return await _replay(request, response, registration_number)
-    command = pledges.CancelPledge(registration_number, body.to_domain(), now)
-    filing = await in_transaction(
-        request, lambda uow: pledges.cancel_pledge(command, uow), idempotency=claim
-    )
-    return PledgeOut.of(filing)
-
-
-async def _replay(request: Request, response: Response, registration_number: str) -> PledgeOut:
-    response.headers[REPLAYED_HEADER] = "true"
-    async with unit_of_work(request) as uow:
-        return PledgeOut.of(await pledges.get_pledge(registration_number, uow))
+    command = pledges.CancelPledge(registration_number, body.to_domain(), now, uscc)
+    request = {
+        "path": f"/v1/pledges/{registration_number}/cancellation",
+        "body": body.model_dump(mode="json"),
+    }
+    dedup = request_dedup(caller.subject, idempotency_key, request)
+    handled = await messages.handle(command, dedup=dedup)
+    mark_replayed(response, handled)
+    return PledgeOut.of(handled.result)

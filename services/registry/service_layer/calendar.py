@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from services.registry.domain.calendar import YearSchedule
 from services.registry.service_layer.errors import CalendarYearUnknown
-from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
+from services.registry.service_layer.ports import RegistryUnitOfWork
+from shared.kernel.messages import Command, Query
 from shared.workdays import OfficialCalendar
 
 log = logging.getLogger(__name__)
@@ -41,15 +43,43 @@ class CalendarBook:
         self._versions[schedule.year] = version
         log.info("official calendar year loaded", extra={"year": schedule.year})
 
-    async def refresh(self, uow: RegistryUnitOfWork) -> None:
-        """Load every stored schedule that is new or changed since the last look."""
-        for schedule, version in await uow.calendar.all():
+    def refresh(self, stored: list[tuple[YearSchedule, int]]) -> None:
+        """Put in force every stored schedule that is new or changed since the last look."""
+        for schedule, version in stored:
             self.install(schedule, version)
 
 
-async def save_year(schedule: YearSchedule, at: datetime, uow: RegistryUnitOfWork) -> int:
+@dataclass(frozen=True)
+class SaveYear(Command):
+    schedule: YearSchedule
+    at: datetime
+
+
+@dataclass(frozen=True)
+class DescribeYear(Query):
+    year: int
+
+
+@dataclass(frozen=True)
+class StoredYears(Query):
+    """Every stored schedule with its version."""
+
+
+async def save_year(command: SaveYear, uow: RegistryUnitOfWork, deps: object) -> int:
     """Store a year's schedule as the registry office entered it; returns its version."""
-    return await uow.calendar.put(schedule, at)
+    return await uow.calendar.put(command.schedule, command.at)
+
+
+async def stored_years(
+    query: StoredYears, uow: RegistryUnitOfWork, deps: object
+) -> list[tuple[YearSchedule, int]]:
+    """Every stored schedule with its version (for replicas catching up)."""
+    return await uow.calendar.all()
+
+
+async def read_year(query: DescribeYear, uow: RegistryUnitOfWork, deps: Any) -> YearView:
+    """The non-working weekdays and working weekend days of a year."""
+    return await describe_year(query.year, deps.calendar, uow)
 
 
 async def describe_year(year: int, calendar: OfficialCalendar, uow: RegistryUnitOfWork) -> YearView:

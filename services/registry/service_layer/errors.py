@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
+from shared.kernel.errors import NotFound
 
-class NotFound(Exception):
-    """Something a command names does not exist; `code` says what."""
-
-    code = "resource.not_found"
-    title = "Not found"
+__all__ = ["CalendarYearUnknown", "FilingNotFound", "NotFound", "PledgeNotFound", "RightNotFound"]
 
 
 class FilingNotFound(NotFound):

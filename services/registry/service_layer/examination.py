@@ -12,27 +12,29 @@ from services.registry.domain.gazette import EntryType
 from services.registry.domain.pledge import PledgeFiling
 from services.registry.service_layer import gazette
 from services.registry.service_layer.deadlines import registration_deadline
-from services.registry.service_layer.handlers import get_filing, statutory_checks
-from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
-from shared.workdays import OfficialCalendar, beijing_date
+from services.registry.service_layer.deps import RegistryDeps
+from services.registry.service_layer.handlers import filing_of, get_filing, statutory_checks
+from services.registry.service_layer.ports import RegistryUnitOfWork
+from shared.kernel.messages import Command, Query
+from shared.workdays import beijing_date
 
 
 @dataclass(frozen=True)
-class ClaimFiling:
+class ClaimFiling(Command):
     filing_id: str
     examiner: str
     at: datetime
 
 
 @dataclass(frozen=True)
-class RegisterFiling:
+class RegisterFiling(Command):
     filing_id: str
     examiner: str
     at: datetime
 
 
 @dataclass(frozen=True)
-class RefuseFiling:
+class RefuseFiling(Command):
     filing_id: str
     examiner: str
     reasons: tuple[Reason, ...]
@@ -40,7 +42,7 @@ class RefuseFiling:
 
 
 @dataclass(frozen=True)
-class RequestCorrection:
+class RequestCorrection(Command):
     filing_id: str
     examiner: str
     message: str
@@ -48,10 +50,17 @@ class RequestCorrection:
 
 
 @dataclass(frozen=True)
-class CorrectFiling:
+class CorrectFiling(Command):
     filing_id: str
     data: PledgeFilingData
     at: datetime
+    caller_uscc: str | None = None
+
+
+@dataclass(frozen=True)
+class ExaminationQueue(Query):
+    limit: int
+    offset: int
 
 
 @dataclass(frozen=True)
@@ -60,20 +69,26 @@ class QueuePage:
     filings: list[PledgeFiling]
 
 
-async def examination_queue(limit: int, offset: int, uow: RegistryUnitOfWork) -> QueuePage:
+async def examination_queue(
+    query: ExaminationQueue, uow: RegistryUnitOfWork, deps: RegistryDeps
+) -> QueuePage:
     """Filings in examination, the earliest deadline first."""
-    total, filings = await uow.filings.examination_queue(limit, offset)
+    total, filings = await uow.filings.examination_queue(query.limit, query.offset)
     return QueuePage(total, filings)
 
 
-async def claim_filing(command: ClaimFiling, uow: RegistryUnitOfWork) -> PledgeFiling:
+async def claim_filing(
+    command: ClaimFiling, uow: RegistryUnitOfWork, deps: RegistryDeps
+) -> PledgeFiling:
     """An examiner takes a filing in examination."""
     filing = await get_filing(command.filing_id, uow)
     filing.claim(command.examiner, command.at)
     return await _saved(filing, uow)
 
 
-async def register_filing(command: RegisterFiling, uow: RegistryUnitOfWork) -> PledgeFiling:
+async def register_filing(
+    command: RegisterFiling, uow: RegistryUnitOfWork, deps: RegistryDeps
+) -> PledgeFiling:
     """The claiming examiner registers the pledge, provided its rights are still free."""
     filing = await get_filing(command.filing_id, uow)
     filing.check_registrable_by(command.examiner)
@@ -88,14 +103,18 @@ async def register_filing(command: RegisterFiling, uow: RegistryUnitOfWork) -> P
     return await _saved(filing, uow)
 
 
-async def refuse_filing(command: RefuseFiling, uow: RegistryUnitOfWork) -> PledgeFiling:
+async def refuse_filing(
+    command: RefuseFiling, uow: RegistryUnitOfWork, deps: RegistryDeps
+) -> PledgeFiling:
     """The claiming examiner refuses the filing, giving coded reasons."""
     filing = await get_filing(command.filing_id, uow)
     filing.refuse(command.at, command.examiner, command.reasons)
     return await _saved(filing, uow)
 
 
-async def request_correction(command: RequestCorrection, uow: RegistryUnitOfWork) -> PledgeFiling:
+async def request_correction(
+    command: RequestCorrection, uow: RegistryUnitOfWork, deps: RegistryDeps
+) -> PledgeFiling:
     """The claiming examiner asks the parties for a correction; the deadline is suspended."""
     filing = await get_filing(command.filing_id, uow)
     filing.request_correction(command.examiner, command.message, command.at)
@@ -103,20 +122,19 @@ async def request_correction(command: RequestCorrection, uow: RegistryUnitOfWork
 
 
 async def correct_filing(
-    command: CorrectFiling, calendar: OfficialCalendar, uow: RegistryUnitOfWork
+    command: CorrectFiling, uow: RegistryUnitOfWork, deps: RegistryDeps
 ) -> PledgeFiling:
     """The parties send the corrected filing: checked again, the deadline counted anew."""
-    filing = await get_filing(command.filing_id, uow)
+    filing = await filing_of(command.filing_id, command.caller_uscc, uow)
     data = command.data
     result = await statutory_checks(data, beijing_date(command.at), uow)
-    deadline = registration_deadline(command.at, bool(data.trademarks), calendar)
+    deadline = registration_deadline(command.at, bool(data.trademarks), deps.calendar)
     filing.correct(data, result, deadline, command.at)
     return await _saved(filing, uow)
 
 
 async def _saved(filing: PledgeFiling, uow: RegistryUnitOfWork) -> PledgeFiling:
     await uow.filings.save(filing)
-    uow.track(filing)
     return filing
 
 

@@ -7,12 +7,14 @@ from datetime import date, datetime, timedelta
 
 from services.registry.domain.gazette import EntryType, RegisterEntry, entries_for
 from services.registry.domain.pledge import PledgeFiling
-from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
+from services.registry.service_layer.deps import RegistryDeps
+from services.registry.service_layer.ports import RegistryUnitOfWork
+from shared.kernel.messages import Query
 from shared.workdays import beijing_date, end_of_beijing_day
 
 
 @dataclass(frozen=True)
-class GazetteQuery:
+class GazetteQuery(Query):
     right: str | None = None
     party_uscc: str | None = None
     entered_from: date | None = None
@@ -37,7 +39,7 @@ async def enter(
     await uow.gazette.add(entries)
 
 
-async def search(query: GazetteQuery, uow: RegistryUnitOfWork) -> GazettePage:
+async def search(query: GazetteQuery, uow: RegistryUnitOfWork, deps: RegistryDeps) -> GazettePage:
     """Register entries by right, party and Beijing entry dates (inclusive), newest first."""
     first, last = query.entered_from, query.entered_to
     total, entries = await uow.gazette.search(

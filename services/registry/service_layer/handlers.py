@@ -1,4 +1,7 @@
-"""Registry use cases: keep the register, receive filings, register clean ones at once."""
+"""Registry handlers: keep the register, receive filings, register clean ones at once.
+
+Each runs in the unit of work the message bus opened for it and never commits.
+"""
 
 from __future__ import annotations
 
@@ -7,72 +10,70 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from services.registry.domain.checks import CheckResult, check_filing
-from services.registry.domain.events import HolderData, PatentRecorded, TrademarkRecorded
 from services.registry.domain.filing import PledgeFilingData
 from services.registry.domain.gazette import EntryType
 from services.registry.domain.pledge import PledgeFiling
 from services.registry.domain.register import Patent, Trademark
 from services.registry.service_layer import gazette
 from services.registry.service_layer.deadlines import registration_deadline
+from services.registry.service_layer.deps import RegistryDeps
 from services.registry.service_layer.errors import FilingNotFound
-from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
-from shared.workdays import OfficialCalendar, beijing_date
+from services.registry.service_layer.ports import RegistryUnitOfWork
+from shared.kernel.errors import Forbidden
+from shared.kernel.messages import Command, Query
+from shared.workdays import beijing_date
+
+
+class PledgeeNotCaller(Forbidden):
+    code = "filing.pledgee_not_caller"
+    title = "A bank files pledges as the pledgee only"
 
 
 @dataclass(frozen=True)
-class FilePledge:
+class RecordRights(Command):
+    """Enter or update rights on the register (one, or a bulk load's accepted rows)."""
+
+    rights: tuple[Patent | Trademark, ...]
+
+
+@dataclass(frozen=True)
+class FilePledge(Command):
     data: PledgeFilingData
     channel: str
     filing_reference: str | None
     received_at: datetime
+    caller_uscc: str | None = None
 
 
-async def record_patent(patent: Patent, uow: RegistryUnitOfWork) -> None:
-    """Enter or update a patent on the register and announce it."""
-    version = await uow.register.put_patent(patent)
-    uow.emit(
-        patent.number,
-        version,
-        PatentRecorded(
-            number=patent.number,
-            kind=patent.kind,
-            title=patent.title,
-            holders=tuple(HolderData(h.name, h.uscc) for h in patent.holders),
-            filing_date=patent.filing_date,
-            grant_date=patent.grant_date,
-            term_end=patent.term_end,
-            legal_status=patent.legal_status,
-            fees_paid_through=patent.fees_paid_through,
-            frozen=patent.frozen,
-            invalidation_pending=patent.invalidation_pending,
-            main_ipc=patent.main_ipc,
-        ),
-    )
+@dataclass(frozen=True)
+class GetFiling(Query):
+    filing_id: str
+    caller_uscc: str | None = None
 
 
-async def record_trademark(mark: Trademark, uow: RegistryUnitOfWork) -> None:
-    """Enter or update a trademark on the register and announce it."""
-    version = await uow.register.put_trademark(mark)
-    uow.emit(
-        mark.number,
-        version,
-        TrademarkRecorded(
-            number=mark.number,
-            nice_class=mark.nice_class,
-            goods=mark.goods,
-            mark=mark.mark,
-            owner=HolderData(mark.owner.name, mark.owner.uscc),
-            valid_until=mark.valid_until,
-            status=mark.status,
-            frozen=mark.frozen,
-        ),
-    )
+async def record_rights(command: RecordRights, uow: RegistryUnitOfWork, deps: RegistryDeps) -> None:
+    """Enter or update each right on the register and announce its new version."""
+    for right in command.rights:
+        kind = "patent" if isinstance(right, Patent) else "trademark"
+        entry = await uow.register.entry(right.number, kind)
+        entry.enter(right)
+        await uow.register.save_entry(entry)
 
 
 async def file_pledge(
-    command: FilePledge, calendar: OfficialCalendar, uow: RegistryUnitOfWork
+    command: FilePledge, uow: RegistryUnitOfWork, deps: RegistryDeps
 ) -> PledgeFiling:
-    """Receive a filing, check every ground, and register a clean one at once."""
+    """Receive a filing, check every ground, and register a clean one at once.
+
+    A filing credit sends again for the same loan is the same filing: it is answered with the
+    one already received instead of being filed twice.
+    """
+    if command.caller_uscc is not None and command.data.pledgee.uscc != command.caller_uscc:
+        raise PledgeeNotCaller("a bank files pledges as the pledgee only")
+    if command.filing_reference is not None:
+        earlier = await uow.filings.by_reference(command.channel, command.filing_reference)
+        if earlier is not None:
+            return earlier
     now = command.received_at
     data = command.data
     filing = PledgeFiling.receive(
@@ -81,7 +82,7 @@ async def file_pledge(
         channel=command.channel,
         data=data,
         received_at=now,
-        deadline=registration_deadline(now, bool(data.trademarks), calendar),
+        deadline=registration_deadline(now, bool(data.trademarks), deps.calendar),
     )
     filing.assess(await statutory_checks(data, beijing_date(now), uow), now)
     if filing.green_channel:
@@ -91,7 +92,6 @@ async def file_pledge(
         await gazette.enter(filing, EntryType.REGISTRATION, now, uow)
     else:
         await uow.filings.save(filing)
-    uow.track(filing)
     return filing
 
 
@@ -115,3 +115,20 @@ async def get_filing(filing_id: str, uow: RegistryUnitOfWork) -> PledgeFiling:
     if filing is None:
         raise FilingNotFound(filing_id)
     return filing
+
+
+async def filing_of(
+    filing_id: str, caller_uscc: str | None, uow: RegistryUnitOfWork
+) -> PledgeFiling:
+    """One filing; for a bank (`caller_uscc`), only a filing it is the pledgee of."""
+    filing = await get_filing(filing_id, uow)
+    if caller_uscc is not None and filing.data.pledgee.uscc != caller_uscc:
+        raise FilingNotFound(filing_id)
+    return filing
+
+
+async def read_filing(
+    query: GetFiling, uow: RegistryUnitOfWork, deps: RegistryDeps
+) -> PledgeFiling:
+    """One filing, as the bank or the registry office may see it."""
+    return await filing_of(query.filing_id, query.caller_uscc, uow)

@@ -8,13 +8,14 @@ from datetime import datetime
 
 from services.registry.domain.recordal import LicenceType, Recordal, RecordalKind
 from services.registry.domain.register import Holder
+from services.registry.service_layer.deps import RegistryDeps
 from services.registry.service_layer.errors import RightNotFound
-from services.registry.service_layer.handlers import record_patent
-from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
+from services.registry.service_layer.ports import RegistryUnitOfWork
+from shared.kernel.messages import Command
 
 
 @dataclass(frozen=True)
-class RecordDisposal:
+class RecordDisposal(Command):
     kind: RecordalKind
     patent_number: str
     parties: tuple[Holder, ...]
@@ -23,7 +24,9 @@ class RecordDisposal:
     licence_type: LicenceType | None = None
 
 
-async def record_disposal(command: RecordDisposal, uow: RegistryUnitOfWork) -> Recordal:
+async def record_disposal(
+    command: RecordDisposal, uow: RegistryUnitOfWork, deps: RegistryDeps
+) -> Recordal:
     """Record a transfer or licence; a transfer changes the holders on the register."""
     number = command.patent_number
     patent = (await uow.register.patents((number,))).get(number)
@@ -42,5 +45,7 @@ async def record_disposal(command: RecordDisposal, uow: RegistryUnitOfWork) -> R
     )
     await uow.recordals.add(recordal)
     if command.kind is RecordalKind.TRANSFER:
-        await record_patent(recordal.apply_to(patent), uow)
+        entry = await uow.register.entry(number, "patent")
+        entry.enter(recordal.apply_to(patent))
+        await uow.register.save_entry(entry)
     return recordal

@@ -1,4 +1,4 @@
-"""Registry's unit of work: every repository of the registry on one transaction."""
+"""The registry's unit of work on SQL: every repository of the registry on one transaction."""
 
 from __future__ import annotations
 
@@ -7,21 +7,21 @@ from typing import Self
 from services.registry.adapters.calendar import CalendarRepository
 from services.registry.adapters.gazette import GazetteRepository
 from services.registry.adapters.recordals import RecordalRepository
-from services.registry.adapters.repository import FilingRepository, RegisterRepository
-from shared.uow import UnitOfWork
+from services.registry.adapters.repository import SqlFilingRepository, SqlRegisterRepository
+from shared.uow import SqlUnitOfWork
 
 
-class RegistryUnitOfWork(UnitOfWork):
-    register: RegisterRepository
-    filings: FilingRepository
+class SqlRegistryUnitOfWork(SqlUnitOfWork):
+    register: SqlRegisterRepository
+    filings: SqlFilingRepository
     calendar: CalendarRepository
     recordals: RecordalRepository
     gazette: GazetteRepository
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
-        self.register = RegisterRepository(self.session)
-        self.filings = FilingRepository(self.session)
+        self.register = self.repository(SqlRegisterRepository(self.session))
+        self.filings = self.repository(SqlFilingRepository(self.session))
         self.calendar = CalendarRepository(self.session)
         self.recordals = RecordalRepository(self.session)
         self.gazette = GazetteRepository(self.session)

@@ -1,0 +1,63 @@
+"""The registry's message bus: every command and query with its handler, dependencies bound."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from services.registry.service_layer import (
+    calendar,
+    examination,
+    gazette,
+    handlers,
+    pledges,
+    recordals,
+    sla,
+    statistics,
+)
+from services.registry.service_layer.deps import RegistryDeps
+from services.registry.service_layer.ports import RegistryUnitOfWork
+from shared.messagebus import MessageBus, On
+
+
+def bootstrap(
+    unit_of_work: Callable[[], RegistryUnitOfWork], deps: RegistryDeps
+) -> MessageBus[Any]:
+    """The bus that runs the registry's commands and queries."""
+
+    def bound(handler: Any) -> Any:
+        return partial(handler, deps=deps)
+
+    async def filing_of(command: Any, filing_id: str, uow: RegistryUnitOfWork) -> Any:
+        return await handlers.filing_of(filing_id, getattr(command, "caller_uscc", None), uow)
+
+    async def pledge_of(command: Any, filing_id: str, uow: RegistryUnitOfWork) -> Any:
+        return await handlers.filing_of(filing_id, command.caller_uscc, uow)
+
+    commands = {
+        handlers.RecordRights: On(bound(handlers.record_rights)),
+        handlers.FilePledge: On(bound(handlers.file_pledge), replay=filing_of),
+        examination.ClaimFiling: On(bound(examination.claim_filing)),
+        examination.RegisterFiling: On(bound(examination.register_filing)),
+        examination.RefuseFiling: On(bound(examination.refuse_filing)),
+        examination.RequestCorrection: On(bound(examination.request_correction)),
+        examination.CorrectFiling: On(bound(examination.correct_filing), replay=filing_of),
+        pledges.ChangePledge: On(bound(pledges.change_pledge), replay=pledge_of),
+        pledges.CancelPledge: On(bound(pledges.cancel_pledge), replay=pledge_of),
+        pledges.ReleasePledge: On(bound(pledges.release_pledge)),
+        recordals.RecordDisposal: On(bound(recordals.record_disposal)),
+        sla.FlagBreach: On(bound(sla.flag_breach)),
+        calendar.SaveYear: On(bound(calendar.save_year)),
+    }
+    queries = {
+        handlers.GetFiling: bound(handlers.read_filing),
+        examination.ExaminationQueue: bound(examination.examination_queue),
+        pledges.GetPledge: bound(pledges.read_pledge),
+        gazette.GazetteQuery: bound(gazette.search),
+        statistics.DeskFigures: bound(statistics.desk_figures),
+        calendar.DescribeYear: bound(calendar.read_year),
+        calendar.StoredYears: bound(calendar.stored_years),
+        sla.OverdueFilings: bound(sla.overdue_filings),
+    }
+    return MessageBus(unit_of_work, commands, queries)

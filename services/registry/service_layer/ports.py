@@ -1,0 +1,105 @@
+"""What the registry's handlers need from storage: the unit of work and its repositories.
+
+The adapters implement these on SQL; fakes implement them in memory for fast tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Protocol
+
+from services.registry.domain.calendar import YearSchedule
+from services.registry.domain.gazette import RegisterEntry
+from services.registry.domain.pledge import PledgeFiling
+from services.registry.domain.recordal import Recordal
+from services.registry.domain.register import Patent, Trademark
+from services.registry.domain.rights import RightEntry
+from shared.messagebus import UnitOfWork
+
+
+class RegisterRepository(Protocol):
+    """Patents and trademarks on the register."""
+
+    async def patents(self, numbers: tuple[str, ...]) -> dict[str, Patent]: ...
+
+    async def trademarks(self, numbers: tuple[str, ...]) -> dict[str, Trademark]: ...
+
+    async def marks_of(self, owner_uscc: str) -> list[Trademark]: ...
+
+    async def entry(self, number: str, kind: str) -> RightEntry:
+        """The entry of a right, held until the transaction ends; a new one if none exists."""
+        ...
+
+    async def save_entry(self, entry: RightEntry) -> None: ...
+
+
+class FilingRepository(Protocol):
+    """Pledge filings, registration numbers, and the one-active-pledge-per-right index."""
+
+    async def get(self, filing_id: str) -> PledgeFiling | None: ...
+
+    async def by_reference(self, channel: str, filing_reference: str) -> PledgeFiling | None: ...
+
+    async def by_registration_number(self, registration_number: str) -> PledgeFiling | None: ...
+
+    async def active_pledges(self, numbers: tuple[str, ...]) -> dict[str, str]: ...
+
+    async def hold_rights(self, filing: PledgeFiling) -> None: ...
+
+    async def release_rights(self, filing: PledgeFiling) -> None: ...
+
+    async def try_hold_rights(self, filing: PledgeFiling) -> bool: ...
+
+    async def examination_queue(
+        self, limit: int, offset: int
+    ) -> tuple[int, list[PledgeFiling]]: ...
+
+    async def overdue_unflagged(self, now: datetime, limit: int) -> list[str]: ...
+
+    async def received_between(
+        self, since: datetime | None, until: datetime | None
+    ) -> list[PledgeFiling]: ...
+
+    async def next_registration_number(self, on: date) -> str: ...
+
+    async def save(self, filing: PledgeFiling) -> None: ...
+
+
+class CalendarRepository(Protocol):
+    """The official working-day schedules the registry office entered."""
+
+    async def get(self, year: int) -> YearSchedule | None: ...
+
+    async def all(self) -> list[tuple[YearSchedule, int]]: ...
+
+    async def put(self, schedule: YearSchedule, at: datetime) -> int: ...
+
+
+class RecordalRepository(Protocol):
+    async def add(self, recordal: Recordal) -> None: ...
+
+
+class GazetteRepository(Protocol):
+    async def add(self, entries: Sequence[RegisterEntry]) -> None: ...
+
+    async def search(
+        self,
+        *,
+        right: str | None,
+        party_uscc: str | None,
+        since: datetime | None,
+        until: datetime | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[int, list[RegisterEntry]]: ...
+
+
+class RegistryUnitOfWork(UnitOfWork, Protocol):
+    """The registry's transaction: every repository of the registry on one unit of work."""
+
+    register: RegisterRepository
+    filings: FilingRepository
+    calendar: CalendarRepository
+    recordals: RecordalRepository
+    gazette: GazetteRepository
