@@ -34,25 +34,53 @@ def _async_url(name: str) -> str:
     return f"{base}/{name}"
 
 
-@pytest.fixture(scope="session")
-async def make_database() -> AsyncIterator[Callable[[], Awaitable[str]]]:
-    """Creates fresh PostgreSQL databases; all are dropped at the end of the session."""
-    created: list[str] = []
+MakeDatabase = Callable[..., Awaitable[str]]
 
-    async def create() -> str:
-        name = f"pledgeflow_test_{uuid.uuid4().hex[:12]}"
+
+@pytest.fixture(scope="session")
+async def make_database() -> AsyncIterator[MakeDatabase]:
+    """Creates fresh PostgreSQL databases; all are dropped at the end of the session.
+
+    `await make_database()` gives an empty database; `await make_database("credit")` one with
+    the service's real migrations applied. Each service is migrated once per session into a
+    template, and every database of that service is a copy of it.
+    """
+    session = uuid.uuid4().hex[:8]
+    created: list[str] = []
+    templates: dict[str, str] = {}
+    lock = asyncio.Lock()
+
+    async def execute(statement: str) -> None:
         connection = await asyncpg.connect(PG_ADMIN_URL)
         try:
-            await connection.execute(f'CREATE DATABASE "{name}"')
+            await connection.execute(statement)
         finally:
             await connection.close()
+
+    async def template(service: str) -> str:
+        async with lock:
+            if service not in templates:
+                name = f"pledgeflow_template_{service}_{session}"
+                await execute(f'CREATE DATABASE "{name}"')
+                created.append(name)
+                await migrated(service, _async_url(name))
+                templates[service] = name
+            return templates[service]
+
+    async def create(service: str | None = None) -> str:
+        name = f"pledgeflow_test_{uuid.uuid4().hex[:12]}"
+        if service is None:
+            await execute(f'CREATE DATABASE "{name}"')
+        else:
+            source = await template(service)
+            await execute(f'CREATE DATABASE "{name}" TEMPLATE "{source}" STRATEGY WAL_LOG')
         created.append(name)
         return _async_url(name)
 
     yield create
     connection = await asyncpg.connect(PG_ADMIN_URL)
     try:
-        for name in created:
+        for name in reversed(created):
             await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await connection.close()

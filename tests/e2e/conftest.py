@@ -6,7 +6,7 @@ import asyncio
 import json
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,7 +15,7 @@ from aiokafka import AIOKafkaConsumer
 
 from shared.devstack import LocalStack, StackConfig, free_port
 from shared.migrations import SERVICES
-from tests.conftest import PG_ADMIN_URL
+from tests.conftest import PG_ADMIN_URL, MakeDatabase
 
 TOPICS = (
     "pledgeflow.credit.loans",
@@ -28,7 +28,7 @@ TOPICS = (
 @pytest.fixture(scope="session")
 async def stack(
     broker: str,
-    make_database: Callable[[], Awaitable[str]],
+    make_database: MakeDatabase,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[LocalStack]:
     """Registry, valuation and credit running against the session's broker."""

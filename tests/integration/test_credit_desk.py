@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,7 @@ import pytest
 from shared.identifiers import make_uscc
 from shared.kernel.clock import ManualClock
 from shared.workdays import BEIJING
-from tests.conftest import migrated
+from tests.conftest import MakeDatabase
 from tests.integration.conftest import Running, eventually, publish
 from tests.integration.test_credit_service import (
     HANGZHOU,
@@ -37,8 +36,8 @@ OFFICER = {"X-Officer-Id": "officer-1"}
 
 
 @pytest.fixture
-async def database(make_database: Callable[[], Awaitable[str]]) -> str:
-    return await migrated("credit", await make_database())
+async def database(make_database: MakeDatabase) -> str:
+    return await make_database("credit")
 
 
 async def referred(credit: Running) -> str:

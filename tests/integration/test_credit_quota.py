@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import pytest
 
 from services.credit.domain.policy import RightAppraisal
 from services.credit.service_layer.commands import RecordValuation
-from tests.conftest import migrated
+from tests.conftest import MakeDatabase
 from tests.integration.conftest import Running, eventually, publish
 from tests.integration.test_credit_service import (
     HANGZHOU,
@@ -48,10 +47,10 @@ async def decide_concurrently(credit: Running, loan_ids: list[str]) -> None:
 
 
 async def test_concurrent_offers_take_exactly_what_the_quota_covers(
-    make_database: Callable[[], Awaitable[str]], tmp_path: Path
+    make_database: MakeDatabase, tmp_path: Path
 ) -> None:
     banks = banks_with(tmp_path, **{HANGZHOU_QUOTA: 'quota_total: "1000000.00"'})
-    url = await migrated("credit", await make_database())
+    url = await make_database("credit")
     async with credit_service(url, banks_file=banks) as credit:
         loan_ids = [await submit(credit) for _ in range(10)]
         await decide_concurrently(credit, loan_ids)
@@ -73,10 +72,10 @@ async def test_concurrent_offers_take_exactly_what_the_quota_covers(
 
 
 async def test_a_withdrawn_offer_frees_its_quota_and_disbursement_consumes_it(
-    make_database: Callable[[], Awaitable[str]], tmp_path: Path
+    make_database: MakeDatabase, tmp_path: Path
 ) -> None:
     banks = banks_with(tmp_path, **{HANGZHOU_QUOTA: 'quota_total: "600000.00"'})
-    url = await migrated("credit", await make_database())
+    url = await make_database("credit")
     async with credit_service(url, banks_file=banks) as credit:
         loan_ids = [await submit(credit) for _ in range(3)]
         for loan_id in loan_ids:
@@ -108,9 +107,9 @@ async def test_a_withdrawn_offer_frees_its_quota_and_disbursement_consumes_it(
 
 
 async def test_the_configured_total_is_written_at_start(
-    make_database: Callable[[], Awaitable[str]], tmp_path: Path
+    make_database: MakeDatabase, tmp_path: Path
 ) -> None:
-    url = await migrated("credit", await make_database())
+    url = await make_database("credit")
     async with credit_service(url) as credit:
         loan_id = await submit(credit)
         await publish(credit.bus, VALUATIONS_TOPIC, valuation_completed(loan_id))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,7 +12,7 @@ from shared.envelope import Envelope
 from shared.identifiers import patent_check_digit
 from shared.kernel.clock import ManualClock
 from shared.workdays import BEIJING, OfficialCalendar
-from tests.conftest import migrated
+from tests.conftest import MakeDatabase
 from tests.integration.conftest import Running, envelope, eventually, publish
 from tests.integration.test_credit_service import (
     BANKS,
@@ -41,8 +40,8 @@ OTHER_PATENT = f"{OTHER_DIGITS}.{patent_check_digit(OTHER_DIGITS)}"
 
 
 @pytest.fixture
-async def database(make_database: Callable[[], Awaitable[str]]) -> str:
-    return await migrated("credit", await make_database())
+async def database(make_database: MakeDatabase) -> str:
+    return await make_database("credit")
 
 
 @pytest.fixture

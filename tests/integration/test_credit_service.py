@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 from functools import partial
@@ -21,7 +21,7 @@ from services.credit.settings import DEFAULT_BANKS, CreditSettings
 from shared.envelope import Envelope
 from shared.identifiers import make_uscc, patent_check_digit
 from shared.kernel.clock import ManualClock
-from tests.conftest import migrated
+from tests.conftest import MakeDatabase
 from tests.integration.conftest import Running, envelope, eventually, publish, running
 
 pytestmark = pytest.mark.postgres
@@ -74,8 +74,8 @@ def sweeper(credit: Running) -> TimeoutSweeper:
 
 
 @pytest.fixture
-async def credit(make_database: Callable[[], Awaitable[str]]) -> AsyncIterator[Running]:
-    url = await migrated("credit", await make_database())
+async def credit(make_database: MakeDatabase) -> AsyncIterator[Running]:
+    url = await make_database("credit")
     async with credit_service(url) as service:
         yield service
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -13,7 +13,7 @@ import pytest
 from services.credit.adapters.orm import repayments
 from shared.envelope import Envelope
 from shared.kernel.clock import ManualClock
-from tests.conftest import migrated
+from tests.conftest import MakeDatabase
 from tests.integration.conftest import Running, envelope, eventually, publish
 from tests.integration.test_credit_service import (
     HANGZHOU,
@@ -36,8 +36,8 @@ START = datetime.now(UTC).replace(microsecond=0)
 
 
 @pytest.fixture
-async def credit(make_database: Callable[[], Awaitable[str]]) -> AsyncIterator[Running]:
-    url = await migrated("credit", await make_database())
+async def credit(make_database: MakeDatabase) -> AsyncIterator[Running]:
+    url = await make_database("credit")
     async with credit_service(url, ManualClock(START)) as service:
         yield service
 

@@ -11,7 +11,7 @@ import pytest
 from services.registry.app import create_app
 from services.registry.settings import RegistrySettings
 from shared.workdays import BEIJING
-from tests.conftest import migrated
+from tests.conftest import MakeDatabase
 from tests.integration.conftest import Running, at, eventually, running
 from tests.integration.test_registry_service import file, filing, instant, put_patent
 
@@ -31,11 +31,11 @@ Settings = Callable[..., Awaitable[RegistrySettings]]
 
 
 @pytest.fixture
-def settings(make_database: Callable[[], Awaitable[str]]) -> Settings:
+def settings(make_database: MakeDatabase) -> Settings:
     async def make(url: str | None = None, **changes: Any) -> RegistrySettings:
         return RegistrySettings(
             environment="test",
-            database_url=url or await migrated("registry", await make_database()),
+            database_url=url or await make_database("registry"),
             kafka_bootstrap_servers="memory://",
             http_port=0,
             outbox_poll_interval=0.05,

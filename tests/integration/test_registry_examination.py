@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,7 +16,7 @@ from services.registry.domain.events import PLEDGES_TOPIC
 from services.registry.settings import RegistrySettings
 from shared.auth import Role
 from shared.workdays import BEIJING, OfficialCalendar, deadline_for
-from tests.conftest import migrated
+from tests.conftest import MakeDatabase
 from tests.credentials import bank_headers, staff_headers
 from tests.integration.conftest import Running, at, eventually, running
 from tests.integration.test_registry_service import file, filing, instant, put_patent
@@ -28,8 +28,8 @@ DESK = "/internal/v1/examination"
 
 
 @pytest.fixture
-async def registry(make_database: Callable[[], Awaitable[str]]) -> AsyncIterator[Running]:
-    url = await migrated("registry", await make_database())
+async def registry(make_database: MakeDatabase) -> AsyncIterator[Running]:
+    url = await make_database("registry")
     settings = RegistrySettings(
         environment="test",
         database_url=url,

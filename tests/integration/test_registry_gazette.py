@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,7 +14,7 @@ from services.registry.adapters.orm import register_entries
 from services.registry.app import create_app
 from services.registry.settings import RegistrySettings
 from shared.identifiers import make_uscc
-from tests.conftest import migrated
+from tests.conftest import MakeDatabase
 from tests.integration.conftest import Running, at, running
 from tests.integration.test_registry_examination import act, beijing, claim, examined
 from tests.integration.test_registry_service import (
@@ -34,8 +34,8 @@ _marks = itertools.count(71000001)
 
 
 @pytest.fixture
-async def registry(make_database: Callable[[], Awaitable[str]]) -> AsyncIterator[Running]:
-    url = await migrated("registry", await make_database())
+async def registry(make_database: MakeDatabase) -> AsyncIterator[Running]:
+    url = await make_database("registry")
     settings = RegistrySettings(
         environment="test",
         database_url=url,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -13,7 +13,7 @@ from services.registry.app import create_app
 from services.registry.domain.events import PLEDGES_TOPIC, RIGHTS_TOPIC
 from services.registry.settings import RegistrySettings
 from shared.identifiers import make_uscc
-from tests.conftest import migrated
+from tests.conftest import MakeDatabase
 from tests.integration.conftest import Running, envelope, eventually, publish, running
 from tests.integration.test_registry_service import (
     LOANS_TOPIC,
@@ -34,8 +34,8 @@ DLQ = "pledgeflow.dlq.registry.filings"
 
 
 @pytest.fixture
-async def registry(make_database: Callable[[], Awaitable[str]]) -> AsyncIterator[Running]:
-    url = await migrated("registry", await make_database())
+async def registry(make_database: MakeDatabase) -> AsyncIterator[Running]:
+    url = await make_database("registry")
     settings = RegistrySettings(
         environment="test",
         database_url=url,

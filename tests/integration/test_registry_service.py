@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -17,7 +17,7 @@ from services.registry.domain.events import PLEDGES_TOPIC
 from services.registry.settings import RegistrySettings
 from shared.identifiers import make_uscc, patent_check_digit
 from shared.workdays import OfficialCalendar, beijing_date, deadline_for
-from tests.conftest import migrated
+from tests.conftest import MakeDatabase
 from tests.credentials import bank_headers
 from tests.integration.conftest import Running, envelope, eventually, publish, running
 
@@ -48,8 +48,8 @@ def invalid_uscc(valid: str) -> str:
 
 
 @pytest.fixture
-async def registry(make_database: Callable[[], Awaitable[str]]) -> AsyncIterator[Running]:
-    url = await migrated("registry", await make_database())
+async def registry(make_database: MakeDatabase) -> AsyncIterator[Running]:
+    url = await make_database("registry")
     settings = RegistrySettings(
         environment="test",
         database_url=url,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
@@ -13,8 +12,8 @@ from services.registry.adapters.orm import metadata
 from services.registry.app import create_app
 from services.registry.domain.events import PLEDGES_TOPIC
 from services.registry.settings import RegistrySettings
-from tests.conftest import migrated
 from shared.kernel.clock import ManualClock
+from tests.conftest import MakeDatabase
 from tests.integration.conftest import Running, eventually, running
 from tests.integration.test_registry_examination import (
     act,
@@ -31,10 +30,10 @@ OUTBOX = metadata.tables["outbox"]
 BREACHED = "registry.filing.sla_breached"
 
 
-async def fresh_settings(make_database: Callable[[], Awaitable[str]]) -> RegistrySettings:
+async def fresh_settings(make_database: MakeDatabase) -> RegistrySettings:
     return RegistrySettings(
         environment="test",
-        database_url=await migrated("registry", await make_database()),
+        database_url=await make_database("registry"),
         kafka_bootstrap_servers="memory://",
         http_port=0,
         outbox_poll_interval=0.05,
@@ -48,7 +47,7 @@ async def announced(service: Running) -> list[str]:
 
 
 async def test_an_overdue_filing_is_announced_once_and_only_it(
-    make_database: Callable[[], Awaitable[str]],
+    make_database: MakeDatabase,
 ) -> None:
     settings = await fresh_settings(make_database)
     clock = ManualClock(beijing(2026, 3, 2, 10))
@@ -88,7 +87,7 @@ async def test_an_overdue_filing_is_announced_once_and_only_it(
 
 
 async def test_replicas_announce_each_breach_once(
-    make_database: Callable[[], Awaitable[str]],
+    make_database: MakeDatabase,
 ) -> None:
     settings = await fresh_settings(make_database)
     clock = ManualClock(beijing(2026, 3, 2, 10))

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from services.registry.app import create_app
 from services.registry.settings import RegistrySettings
-from tests.conftest import migrated
+from tests.conftest import MakeDatabase
 from tests.integration.conftest import Running, running
 from tests.integration.test_registry_examination import act, at, beijing, claim, examined
 from tests.integration.test_registry_service import file, filing, put_patent
@@ -20,8 +20,8 @@ SCOPE_UNCLEAR = {"code": "contract.scope_unclear", "message": "The scope is uncl
 
 
 @pytest.fixture
-async def registry(make_database: Callable[[], Awaitable[str]]) -> AsyncIterator[Running]:
-    url = await migrated("registry", await make_database())
+async def registry(make_database: MakeDatabase) -> AsyncIterator[Running]:
+    url = await make_database("registry")
     settings = RegistrySettings(
         environment="test",
         database_url=url,

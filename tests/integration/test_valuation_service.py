@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
@@ -13,7 +13,7 @@ import pytest
 from services.valuation.adapters.orm import impairments, pledged_collateral, signoffs
 from services.valuation.app import create_app
 from services.valuation.settings import ValuationSettings
-from tests.conftest import migrated
+from tests.conftest import MakeDatabase
 from tests.integration.conftest import Running, envelope, eventually, publish, running
 from tests.unit.test_valuation_service import (
     application_payload,
@@ -32,8 +32,8 @@ APPRAISER = {"X-Appraiser-Id": "appraiser-wang"}
 
 
 @pytest.fixture
-async def valuation(make_database: Callable[[], Awaitable[str]]) -> AsyncIterator[Running]:
-    url = await migrated("valuation", await make_database())
+async def valuation(make_database: MakeDatabase) -> AsyncIterator[Running]:
+    url = await make_database("valuation")
     settings = ValuationSettings(
         environment="test",
         database_url=url,

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -23,7 +24,7 @@ PUBLIC = ("/healthz", "/readyz", "/v1/register/")
 
 
 def _apps(tmp: Path) -> dict[str, FastAPI]:
-    common = {"kafka_bootstrap_servers": "memory://", "http_port": 0}
+    common: dict[str, Any] = {"kafka_bootstrap_servers": "memory://", "http_port": 0}
     return {
         "registry": registry_app(
             RegistrySettings(database_url=f"sqlite+aiosqlite:///{tmp}/r.db", **common)

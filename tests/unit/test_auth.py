@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 import httpx
 import pytest
 from fastapi import Depends, FastAPI
+from pydantic import SecretStr
 
 from shared.auth import CallingBank, Credentials, Principal, Role, staff
 from shared.http import install_conventions
@@ -96,14 +97,14 @@ def test_a_token_expires_at_its_ttl(credentials) -> None:
 
 
 def test_production_refuses_the_development_signing_key() -> None:
-    base = {
+    base: dict[str, Any] = {
         "database_url": "postgresql+asyncpg://u@h/d",
         "http_port": 1,
         "environment": "production",
     }
     with pytest.raises(ValueError, match="signing key"):
         ServiceSettings(**base)
-    assert ServiceSettings(**base, auth_signing_key="s" * 40).environment == "production"
+    assert ServiceSettings(**base, auth_signing_key=SecretStr("s" * 40)).environment == "production"
     assert DEVELOPMENT_KEY != "s" * 40
 
 
