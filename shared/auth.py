@@ -16,7 +16,7 @@ from typing import Annotated
 import jwt
 from fastapi import Depends, Request
 
-from shared.http import Problem
+from shared.problems import Problem
 from shared.settings import ServiceSettings
 
 ISSUER = "pledgeflow"

@@ -12,76 +12,34 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared.auth import credentials_for
 from shared.context import EventContext, reset_context, set_context
-from shared.kernel.errors import (
-    Conflict,
-    DomainError,
-    Forbidden,
-    Invalid,
-    NotFound,
-    Unavailable,
-    kind_of,
-)
+from shared.kernel.errors import DomainError
 from shared.messagebus import MessageBus
+from shared.problems import (
+    PROBLEM_JSON,
+    STATUS_OF_KIND,
+    Problem,
+    problem_response,
+    refusal_response,
+)
 
 if TYPE_CHECKING:
     from shared.runtime import ServiceRuntime
 
+__all__ = [
+    "PROBLEM_JSON",
+    "STATUS_OF_KIND",
+    "Messages",
+    "Problem",
+    "field_error",
+    "install_conventions",
+    "problem_response",
+    "refusal_response",
+    "service_app",
+]
+
 CORRELATION_HEADER = "X-Correlation-Id"
-PROBLEM_JSON = "application/problem+json"
-
-
-class Problem(Exception):
-    """An error answered as RFC 9457 problem details with a stable `code`."""
-
-    def __init__(
-        self,
-        status: int,
-        code: str,
-        title: str,
-        detail: str = "",
-        errors: list[dict[str, Any]] | None = None,
-    ) -> None:
-        super().__init__(f"{code}: {detail or title}")
-        self.status = status
-        self.code = code
-        self.title = title
-        self.detail = detail
-        self.errors = errors or []
-
-
-def problem_response(
-    status: int, code: str, title: str, detail: str = "", errors: list[dict[str, Any]] | None = None
-) -> JSONResponse:
-    """A problem-details response."""
-    body: dict[str, Any] = {
-        "type": f"https://pledgeflow.example/problems/{code}",
-        "title": title,
-        "status": status,
-        "code": code,
-    }
-    if detail:
-        body["detail"] = detail
-    if errors:
-        body["errors"] = errors
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
-
-
-# The HTTP error table: the status that answers each kind of refusal.
-STATUS_OF_KIND: dict[type[DomainError], int] = {
-    NotFound: 404,
-    Conflict: 409,
-    Invalid: 422,
-    Forbidden: 403,
-    Unavailable: 503,
-    DomainError: 422,
-}
-
-
-def refusal_response(exc: DomainError) -> JSONResponse:
-    """A domain refusal as problem details, its status chosen by its kind."""
-    status = STATUS_OF_KIND[kind_of(exc)]
-    return problem_response(status, exc.code, exc.title, exc.detail, exc.errors)
 
 
 def install_conventions(app: FastAPI) -> None:
@@ -163,8 +121,6 @@ def service_app(
     runtime: ServiceRuntime, description: str, routers: Sequence[APIRouter], **state: object
 ) -> FastAPI:
     """A service's FastAPI app: its runtime started in the lifespan, conventions, health probes."""
-
-    from shared.auth import credentials_for
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
