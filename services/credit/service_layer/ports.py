@@ -93,6 +93,11 @@ class ReportQueries(Protocol):
 class CreditUnitOfWork(UnitOfWork, Protocol):
     """Credit's transaction: loans, quotas and reports on one unit of work."""
 
-    loans: LoanRepository
-    quotas: QuotaRepository
-    reports: ReportQueries
+    @property
+    def loans(self) -> LoanRepository: ...
+
+    @property
+    def quotas(self) -> QuotaRepository: ...
+
+    @property
+    def reports(self) -> ReportQueries: ...

@@ -98,8 +98,17 @@ class GazetteRepository(Protocol):
 class RegistryUnitOfWork(UnitOfWork, Protocol):
     """The registry's transaction: every repository of the registry on one unit of work."""
 
-    register: RegisterRepository
-    filings: FilingRepository
-    calendar: CalendarRepository
-    recordals: RecordalRepository
-    gazette: GazetteRepository
+    @property
+    def register(self) -> RegisterRepository: ...
+
+    @property
+    def filings(self) -> FilingRepository: ...
+
+    @property
+    def calendar(self) -> CalendarRepository: ...
+
+    @property
+    def recordals(self) -> RecordalRepository: ...
+
+    @property
+    def gazette(self) -> GazetteRepository: ...
