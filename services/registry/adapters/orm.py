@@ -12,7 +12,6 @@ from sqlalchemy import (
     Numeric,
     String,
     Table,
-    UniqueConstraint,
     false,
     text,
 )
@@ -99,7 +98,6 @@ registration_counters = Table(
     metadata,
     Column("year", Integer, primary_key=True),
     Column("last_value", Integer, nullable=False),
-    UniqueConstraint("year"),
 )
 
 calendar_years = Table(
