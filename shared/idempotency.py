@@ -2,7 +2,8 @@
 
 A retried request with the same key and body returns the resource the first one created; the
 same key with a different body is refused; a concurrent duplicate loses the race on the
-primary key and is refused with 409, never creating a second resource.
+primary key and is refused with 409, never creating a second resource. Writes that move money
+require the key (428 without it), so a retried request can never be recorded twice.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Header
+from fastapi import Depends, Header
 from sqlalchemy import Column, DateTime, MetaData, String, Table, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,6 +29,38 @@ IdempotencyKey = Annotated[
     str | None,
     Header(alias=HEADER, description="Makes a retried write return the first result"),
 ]
+
+KEY_REQUIRED_OPENAPI: dict[str, Any] = {
+    "parameters": [
+        {
+            "name": HEADER,
+            "in": "header",
+            "required": True,
+            "description": (
+                "Required: a key unique to this write; a retry with the same key and body "
+                "returns the first result, so the money moves once"
+            ),
+            "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
+        }
+    ]
+}
+
+
+def required_key(
+    key: Annotated[str | None, Header(alias=HEADER, include_in_schema=False)] = None,
+) -> str:
+    """The request's Idempotency-Key; 428 when a money-moving write comes without one."""
+    if key is None:
+        raise Problem(
+            428,
+            "idempotency.key_required",
+            f"This write moves money and needs an {HEADER}",
+            "send a key unique to this write; resend the same key when retrying",
+        )
+    return key
+
+
+RequiredIdempotencyKey = Annotated[str, Depends(required_key)]
 
 T = TypeVar("T")
 U = TypeVar("U")

@@ -24,9 +24,11 @@ from services.credit.service_layer.unit_of_work import CreditUnitOfWork
 from shared.auth import CallingBank
 from shared.http import Problem
 from shared.idempotency import (
+    KEY_REQUIRED_OPENAPI,
     REPLAYED_HEADER,
     IdempotencyClaim,
     IdempotencyKey,
+    RequiredIdempotencyKey,
     run_idempotent,
 )
 from shared.identifiers import InvalidIdentifier
@@ -192,7 +194,8 @@ async def accept_offer(
     "/loans/{loan_id}/repayments",
     status_code=201,
     response_model=LoanOut,
-    responses=problem_responses(400, 404, 409),
+    responses=problem_responses(400, 404, 409, 428),
+    openapi_extra=KEY_REQUIRED_OPENAPI,
 )
 async def record_repayment(
     loan_id: str,
@@ -201,9 +204,13 @@ async def record_repayment(
     deps: Deps,
     request: Request,
     response: Response,
-    idempotency_key: IdempotencyKey = None,
+    idempotency_key: RequiredIdempotencyKey,
 ) -> LoanOut:
-    """Report principal repaid (retry safely with an Idempotency-Key); zero releases the pledge."""
+    """Report principal repaid; zero outstanding releases the pledge.
+
+    The `Idempotency-Key` is required: a retry with the same key returns the loan as the first
+    request left it, so a repayment is never recorded twice.
+    """
     command = servicing.RecordRepayment(loan_id, body.amount, body.paid_at)
 
     async def action(uow: CreditUnitOfWork) -> Loan:
@@ -215,7 +222,8 @@ async def record_repayment(
 @router.post(
     "/loans/{loan_id}/default",
     response_model=LoanOut,
-    responses=problem_responses(400, 404, 409),
+    responses=problem_responses(400, 404, 409, 428),
+    openapi_extra=KEY_REQUIRED_OPENAPI,
 )
 async def declare_default(
     loan_id: str,
@@ -224,9 +232,12 @@ async def declare_default(
     deps: Deps,
     request: Request,
     response: Response,
-    idempotency_key: IdempotencyKey = None,
+    idempotency_key: RequiredIdempotencyKey,
 ) -> LoanOut:
-    """Declare the borrower in default; claims for the loss go to the programme's parties."""
+    """Declare the borrower in default; claims for the loss go to the programme's parties.
+
+    The `Idempotency-Key` is required, so a retried declaration raises its claims once.
+    """
     command = servicing.DeclareDefault(loan_id, body.declared_at, body.recovered_amount)
 
     async def action(uow: CreditUnitOfWork) -> Loan:
