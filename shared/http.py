@@ -123,7 +123,8 @@ def service_app(
 ) -> FastAPI:
     """A service's FastAPI app: its runtime started in the lifespan, conventions, health probes."""
 
-    from shared.auth import credentials_for
+    from shared.auth import verifier_for
+    from shared.banks import load_directory
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -140,7 +141,9 @@ def service_app(
         lifespan=lifespan,
     )
     app.state.runtime = runtime
-    app.state.credentials = credentials_for(runtime.settings)
+    app.state.verifier = verifier_for(runtime.settings, runtime.service)
+    if "bank_directory" not in state:
+        app.state.bank_directory = load_directory(runtime.settings.bank_directory_file)
     for name, value in state.items():
         setattr(app.state, name, value)
     install_conventions(app)

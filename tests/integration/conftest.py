@@ -18,6 +18,7 @@ from shared.bus.base import Message, Record
 from shared.bus.memory import InMemoryBus
 from shared.envelope import Envelope
 from shared.runtime import ServiceRuntime
+from shared.tokens import audience
 from tests.credentials import ActingAs
 
 
@@ -59,9 +60,10 @@ async def running(create_app: Callable[..., FastAPI], settings: Any) -> AsyncIte
     bus = InMemoryBus()
     app = create_app(settings, bus=bus)
     transport = httpx.ASGITransport(app=app)
+    acting = ActingAs(audience=audience(app.state.runtime.service))
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://test", auth=ActingAs()) as client,
+        httpx.AsyncClient(transport=transport, base_url="http://test", auth=acting) as client,
     ):
         yield Running(app, bus, client)
 

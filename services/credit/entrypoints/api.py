@@ -50,10 +50,12 @@ def credit_deps(request: Request) -> CreditDeps:
 
 
 def current_bank(request: Request, caller: CallingBank) -> Bank:
-    """The bank named by the credential, as credit knows it."""
+    """The calling bank with its lending terms; a listed bank without them may not borrow."""
     bank = request.app.state.banks.get(caller.subject)
     if bank is None:
-        raise Problem(403, "bank.unknown", "Unknown bank", f"no bank {caller.subject!r}")
+        raise Problem(
+            403, "bank.no_lending_terms", "This bank has no lending terms", caller.subject
+        )
     return bank
 
 
