@@ -6,13 +6,15 @@
   groups that handled it already skip it (their inbox has it); the one that failed retries.
 - `load-calendar YEAR FILE`: send next year's official schedule (YAML or JSON with
   `holidays` and `makeup_workdays` lists of dates) to the registry.
-- `issue-credential SUBJECT ROLE --audience SERVICE`: a bearer credential from the local
-  development issuer for a bank (role `bank`, subject the bank id) or a staff member
-  (examiner, supervisor, administrator, credit_officer, appraiser), for one or more services.
-  The development signing key is made in `.data/dev-issuer/` on first use; the local stack
-  trusts its public keys, production refuses them.
-- `rotate-development-key`, `retire-development-key KID`: a new development signing key (the
-  older ones stay published), and withdrawing an old one.
+- `issue-credential SUBJECT ROLE --audience SERVICE`: a bearer credential for a bank (role
+  `bank`, subject the bank id) or a staff member (examiner, supervisor, administrator,
+  credit_officer, appraiser), for one or more services, from the local development issuer:
+  its signing key is made in `.data/dev-issuer/` on first use; the local stack trusts its
+  public keys, production refuses them. With `--issuer NAME --keys DIR` it signs as an issuer
+  of your own whose keys live in DIR (made on first use); list `DIR/jwks.json` in the
+  services' trusted issuers with the banks or staff roles it may speak for.
+- `rotate-signing-key`, `retire-signing-key KID`: a new signing key (the older ones stay
+  published), and withdrawing an old one; the development issuer's unless `--issuer --keys`.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from shared.consumer import dead_letter_topic
-from shared.issuer import development_issuer
+from shared.issuer import LocalIssuer, development_issuer
 from shared.migrations import SERVICES
 from shared.tokens import Role, audience
 
@@ -178,14 +180,28 @@ def _parser() -> argparse.ArgumentParser:
         help="a service the credential is for (repeat for several)",
     )
     credential.add_argument("--hours", type=float, default=8.0, help="validity")
-    commands.add_parser("rotate-development-key")
-    commands.add_parser("retire-development-key").add_argument("kid")
+    rotate = commands.add_parser("rotate-signing-key")
+    retire = commands.add_parser("retire-signing-key")
+    retire.add_argument("kid")
+    for command in (credential, rotate, retire):
+        command.add_argument("--issuer", help="sign as this issuer (with --keys)")
+        command.add_argument("--keys", type=Path, help="folder of that issuer's keys")
     calendar = commands.add_parser("load-calendar")
     calendar.add_argument("year", type=int)
     calendar.add_argument("file", type=Path)
     calendar.add_argument("--registry", default="http://127.0.0.1:8001")
     calendar.add_argument("--header", action="append", default=[], help="NAME:VALUE")
     return parser
+
+
+def _issuer(args: argparse.Namespace) -> LocalIssuer:
+    if (args.issuer is None) != (args.keys is None):
+        raise SystemExit("--issuer and --keys go together")
+    if args.issuer is None:
+        return development_issuer()
+    issuer = LocalIssuer(args.issuer, args.keys)
+    issuer.jwks()
+    return issuer
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -203,17 +219,17 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "issue-credential":
         audiences = [audience(service) for service in dict.fromkeys(args.audience)]
         print(
-            development_issuer().issue(
+            _issuer(args).issue(
                 args.subject,
                 Role(args.role),
                 audience=audiences[0] if len(audiences) == 1 else audiences,
                 ttl=timedelta(hours=args.hours),
             )
         )
-    elif args.command == "rotate-development-key":
-        print(development_issuer().rotate())
-    elif args.command == "retire-development-key":
-        development_issuer().retire(args.kid)
+    elif args.command == "rotate-signing-key":
+        print(_issuer(args).rotate())
+    elif args.command == "retire-signing-key":
+        _issuer(args).retire(args.kid)
     elif args.command == "replay":
         topic = asyncio.run(replay(args.bootstrap, args.consumer, args.event_id))
         print(f"replayed {args.event_id} to {topic}")

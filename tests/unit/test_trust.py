@@ -162,13 +162,29 @@ def test_the_development_key_rotates_and_retires(
     local = LocalIssuer(DEVELOPMENT_ISSUER, tmp_path / "dev")
     monkeypatch.setattr(ops, "development_issuer", lambda: local)
     first = local.signing_kid
-    assert ops.main(["rotate-development-key"]) == 0
+    assert ops.main(["rotate-signing-key"]) == 0
     second = capsys.readouterr().out.strip()
     assert local.signing_kid == second != first
     assert [k["kid"] for k in local.jwks()["keys"]] == [second, first]
-    assert ops.main(["retire-development-key", first]) == 0
+    assert ops.main(["retire-signing-key", first]) == 0
     assert [k["kid"] for k in local.jwks()["keys"]] == [second]
     assert not (tmp_path / "dev" / "keys" / f"{first}.pem").exists()
+
+
+async def test_an_operator_signs_as_an_issuer_of_their_own_that_services_can_trust(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    name, keys = "https://ops.ipoffice.example/pledgeflow", tmp_path / "office"
+    argv = ["issue-credential", "clerk-1", "administrator", "--audience", "registry"]
+    assert ops.main([*argv, "--issuer", name, "--keys", str(keys)]) == 0
+    token = capsys.readouterr().out.strip()
+    entry = f"{{issuer: '{name}', jwks: office/jwks.json, staff_roles: [administrator]}}"
+    path = issuers_file(tmp_path, f"issuers:\n  - {entry}\n")
+    settings = ServiceSettings(**PRODUCTION, auth_issuers_file=path)  # type: ignore[arg-type]
+    clerk = await verifier_for(settings, "registry").verify(token)
+    assert (clerk.subject, clerk.role, clerk.issuer) == ("clerk-1", Role.ADMINISTRATOR, name)
+    with pytest.raises(SystemExit):
+        ops.main([*argv, "--issuer", name])
 
 
 def test_the_development_private_keys_are_readable_by_their_owner_only() -> None:
