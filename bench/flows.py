@@ -22,7 +22,7 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from shared.auth import Credentials, Role, bearer_headers
+from shared.auth import Role, bearer
 from shared.devstack import (
     EMBEDDED_FETCH_MAX_WAIT_MS,
     EMBEDDED_HEARTBEAT_INTERVAL_MS,
@@ -33,12 +33,17 @@ from shared.devstack import (
     free_port,
 )
 from shared.identifiers import make_uscc, patent_check_digit
+from shared.issuer import development_issuer
 from shared.migrations import SERVICES
-from shared.settings import DEVELOPMENT_KEY
+from shared.tokens import audience
 
-DEVELOPMENT_CREDENTIALS = Credentials(DEVELOPMENT_KEY)
-BANK = bearer_headers(DEVELOPMENT_CREDENTIALS, "bank-hangzhou", Role.BANK)
-OFFICE = bearer_headers(DEVELOPMENT_CREDENTIALS, "bench-clerk", Role.ADMINISTRATOR)
+ISSUER = development_issuer()
+BANK = bearer(ISSUER.issue("bank-hangzhou", Role.BANK, audience=audience("credit")))
+OFFICE = bearer(
+    ISSUER.issue(
+        "bench-clerk", Role.ADMINISTRATOR, audience=[audience("registry"), audience("valuation")]
+    )
+)
 EVENTS_PER_FLOW = 8
 
 

@@ -34,19 +34,20 @@ from services.valuation.domain import (
     value_bundle,
 )
 from services.valuation.settings import ValuationSettings
-from shared.auth import Credentials, Role, bearer_headers
+from shared.auth import Role, bearer
 from shared.bus.base import Record
 from shared.bus.memory import InMemoryBus
 from shared.envelope import Envelope
 from shared.identifiers import make_uscc, patent_check_digit
+from shared.issuer import development_issuer
 from shared.migrations import upgrade
 from shared.runtime import ServiceRuntime
-from shared.settings import DEVELOPMENT_KEY
+from shared.tokens import audience
 
 AS_OF = date(2026, 6, 1)
-DEVELOPMENT_CREDENTIALS = Credentials(DEVELOPMENT_KEY)
-BANK = bearer_headers(DEVELOPMENT_CREDENTIALS, "bench-bank", Role.BANK)
-OFFICE = bearer_headers(DEVELOPMENT_CREDENTIALS, "bench-clerk", Role.ADMINISTRATOR)
+ISSUER = development_issuer()
+BANK = bearer(ISSUER.issue("bank-hangzhou", Role.BANK, audience=audience("valuation")))
+OFFICE = bearer(ISSUER.issue("bench-clerk", Role.ADMINISTRATOR, audience=audience("valuation")))
 BUNDLE_PATENTS = 12
 BUNDLE_TRADEMARKS = 8
 

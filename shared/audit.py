@@ -17,10 +17,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Table, func, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.auth import Credentials, Principal, Role, staff
+from shared.auth import Principal, Role, staff
 from shared.http import CORRELATION_HEADER, Problem
 from shared.openapi import problem_responses
 from shared.tables import MAX_PATH_LENGTH
+from shared.tokens import TokenVerifier
 
 log = logging.getLogger(__name__)
 
@@ -31,12 +32,14 @@ def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str:
     return next((v.decode("latin-1") for k, v in headers if k == name), "")
 
 
-def _verified(credentials: Credentials, headers: list[tuple[bytes, bytes]]) -> Principal | None:
+async def _verified(
+    verifier: TokenVerifier, headers: list[tuple[bytes, bytes]]
+) -> Principal | None:
     scheme, _, token = _header(headers, b"authorization").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
     try:
-        return credentials.verify(token.strip())
+        return await verifier.verify(token.strip())
     except Problem:
         return None
 
@@ -53,7 +56,7 @@ class AuditMiddleware:
             await self.app(scope, receive, send)
             return
         service_app = scope["app"]
-        caller = _verified(service_app.state.credentials, scope.get("headers", []))
+        caller = await _verified(service_app.state.verifier, scope.get("headers", []))
         if caller is None:
             await self.app(scope, receive, send)
             return

@@ -2,8 +2,10 @@
 
 `python -m shared.devstack` starts the broker (Tansu, in memory), applies each service's
 migrations, starts registry, valuation and credit as separate processes and waits for them
-to be ready. Databases default to SQLite files under `.data/`; a PostgreSQL URL per service
-can be given instead, as the end-to-end tests and the benchmark do.
+to be ready. The services trust the local development issuer (`shared.issuer`), whose
+signing key is made in `.data/dev-issuer/` on first use. Databases default to SQLite files
+under `.data/`; a PostgreSQL URL per service can be given instead, as the end-to-end tests
+and the benchmark do.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pathlib import Path
 
 import httpx
 
+from shared.issuer import development_issuer
 from shared.migrations import SERVICES, upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -171,6 +174,7 @@ class LocalStack:
     def start(self) -> None:
         """Broker, migrations, then the services; returns once all are ready."""
         self.config.data_dir.mkdir(parents=True, exist_ok=True)
+        development_issuer()
         if self.broker:
             self.broker.start()
         for service in SERVICES:

@@ -12,7 +12,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from shared.auth import credentials_for
+from shared.auth import verifier_for
+from shared.banks import load_directory
 from shared.context import EventContext, reset_context, set_context
 from shared.kernel.errors import DomainError
 from shared.messagebus import MessageBus
@@ -137,7 +138,9 @@ def service_app(
         lifespan=lifespan,
     )
     app.state.runtime = runtime
-    app.state.credentials = credentials_for(runtime.settings)
+    app.state.verifier = verifier_for(runtime.settings, runtime.service)
+    if "bank_directory" not in state:
+        app.state.bank_directory = load_directory(runtime.settings.bank_directory_file)
     for name, value in state.items():
         setattr(app.state, name, value)
     install_conventions(app)

@@ -4,14 +4,15 @@ The key becomes the request's deduplication identity (`shared.dedup`), handled b
 bus in the same transaction as the effect: a retried request with the same key and body is
 answered from the resource the first one made (with `Idempotent-Replayed: true`); the same
 key with another body is refused (422 `idempotency.key_reused`); a concurrent duplicate is
-refused (409 `idempotency.conflict`).
+refused (409 `idempotency.conflict`). Writes that move money require the key (428 without
+it), so a retried request can never be recorded twice.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Header, Response
+from fastapi import Depends, Header, Response
 
 from shared.dedup import MAX_KEY_LENGTH, Dedup
 from shared.http import Problem
@@ -29,6 +30,38 @@ IdempotencyKey = Annotated[
         max_length=MAX_KEY_LENGTH,
     ),
 ]
+
+KEY_REQUIRED_OPENAPI: dict[str, Any] = {
+    "parameters": [
+        {
+            "name": HEADER,
+            "in": "header",
+            "required": True,
+            "description": (
+                "Required: a key unique to this write; a retry with the same key and body "
+                "returns the first result, so the money moves once"
+            ),
+            "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
+        }
+    ]
+}
+
+
+def required_key(
+    key: Annotated[str | None, Header(alias=HEADER, include_in_schema=False)] = None,
+) -> str:
+    """The request's Idempotency-Key; 428 when a money-moving write comes without one."""
+    if key is None:
+        raise Problem(
+            428,
+            "idempotency.key_required",
+            f"This write moves money and needs an {HEADER}",
+            "send a key unique to this write; resend the same key when retrying",
+        )
+    return key
+
+
+RequiredIdempotencyKey = Annotated[str, Depends(required_key)]
 
 
 def request_dedup(caller: str, key: str | None, request: Any) -> Dedup | None:

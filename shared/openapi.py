@@ -59,6 +59,7 @@ DESCRIPTIONS = {
     404: "Not found; another bank's resource is answered the same as a missing one",
     409: "Conflict with the resource's current state, or a concurrent duplicate write",
     422: "Invalid input; `errors` lists each invalid field with its message and code",
+    428: "The write moves money and needs an `Idempotency-Key` (`idempotency.key_required`)",
 }
 
 

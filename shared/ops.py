@@ -6,9 +6,15 @@
   groups that handled it already skip it (their inbox has it); the one that failed retries.
 - `load-calendar YEAR FILE`: send next year's official schedule (YAML or JSON with
   `holidays` and `makeup_workdays` lists of dates) to the registry.
-- `issue-credential SUBJECT ROLE`: a signed bearer token for a bank (role `bank`, subject the
-  bank id) or a staff member (examiner, supervisor, administrator, credit_officer,
-  appraiser), signed with `PLEDGEFLOW_AUTH_SIGNING_KEY` (the key the services share).
+- `issue-credential SUBJECT ROLE --audience SERVICE`: a bearer credential for a bank (role
+  `bank`, subject the bank id) or a staff member (examiner, supervisor, administrator,
+  credit_officer, appraiser), for one or more services, from the local development issuer:
+  its signing key is made in `.data/dev-issuer/` on first use; the local stack trusts its
+  public keys, production refuses them. With `--issuer NAME --keys DIR` it signs as an issuer
+  of your own whose keys live in DIR (made on first use); list `DIR/jwks.json` in the
+  services' trusted issuers with the banks or staff roles it may speak for.
+- `rotate-signing-key`, `retire-signing-key KID`: a new signing key (the older ones stay
+  published), and withdrawing an old one; the development issuer's unless `--issuer --keys`.
 """
 
 from __future__ import annotations
@@ -16,7 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 from collections.abc import Iterable
 from datetime import timedelta
@@ -28,9 +33,10 @@ import yaml
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from shared.auth import Credentials, Role
 from shared.consumer import dead_letter_topic
-from shared.settings import DEVELOPMENT_KEY
+from shared.issuer import LocalIssuer, development_issuer
+from shared.migrations import SERVICES
+from shared.tokens import Role, audience
 
 TOPIC_PREFIX = "pledgeflow."
 
@@ -164,16 +170,38 @@ def _parser() -> argparse.ArgumentParser:
     replay_cmd.add_argument("consumer")
     replay_cmd.add_argument("event_id")
     credential = commands.add_parser("issue-credential")
-    credential.add_argument("subject")
+    credential.add_argument("subject", help="bank id (role bank) or staff member")
     credential.add_argument("role", choices=[r.value for r in Role])
+    credential.add_argument(
+        "--audience",
+        action="append",
+        required=True,
+        choices=SERVICES,
+        help="a service the credential is for (repeat for several)",
+    )
     credential.add_argument("--hours", type=float, default=8.0, help="validity")
-    credential.add_argument("--uscc", help="the bank's USCC (bank credentials)")
+    rotate = commands.add_parser("rotate-signing-key")
+    retire = commands.add_parser("retire-signing-key")
+    retire.add_argument("kid")
+    for command in (credential, rotate, retire):
+        command.add_argument("--issuer", help="sign as this issuer (with --keys)")
+        command.add_argument("--keys", type=Path, help="folder of that issuer's keys")
     calendar = commands.add_parser("load-calendar")
     calendar.add_argument("year", type=int)
     calendar.add_argument("file", type=Path)
     calendar.add_argument("--registry", default="http://127.0.0.1:8001")
     calendar.add_argument("--header", action="append", default=[], help="NAME:VALUE")
     return parser
+
+
+def _issuer(args: argparse.Namespace) -> LocalIssuer:
+    if (args.issuer is None) != (args.keys is None):
+        raise SystemExit("--issuer and --keys go together")
+    if args.issuer is None:
+        return development_issuer()
+    issuer = LocalIssuer(args.issuer, args.keys)
+    issuer.jwks()
+    return issuer
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -189,9 +217,19 @@ def main(argv: list[str] | None = None) -> int:
         for d in asyncio.run(dead_letters(args.bootstrap, args.consumer)):
             print(f"{d['failed_at']}  {d['event_id']}  {d['reason']}  {d['source']}  {d['detail']}")
     elif args.command == "issue-credential":
-        key = os.environ.get("PLEDGEFLOW_AUTH_SIGNING_KEY", DEVELOPMENT_KEY)
-        credentials = Credentials(key, ttl=timedelta(hours=args.hours))
-        print(credentials.issue(args.subject, Role(args.role), uscc=args.uscc))
+        audiences = [audience(service) for service in dict.fromkeys(args.audience)]
+        print(
+            _issuer(args).issue(
+                args.subject,
+                Role(args.role),
+                audience=audiences[0] if len(audiences) == 1 else audiences,
+                ttl=timedelta(hours=args.hours),
+            )
+        )
+    elif args.command == "rotate-signing-key":
+        print(_issuer(args).rotate())
+    elif args.command == "retire-signing-key":
+        _issuer(args).retire(args.kid)
     elif args.command == "replay":
         topic = asyncio.run(replay(args.bootstrap, args.consumer, args.event_id))
         print(f"replayed {args.event_id} to {topic}")

@@ -80,6 +80,7 @@ class ServiceRuntime:
         self.bus = bus or make_bus(settings, client_id=f"pledgeflow-{service}")
         self._tasks: list[asyncio.Task[None]] = []
         self._workers: list[tuple[str, Callable[[], Coroutine[Any, Any, None]]]] = []
+        self._startup: list[tuple[str, Callable[[], Coroutine[Any, Any, object]]]] = []
         self.consumers: list[EventConsumer] = []
 
     async def start(self) -> None:
@@ -115,6 +116,15 @@ class ServiceRuntime:
         self._tasks += [
             asyncio.create_task(run(), name=f"{self.service}-{name}") for name, run in self._workers
         ]
+        for name, step in self._startup:
+            try:
+                await step()
+            except Exception:
+                log.exception("start-up step failed; its worker retries", extra={"step": name})
+
+    def add_startup(self, name: str, step: Callable[[], Coroutine[Any, Any, object]]) -> None:
+        """Run a service's own step once the runtime is up, before it is used (before start)."""
+        self._startup.append((name, step))
 
     def add_worker(self, name: str, run: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """Run a service's own background work beside the relay and consumers (before start)."""

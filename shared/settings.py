@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEVELOPMENT_KEY = "development-only-signing-key-change-me-0123456789"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_BANK_DIRECTORY = PROJECT_ROOT / "config" / "banks.yaml"
 
 
 class ServiceSettings(BaseSettings):
@@ -28,8 +30,22 @@ class ServiceSettings(BaseSettings):
     http_port: int
     log_level: str = "INFO"
     outbox_poll_interval: float = 0.5
-    auth_signing_key: SecretStr = SecretStr(DEVELOPMENT_KEY)
-    auth_token_ttl_hours: float = 8.0
+    bank_directory_file: Path = Field(
+        default=DEFAULT_BANK_DIRECTORY, description="the banks every service knows"
+    )
+    auth_issuers_file: Path | None = Field(
+        default=None,
+        description="trusted credential issuers; unset means the local development issuer only",
+    )
+    auth_max_token_lifetime_hours: float = Field(
+        default=12.0, gt=0, le=24 * 7, description="longest exp - iat a credential may have"
+    )
+    auth_clock_skew_seconds: float = Field(
+        default=60.0, ge=0, le=300, description="tolerance for clocks ahead or behind"
+    )
+    auth_jwks_cache_seconds: float = Field(
+        default=300.0, gt=0, description="how long an issuer's keys are used before re-reading"
+    )
 
     @model_validator(mode="after")
     def _production_is_safe(self) -> ServiceSettings:
@@ -40,6 +56,9 @@ class ServiceSettings(BaseSettings):
                 raise ValueError("production needs the idempotent Kafka producer")
             if self.kafka_bootstrap_servers.startswith("memory://"):
                 raise ValueError("production needs a Kafka broker")
-            if self.auth_signing_key.get_secret_value() == DEVELOPMENT_KEY:
-                raise ValueError("production needs its own auth signing key")
+            if self.auth_issuers_file is None:
+                raise ValueError(
+                    "production needs its trusted issuers (AUTH_ISSUERS_FILE); "
+                    "the development issuer is for local use only"
+                )
         return self

@@ -15,6 +15,7 @@ from services.credit.service_layer.deps import CreditDeps
 from services.credit.service_layer.unit_of_work import SqlCreditUnitOfWork
 from services.credit.settings import CreditSettings
 from shared.audit import install_audit
+from shared.banks import load_directory
 from shared.bus.base import EventBus
 from shared.http import service_app
 from shared.kernel.clock import Clock, SystemClock
@@ -31,7 +32,8 @@ def create_app(
 ) -> FastAPI:
     """Build the app; resources are opened in the lifespan."""
     settings = settings or CreditSettings()
-    config = load_config(settings.banks_file)
+    directory = load_directory(settings.bank_directory_file)
+    config = load_config(settings.banks_file, directory)
     deps = CreditDeps(
         banks=config.banks,
         programmes=config.programmes,
@@ -57,6 +59,7 @@ def create_app(
         "default; referrals and statistics for the credit desk.",
         [api.router, internal_api.router],
         banks=config.banks,
+        bank_directory=directory,
         deps=deps,
         sweeper=sweeper,
     )

@@ -50,8 +50,9 @@ class RegistryTimers:
 
     def install(self, refresh_interval: float, sla_interval: float) -> None:
         """Register the timers with the runtime (before it starts)."""
+        self._runtime.add_startup("calendar-load", self.refresh_calendar)
         self._runtime.add_worker(
             "calendar-refresh",
-            lambda: every(refresh_interval, self.refresh_calendar),
+            lambda: every(refresh_interval, self.refresh_calendar, first_delay=refresh_interval),
         )
         self._runtime.add_worker("sla-watch", lambda: every(sla_interval, self.watch_deadlines))

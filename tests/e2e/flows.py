@@ -9,11 +9,14 @@ import httpx
 
 from shared.auth import Role
 from shared.devstack import LocalStack
+from shared.tokens import audience
 from tests.credentials import bank_headers, staff_headers
 
 BANK_USCC = "91330100609123456B"
-BANK = bank_headers("bank-hangzhou", BANK_USCC)
-OFFICE = staff_headers("registry-clerk-1", Role.ADMINISTRATOR)
+BANK = bank_headers("bank-hangzhou", audience=audience("credit"))
+OFFICE = staff_headers(
+    "registry-clerk-1", Role.ADMINISTRATOR, audience=[audience("registry"), audience("valuation")]
+)
 
 
 async def load_patent(

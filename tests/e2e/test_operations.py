@@ -107,7 +107,7 @@ async def test_the_example_subscriber_follows_a_disbursement_a_default_and_its_c
             defaulted = await client.post(
                 f"{stack.url('credit')}/v1/loans/{loan['loan_id']}/default",
                 json={"declared_at": loan["disbursed_at"], "recovered_amount": "100000.00"},
-                headers=BANK,
+                headers={**BANK, "Idempotency-Key": f"default-{loan['loan_id']}"},
             )
             assert defaulted.status_code == 200, defaulted.text
         for _ in range(150):

@@ -22,6 +22,7 @@ from shared.bus.memory import InMemoryBus
 from shared.envelope import Envelope
 from shared.kernel.clock import ManualClock
 from shared.runtime import ServiceRuntime
+from shared.tokens import audience
 from tests.credentials import ActingAs
 
 
@@ -69,9 +70,10 @@ async def running(create_app: Callable[..., FastAPI], settings: Any) -> AsyncIte
     else:
         app = create_app(settings, bus=bus)
     transport = httpx.ASGITransport(app=app)
+    acting = ActingAs(audience=audience(app.state.runtime.service))
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://test", auth=ActingAs()) as client,
+        httpx.AsyncClient(transport=transport, base_url="http://test", auth=acting) as client,
     ):
         yield Running(app, bus, client)
 

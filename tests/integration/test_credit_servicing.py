@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from services.credit.adapters.orm import repayments
+from services.credit.adapters.orm import metadata, repayments
 from shared.envelope import Envelope
 from shared.kernel.clock import ManualClock
 from tests.conftest import MakeDatabase
@@ -52,10 +52,15 @@ async def announced(
     return loan_events(credit, loan_id, event_type)
 
 
+def keyed(key: str | None = None) -> dict[str, str]:
+    """The bank's headers with an Idempotency-Key (a fresh one unless given)."""
+    return HANGZHOU | {"Idempotency-Key": key or str(uuid.uuid4())}
+
+
 async def repay(
     credit: Running, loan_id: str, amount: str, key: str | None = None
 ) -> tuple[int, dict[str, Any]]:
-    headers = HANGZHOU | ({"Idempotency-Key": key} if key else {})
+    headers = keyed(key)
     body = {"amount": amount, "paid_at": START.isoformat()}
     response = await credit.client.post(
         f"/v1/loans/{loan_id}/repayments", json=body, headers=headers
@@ -120,6 +125,45 @@ async def test_a_retried_repayment_with_the_same_key_is_recorded_once(credit: Ru
     assert len(await announced(credit, loan_id, "credit.repayment.received")) == 1
 
 
+async def test_money_moves_only_with_an_idempotency_key(credit: Running) -> None:
+    loan_id = await disbursed(credit)
+    repayment = {"amount": "50000.00", "paid_at": START.isoformat()}
+    default = {"declared_at": START.isoformat(), "recovered_amount": "0.00"}
+    url = f"/v1/loans/{loan_id}"
+
+    twice = [
+        await credit.client.post(f"{url}/repayments", json=repayment, headers=HANGZHOU)
+        for _ in range(2)
+    ]
+    declared = await credit.client.post(f"{url}/default", json=default, headers=HANGZHOU)
+
+    for refused in [*twice, declared]:
+        assert (refused.status_code, refused.json()["code"]) == (428, "idempotency.key_required")
+        assert refused.headers["content-type"] == "application/problem+json"
+    assert await credit.count(repayments) == 0
+    now = await loan(credit, loan_id)
+    assert (now["status"], now["outstanding_principal"]) == ("disbursed", "300000.00")
+    outbox = metadata.tables["outbox"]
+    moved = outbox.c.event_type.in_(["credit.repayment.received", "credit.loan.defaulted"])
+    assert await credit.count(outbox, moved) == 0
+
+
+async def test_a_retried_default_with_the_same_key_raises_its_claims_once(
+    credit: Running,
+) -> None:
+    loan_id = await disbursed(credit, programme="qingdao-60-20-20")
+    body = {"declared_at": START.isoformat(), "recovered_amount": "100000.00"}
+    headers = keyed("default-1")
+    first = await credit.client.post(f"/v1/loans/{loan_id}/default", json=body, headers=headers)
+    retry = await credit.client.post(f"/v1/loans/{loan_id}/default", json=body, headers=headers)
+    assert (first.status_code, retry.status_code) == (200, 200)
+    assert retry.headers.get("Idempotent-Replayed") == "true"
+    assert retry.json()["loss"] == first.json()["loss"] == "200000.00"
+    await announced(credit, loan_id, "credit.claim.raised", 3)
+    assert len(loan_events(credit, loan_id, "credit.loan.defaulted")) == 1
+    assert len(loan_events(credit, loan_id, "credit.claim.raised")) == 3
+
+
 async def test_a_default_shares_the_loss_between_the_programme_parties(credit: Running) -> None:
     loan_id = await disbursed(credit, programme="qingdao-60-20-20")
     [paid] = await announced(credit, loan_id, "credit.loan.disbursed")
@@ -129,7 +173,7 @@ async def test_a_default_shares_the_loss_between_the_programme_parties(credit: R
     )
     assert (await repay(credit, loan_id, "0.03"))[0] == 201
     body = {"declared_at": START.isoformat(), "recovered_amount": "100000.00"}
-    response = await credit.client.post(f"/v1/loans/{loan_id}/default", json=body, headers=HANGZHOU)
+    response = await credit.client.post(f"/v1/loans/{loan_id}/default", json=body, headers=keyed())
     assert response.status_code == 200, response.text
     assert (response.json()["status"], response.json()["loss"]) == ("defaulted", "199999.97")
 
@@ -150,7 +194,7 @@ async def test_a_default_shares_the_loss_between_the_programme_parties(credit: R
 async def test_a_default_cannot_recover_more_than_is_outstanding(credit: Running) -> None:
     loan_id = await disbursed(credit)
     body = {"declared_at": START.isoformat(), "recovered_amount": "300000.01"}
-    response = await credit.client.post(f"/v1/loans/{loan_id}/default", json=body, headers=HANGZHOU)
+    response = await credit.client.post(f"/v1/loans/{loan_id}/default", json=body, headers=keyed())
     assert (response.status_code, response.json()["code"]) == (
         422,
         "default.recovery_exceeds_outstanding",

@@ -13,7 +13,6 @@ import pytest
 from services.registry.adapters.orm import register_entries
 from services.registry.app import create_app
 from services.registry.settings import RegistrySettings
-from shared.identifiers import make_uscc
 from tests.conftest import MakeDatabase
 from tests.integration.conftest import Running, at, running
 from tests.integration.test_registry_examination import act, beijing, claim, examined
@@ -29,7 +28,11 @@ from tests.integration.test_registry_service import (
 
 pytestmark = pytest.mark.postgres
 
-OTHER_BANK = {"name": "Ningbo Commercial Bank", "uscc": make_uscc(21), "address": "Ningbo"}
+OTHER_BANK = {
+    "name": "Qingdao Innovation Bank",
+    "uscc": "913702007180012344",
+    "address": "6 Hong Kong Middle Road, Qingdao",
+}
 _marks = itertools.count(71000001)
 
 

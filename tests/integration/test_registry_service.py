@@ -277,3 +277,45 @@ async def test_a_bank_sees_only_its_own_filings_and_files_only_as_pledgee(
     assert pledge_seen_by_other.status_code == 404
     assert filed_for_someone_else.status_code == 403
     assert filed_for_someone_else.json()["code"] == "filing.pledgee_not_caller"
+
+
+async def test_a_uscc_claimed_in_a_credential_does_not_make_a_bank_another(
+    registry: Running,
+) -> None:
+    patent = await put_patent(registry)
+    filed = (await file(registry, filing(patent))).json()
+    impostor = bank_headers("bank-qingdao", uscc=PLEDGEE["uscc"])
+    registration = filed["registration_number"]
+
+    read = await registry.client.get(f"/v1/pledge-filings/{filed['filing_id']}", headers=impostor)
+    pledge = await registry.client.get(f"/v1/pledges/{registration}", headers=impostor)
+    cancelled = await registry.client.post(
+        f"/v1/pledges/{registration}/cancellation",
+        json={"reason": "pledgee_waived"},
+        headers=impostor,
+    )
+    filed_as_other = await registry.client.post(
+        "/v1/pledge-filings", json=filing(await put_patent(registry)), headers=impostor
+    )
+
+    assert (read.status_code, read.json()["code"]) == (404, "filing.not_found")
+    assert (pledge.status_code, pledge.json()["code"]) == (404, "pledge.not_found")
+    assert (cancelled.status_code, cancelled.json()["code"]) == (404, "pledge.not_found")
+    assert (filed_as_other.status_code, filed_as_other.json()["code"]) == (
+        403,
+        "filing.pledgee_not_caller",
+    )
+    still = (await registry.client.get(f"/v1/pledges/{registration}")).json()
+    assert still["status"] == "active"
+
+
+async def test_a_bank_the_directory_does_not_list_cannot_file(registry: Running) -> None:
+    patent = await put_patent(registry)
+    unknown = bank_headers("bank-nowhere", uscc=PLEDGEE["uscc"])
+
+    response = await registry.client.post(
+        "/v1/pledge-filings", json=filing(patent), headers=unknown
+    )
+
+    assert (response.status_code, response.json()["code"]) == (403, "bank.unknown")
+    assert await registry.count(filings) == 0

@@ -189,7 +189,7 @@ async def test_a_redelivered_event_has_no_second_effect(credit: Credit) -> None:
     assert len(credit.published("credit.loan.decided")) == 1
 
 
-async def test_another_banks_loan_looks_missing_and_unknown_banks_are_refused(
+async def test_another_banks_loan_looks_missing_and_a_bank_without_lending_terms_is_refused(
     credit: Credit,
 ) -> None:
     loan = await credit.apply()
@@ -197,7 +197,7 @@ async def test_another_banks_loan_looks_missing_and_unknown_banks_are_refused(
         await credit.bus.query(c.GetLoan(loan.loan_id, "bank-qingdao"))
     with pytest.raises(Forbidden) as unknown:
         await credit.bus.query(c.GetLoan(loan.loan_id, "bank-nobody"))
-    assert unknown.value.code == "bank.unknown"
+    assert unknown.value.code == "bank.no_lending_terms"
 
 
 async def test_a_refused_command_leaves_nothing_behind(credit: Credit) -> None:

@@ -385,3 +385,47 @@ def test_dockerfile_runs_as_non_root_on_the_locked_environment() -> None:
     for service in APP_SERVICES:
         port = environment(service)[f"{prefix(service)}HTTP_PORT"]
         assert port in exposed, f"the Dockerfile does not EXPOSE {service}'s port {port}"
+
+
+def volume_targets(service: str) -> list[str]:
+    targets = []
+    for entry in services()[service].get("volumes") or []:
+        if isinstance(entry, dict):
+            targets.append(str(entry.get("target", "")))
+            continue
+        spec = str(entry).removesuffix(":ro").removesuffix(":rw")
+        targets.append(spec.rsplit(":", 1)[-1])
+    return targets
+
+
+@pytest.mark.parametrize("service", APP_SERVICES)
+def test_trusted_issuers_come_from_a_mounted_folder(service: str) -> None:
+    issuers = environment(service).get(f"{prefix(service)}AUTH_ISSUERS_FILE")
+    assert issuers, f"{service} names no trusted issuers file, so production would refuse to start"
+    mounted = [t for t in volume_targets(service) if issuers.startswith(t.rstrip("/") + "/")]
+    assert mounted, f"{service}: {issuers} is not inside a mounted volume {volume_targets(service)}"
+
+
+@pytest.mark.parametrize("service", APP_SERVICES)
+def test_the_bank_directory_is_in_the_image(service: str) -> None:
+    directory = environment(service).get(f"{prefix(service)}BANK_DIRECTORY_FILE")
+    assert directory, f"{service} should name the bank directory explicitly"
+    workdir = next(rest for keyword, rest in dockerfile_instructions() if keyword == "WORKDIR")
+    relative = Path(directory).relative_to(workdir)
+    assert (ROOT / relative).is_file(), f"{directory}: {relative} is not in the repository"
+    copied = [rest.split()[0] for keyword, rest in dockerfile_instructions() if keyword == "COPY"]
+    assert any(str(relative).startswith(source.rstrip("/")) for source in copied), (
+        f"the Dockerfile does not copy {relative} into the image"
+    )
+
+
+def test_the_example_issuers_are_acceptable_in_production() -> None:
+    from shared.banks import load_directory
+    from shared.settings import DEFAULT_BANK_DIRECTORY
+    from shared.tokens import load_trusted_issuers, production_problems
+
+    issuers = load_trusted_issuers(ROOT / "deploy" / "auth" / "issuers.example.yaml")
+    assert production_problems(issuers) == []
+    directory = load_directory(DEFAULT_BANK_DIRECTORY)
+    for issuer in issuers:
+        assert issuer.banks <= set(directory), f"{issuer.issuer} names banks not in the directory"

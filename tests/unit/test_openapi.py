@@ -128,3 +128,16 @@ def test_the_problem_details_schema_is_published(documents: dict[str, dict[str, 
     for doc in documents.values():
         problem = doc["components"]["schemas"]["ProblemDetails"]
         assert {"type", "title", "status", "code", "detail", "errors"} <= set(problem["properties"])
+
+
+MONEY_MOVING = (("post", "/v1/loans/{loan_id}/repayments"), ("post", "/v1/loans/{loan_id}/default"))
+
+
+@pytest.mark.parametrize(("method", "path"), MONEY_MOVING)
+def test_money_moving_writes_declare_a_required_idempotency_key(
+    documents: dict[str, dict[str, Any]], method: str, path: str
+) -> None:
+    operation = documents["credit"]["paths"][path][method]
+    [key] = [p for p in operation["parameters"] if p["name"] == "Idempotency-Key"]
+    assert (key["in"], key["required"]) == ("header", True)
+    assert "idempotency.key_required" in operation["responses"]["428"]["description"]

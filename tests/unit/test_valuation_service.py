@@ -24,6 +24,7 @@ from shared.envelope import Envelope
 from shared.identifiers import make_uscc
 from shared.migrations import upgrade
 from shared.runtime import ServiceRuntime
+from shared.tokens import audience
 from tests.credentials import ActingAs
 
 RIGHTS_TOPIC = "pledgeflow.registry.rights"
@@ -36,7 +37,7 @@ SECOND_PATENT = "202110654321.3"
 UTILITY_MODEL = "202020111222.1"
 UNKNOWN_PATENT = "201910777888.2"
 TRADEMARK = "31234567"
-BANK = {"X-Bank-Id": "bank-of-test"}
+BANK = {"X-Bank-Id": "bank-hangzhou"}
 
 
 @dataclass
@@ -70,7 +71,9 @@ async def running_service(url: str, **overrides: Any) -> AsyncIterator[Service]:
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(
-            transport=transport, base_url="http://valuation", auth=ActingAs()
+            transport=transport,
+            base_url="http://valuation",
+            auth=ActingAs(audience=audience("valuation")),
         ) as client,
     ):
         yield Service(bus, client, app.state.runtime)
@@ -337,7 +340,7 @@ async def test_on_demand_valuation_returns_ranges_drivers_and_parameter_version(
     assert again.status_code == 200
     assert again.json()["rights"] == valuation["rights"]
     assert again.json()["central"] == valuation["central"]
-    stranger = {"X-Bank-Id": "another-bank"}
+    stranger = {"X-Bank-Id": "bank-qingdao"}
     hidden = await service.client.get(
         f"/v1/valuations/{valuation['valuation_id']}", headers=stranger
     )

@@ -19,7 +19,13 @@ from services.credit.service_layer import commands as c
 from services.credit.service_layer.deps import CreditDeps
 from shared.auth import CallingBank
 from shared.http import Messages, Problem
-from shared.idempotency import IdempotencyKey, mark_replayed, request_dedup
+from shared.idempotency import (
+    KEY_REQUIRED_OPENAPI,
+    IdempotencyKey,
+    RequiredIdempotencyKey,
+    mark_replayed,
+    request_dedup,
+)
 from shared.identifiers import InvalidIdentifier
 from shared.openapi import problem_responses
 
@@ -33,7 +39,7 @@ def credit_deps(request: Request) -> CreditDeps:
 
 
 def current_bank(request: Request, caller: CallingBank) -> Bank:
-    """The bank named by the credential, as credit knows it."""
+    """The calling bank with its lending terms; a listed bank without them may not borrow."""
     return credit_deps(request).bank(caller.subject)
 
 
@@ -126,7 +132,8 @@ async def accept_offer(
     "/loans/{loan_id}/repayments",
     status_code=201,
     response_model=LoanOut,
-    responses=problem_responses(400, 404, 409),
+    responses=problem_responses(400, 404, 409, 428),
+    openapi_extra=KEY_REQUIRED_OPENAPI,
 )
 async def record_repayment(
     loan_id: str,
@@ -134,9 +141,13 @@ async def record_repayment(
     bank: CurrentBank,
     messages: Messages,
     response: Response,
-    idempotency_key: IdempotencyKey = None,
+    idempotency_key: RequiredIdempotencyKey,
 ) -> LoanOut:
-    """Report principal repaid (retry safely with an Idempotency-Key); zero releases the pledge."""
+    """Report principal repaid; zero outstanding releases the pledge.
+
+    The `Idempotency-Key` is required: a retry with the same key returns the loan as the first
+    request left it, so a repayment is never recorded twice.
+    """
     command = c.RecordRepayment(loan_id, bank.bank_id, body.amount, body.paid_at)
     request = {"loan_id": loan_id, "repayment": body.model_dump(mode="json")}
     dedup = request_dedup(bank.bank_id, idempotency_key, request)
@@ -148,7 +159,8 @@ async def record_repayment(
 @router.post(
     "/loans/{loan_id}/default",
     response_model=LoanOut,
-    responses=problem_responses(400, 404, 409),
+    responses=problem_responses(400, 404, 409, 428),
+    openapi_extra=KEY_REQUIRED_OPENAPI,
 )
 async def declare_default(
     loan_id: str,
@@ -156,9 +168,12 @@ async def declare_default(
     bank: CurrentBank,
     messages: Messages,
     response: Response,
-    idempotency_key: IdempotencyKey = None,
+    idempotency_key: RequiredIdempotencyKey,
 ) -> LoanOut:
-    """Declare the borrower in default; claims for the loss go to the programme's parties."""
+    """Declare the borrower in default; claims for the loss go to the programme's parties.
+
+    The `Idempotency-Key` is required, so a retried declaration raises its claims once.
+    """
     command = c.DeclareDefault(loan_id, bank.bank_id, body.declared_at, body.recovered_amount)
     request = {"loan_id": loan_id, "default": body.model_dump(mode="json")}
     dedup = request_dedup(bank.bank_id, idempotency_key, request)

@@ -1,4 +1,10 @@
-"""The lenders, their policy versions and the risk-sharing programmes, from configuration."""
+"""The lenders, their policy versions and the risk-sharing programmes, from configuration.
+
+Credit's file holds lending terms only; who a bank is (legal name, USCC, address) comes from
+the bank directory every service shares. The file may repeat a bank's `name` or `uscc`, but
+if it names a bank the directory does not list, or disagrees with the directory, credit
+refuses to start.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,9 @@ import yaml
 
 from services.credit.domain.policy import Bank, DecisionPolicy
 from services.credit.domain.programmes import Programme
+from shared.banks import BankDirectory, load_directory
 from shared.identifiers import normalize_uscc
+from shared.settings import DEFAULT_BANK_DIRECTORY
 
 
 @dataclass(frozen=True)
@@ -20,8 +28,12 @@ class LendingConfig:
     programmes: dict[str, Programme]
 
 
-def load_config(path: Path) -> LendingConfig:
-    """Banks by id and programmes by name; USCCs and programme references are validated."""
+def load_config(path: Path, directory: BankDirectory | None = None) -> LendingConfig:
+    """Banks by id and programmes by name; identities and programme references are checked.
+
+    Without a directory, the one shipped with the system is used.
+    """
+    directory = directory if directory is not None else load_directory(DEFAULT_BANK_DIRECTORY)
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     programmes = {
         name: Programme.from_mapping(name, spec)
@@ -29,26 +41,41 @@ def load_config(path: Path) -> LendingConfig:
     }
     banks = {}
     for entry in data["banks"]:
-        bank = _bank(entry)
+        bank = _bank(entry, directory, path)
         unknown = bank.programmes - programmes.keys()
         if unknown:
             raise ValueError(f"bank {bank.bank_id} names unknown programmes {sorted(unknown)}")
+        if bank.bank_id in banks:
+            raise ValueError(f"{path}: bank {bank.bank_id} is listed twice")
         banks[bank.bank_id] = bank
     return LendingConfig(banks, programmes)
 
 
-def load_banks(path: Path) -> dict[str, Bank]:
+def load_banks(path: Path, directory: BankDirectory | None = None) -> dict[str, Bank]:
     """Banks by id."""
-    return load_config(path).banks
+    return load_config(path, directory).banks
 
 
-def _bank(entry: dict[str, Any]) -> Bank:
+def _bank(entry: dict[str, Any], directory: BankDirectory, path: Path) -> Bank:
+    bank_id = str(entry["bank_id"])
+    listed = directory.get(bank_id)
+    if listed is None:
+        raise ValueError(f"{path}: bank {bank_id} has lending terms but is not in the directory")
+    if "uscc" in entry and normalize_uscc(str(entry["uscc"])) != listed.uscc:
+        raise ValueError(
+            f"{path}: bank {bank_id} has USCC {entry['uscc']}, the directory {listed.uscc}"
+        )
+    if "name" in entry and str(entry["name"]).strip() != listed.legal_name:
+        raise ValueError(
+            f"{path}: bank {bank_id} is named {entry['name']!r}, "
+            f"the directory {listed.legal_name!r}"
+        )
     policies = entry.get("policies") or [entry["policy"]]
     return Bank(
-        bank_id=entry["bank_id"],
-        name=entry["name"],
-        uscc=normalize_uscc(str(entry["uscc"])),
-        address=entry["address"],
+        bank_id=bank_id,
+        name=listed.legal_name,
+        uscc=listed.uscc,
+        address=listed.address,
         policies=tuple(DecisionPolicy.from_mapping(p) for p in policies),
         quota_total=Decimal(str(entry.get("quota_total", "0.00"))),
         programmes=frozenset(entry.get("programmes") or ()),

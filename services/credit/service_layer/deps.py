@@ -11,11 +11,11 @@ from shared.kernel.errors import Forbidden
 from shared.workdays import OfficialCalendar
 
 
-class UnknownBank(Forbidden):
-    """A credential names a bank credit does not lend for."""
+class NoLendingTerms(Forbidden):
+    """A bank of the directory for which credit holds no lending terms."""
 
-    code = "bank.unknown"
-    title = "Unknown bank"
+    code = "bank.no_lending_terms"
+    title = "This bank has no lending terms"
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class CreditDeps:
         """The bank of that id; refused when credit does not know it."""
         bank = self.banks.get(bank_id)
         if bank is None:
-            raise UnknownBank(f"no bank {bank_id!r}")
+            raise NoLendingTerms(bank_id)
         return bank
 
     def programme(self, name: str | None) -> Programme | None:
