@@ -15,7 +15,13 @@ from services.credit.domain.events import (
     PledgeReleaseRequested,
 )
 from services.credit.domain.programmes import Share
-from services.credit.domain.records import LoanTimeout, QuotaMovement, Repayment, TimeoutKind
+from services.credit.domain.records import (
+    LoanTimeout,
+    QuotaMovement,
+    RefusalGround,
+    Repayment,
+    TimeoutKind,
+)
 from shared.events import Aggregate
 
 ZERO = Decimal("0.00")
@@ -82,6 +88,8 @@ class LoanState(Aggregate):
     offer_expires_at: datetime | None = None
     quota_reserved: Decimal = ZERO
     pledge_requested_at: datetime | None = None
+    pledge_filing_id: str | None = None
+    pledge_refusal_grounds: tuple[RefusalGround, ...] = ()
     pledge_registration_number: str | None = None
     disbursed_at: datetime | None = None
     maturity_date: date | None = None
@@ -103,6 +111,11 @@ class LoanState(Aggregate):
     @property
     def aggregate_id(self) -> str:
         return self.loan_id
+
+    @property
+    def case_id(self) -> str | None:
+        """The case of the loan: every event about it carries this correlation id."""
+        return self.correlation_id or None
 
     @property
     def rights(self) -> set[str]:

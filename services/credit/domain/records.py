@@ -50,3 +50,13 @@ class QuotaMovement:
 
     release: Decimal
     consume: Decimal = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class RefusalGround:
+    """A ground on which the registry refused the loan's pledge: code, message and the right
+    it concerns, if one."""
+
+    code: str
+    message: str
+    right: str | None = None

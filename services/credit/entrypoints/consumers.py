@@ -9,6 +9,7 @@ from functools import partial
 from pydantic import BaseModel
 
 from services.credit.domain.policy import RightAppraisal
+from services.credit.domain.records import RefusalGround
 from services.credit.service_layer import handlers, servicing
 from services.credit.service_layer.deps import CreditDeps
 from services.credit.service_layer.unit_of_work import CreditUnitOfWork
@@ -64,14 +65,34 @@ class _Party(BaseModel):
     uscc: str
 
 
+class _Ground(BaseModel):
+    code: str
+    message: str = ""
+    right: str | None = None
+    severity: str | None = None
+
+
 class _PledgeOutcome(BaseModel):
+    filing_id: str | None = None
     filing_reference: str | None = None
     registration_number: str | None = None
     pledgee: _Party
     patents: list[str] = []
     trademarks: list[str] = []
-    findings: list[dict[str, object]] = []
+    findings: list[_Ground] = []
+    grounds: list[_Ground] = []
     registered_at: datetime | None = None
+
+    def refusal_grounds(self) -> tuple[RefusalGround, ...]:
+        """The grounds the registry names; from an older event, its refusing findings."""
+        grounds = self.grounds or [f for f in self.findings if f.severity in (None, "refusal")]
+        return tuple(RefusalGround(g.code, g.message, g.right) for g in grounds)
+
+
+class _FilingReceived(BaseModel):
+    filing_id: str
+    filing_reference: str | None = None
+    channel: str
 
 
 class _PledgeCancelled(BaseModel):
@@ -149,10 +170,21 @@ async def on_pledge_outcome(
         registration_number=body.registration_number,
         pledgee_uscc=body.pledgee.uscc,
         rights=frozenset(body.patents + body.trademarks),
-        reasons=tuple(str(f.get("code")) for f in body.findings),
+        reasons=tuple(f.code for f in body.findings),
         registered_at=body.registered_at,
+        filing_id=body.filing_id,
+        grounds=() if registered else body.refusal_grounds(),
     )
     await handlers.record_pledge_outcome(command, deps, _credit(uow))
+
+
+async def on_filing_received(envelope: Envelope, uow: UnitOfWork) -> None:
+    """Note the registry's filing id on the loan whose pledge credit filed."""
+    body = parse_payload(_FilingReceived, envelope)
+    if body.filing_reference is None or body.channel != CREDIT:
+        return
+    command = handlers.RecordFilingReceived(body.filing_reference, body.filing_id)
+    await handlers.record_filing_received(command, _credit(uow))
 
 
 async def on_cancelled(deps: CreditDeps, envelope: Envelope, uow: UnitOfWork) -> None:
@@ -180,6 +212,7 @@ def credit_consumers(deps: CreditDeps) -> list[ConsumerSpec]:
             name="credit.pledges",
             topics=(PLEDGES_TOPIC,),
             handlers={
+                "registry.filing.received": on_filing_received,
                 "registry.pledge.registered": partial(on_pledge_outcome, deps, True),
                 "registry.filing.refused": partial(on_pledge_outcome, deps, False),
                 "registry.pledge.cancelled": partial(on_cancelled, deps),

@@ -12,6 +12,7 @@ from decimal import Decimal
 from services.credit.domain.events import CollateralRight, Enterprise
 from services.credit.domain.loan import Appraisal, Loan, LoanRuleViolation
 from services.credit.domain.policy import Bank, RightAppraisal
+from services.credit.domain.records import RefusalGround
 from services.credit.service_layer.deadlines import registration_due
 from services.credit.service_layer.deps import CreditDeps
 from services.credit.service_layer.unit_of_work import CreditUnitOfWork
@@ -55,6 +56,14 @@ class RecordPledgeOutcome:
     rights: frozenset[str]
     reasons: tuple[str, ...]
     registered_at: datetime | None = None
+    filing_id: str | None = None
+    grounds: tuple[RefusalGround, ...] = ()
+
+
+@dataclass(frozen=True)
+class RecordFilingReceived:
+    loan_id: str
+    filing_id: str
 
 
 async def apply_for_loan(command: ApplyForLoan, deps: CreditDeps, uow: CreditUnitOfWork) -> Loan:
@@ -156,6 +165,8 @@ async def record_pledge_outcome(
     if loan is None:
         return
     now = deps.clock.now()
+    if command.filing_id is not None:
+        loan.pledge_filed_as(command.filing_id)
     if command.registered and command.registration_number:
         loan.pledge_registered(
             command.registration_number,
@@ -166,7 +177,16 @@ async def record_pledge_outcome(
             registered_at=command.registered_at,
         )
     else:
-        loan.pledge_refused(command.reasons, now)
+        loan.pledge_refused(command.reasons, now, command.grounds)
+    await _save(uow, loan)
+
+
+async def record_filing_received(command: RecordFilingReceived, uow: CreditUnitOfWork) -> None:
+    """The registry received the loan's pledge filing: the loan shows its filing id."""
+    loan = await uow.loans.get(command.loan_id, for_update=True)
+    if loan is None:
+        return
+    loan.pledge_filed_as(command.filing_id)
     await _save(uow, loan)
 
 
