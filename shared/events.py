@@ -27,6 +27,12 @@ class Aggregate:
         """The key of this aggregate's events."""
         raise NotImplementedError
 
+    @property
+    def case_id(self) -> str | None:
+        """The correlation id all this aggregate's events carry, whoever acts on it; None
+        leaves it to the work in progress."""
+        return None
+
     def record(self, event: DomainEvent) -> None:
         """Append an event and bump the version it will carry."""
         self.version += 1

@@ -64,7 +64,9 @@ class UnitOfWork:
         """Ship an event that no tracked aggregate recorded (e.g. a read-model change)."""
         self._envelopes.append((event.topic, self._envelope(aggregate_id, version, event)))
 
-    def _envelope(self, aggregate_id: str, version: int, event: DomainEvent) -> Envelope:
+    def _envelope(
+        self, aggregate_id: str, version: int, event: DomainEvent, case_id: str | None = None
+    ) -> Envelope:
         context = current_context()
         payload = Envelope.payload_of(event)
         return Envelope(
@@ -74,7 +76,7 @@ class UnitOfWork:
             aggregate_version=version,
             producer=self.storage.producer,
             payload=payload,
-            correlation_id=context.correlation_id,
+            correlation_id=case_id or context.correlation_id,
             causation_id=context.causation_id,
         )
 
@@ -98,9 +100,8 @@ class UnitOfWork:
         """Write pending events to the outbox and commit everything in one transaction."""
         for aggregate in self._tracked:
             for version, event in aggregate.collect_events():
-                self._envelopes.append(
-                    (event.topic, self._envelope(aggregate.aggregate_id, version, event))
-                )
+                envelope = self._envelope(aggregate.aggregate_id, version, event, aggregate.case_id)
+                self._envelopes.append((event.topic, envelope))
         if self.idempotency is not None:
             await self._remember_key(self.idempotency)
         shipped = bool(self._envelopes)

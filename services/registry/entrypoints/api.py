@@ -126,16 +126,21 @@ async def correct_filing(
     caller: BankDep,
     idempotency_key: IdempotencyKey = None,
 ) -> PledgeFilingOut:
-    """Send the correction an examiner asked for; the deadline restarts from its arrival."""
-    async with unit_of_work(request) as uow:
-        current = own_filing(caller, await handlers.get_filing(filing_id, uow))
+    """Send the correction an examiner asked for; the deadline restarts from its arrival.
+
+    Only the terms the examiner's request names may change; never the parties or the rights.
+    """
     claim, earlier = await earlier_write(
         request, caller.subject, idempotency_key, body.model_dump(mode="json")
     )
     if earlier is not None:
+        async with unit_of_work(request) as uow:
+            filing = await handlers.get_pledgees_filing(earlier, caller.uscc, uow)
         response.headers[REPLAYED_HEADER] = "true"
-        return PledgeFilingOut.of(current)
-    command = examination.CorrectFiling(filing_id, body.to_domain(beijing_date(now)), now)
+        return PledgeFilingOut.of(filing)
+    command = examination.CorrectFiling(
+        filing_id, caller.uscc, body.to_domain(beijing_date(now)), now
+    )
     filing = await in_transaction(
         request, lambda uow: examination.correct_filing(command, calendar, uow), idempotency=claim
     )

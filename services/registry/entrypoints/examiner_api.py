@@ -14,13 +14,14 @@ from services.registry.entrypoints.deps import (
     in_transaction,
 )
 from services.registry.entrypoints.examination_schemas import (
+    AcknowledgementIn,
     CorrectionRequestIn,
     QueueItemOut,
     QueueOut,
     RefusalIn,
 )
 from services.registry.entrypoints.schemas import PledgeFilingOut
-from services.registry.service_layer import examination
+from services.registry.service_layer import examination, handlers
 from shared.openapi import problem_responses
 
 router = APIRouter(
@@ -42,6 +43,15 @@ async def queue(uow: UowDep, now: NowDep, limit: Limit = 50, offset: Offset = 0)
         page = await examination.examination_queue(limit, offset, uow)
     items = [QueueItemOut.of(filing, now) for filing in page.filings]
     return QueueOut(total=page.total, limit=limit, offset=offset, items=items)
+
+
+@router.get(
+    "/filings/{filing_id}", response_model=PledgeFilingOut, responses=problem_responses(404)
+)
+async def filing(filing_id: str, uow: UowDep) -> PledgeFilingOut:
+    """A filing with its terms, parties, rights, findings and every decision so far."""
+    async with uow:
+        return PledgeFilingOut.of(await handlers.get_filing(filing_id, uow))
 
 
 @router.post(
@@ -89,7 +99,27 @@ async def refuse(
 async def request_correction(
     filing_id: str, body: CorrectionRequestIn, examiner: ExaminerDep, now: NowDep, request: Request
 ) -> PledgeFilingOut:
-    """Ask the parties to correct a claimed filing; its deadline is suspended meanwhile."""
-    command = examination.RequestCorrection(filing_id, examiner, body.message, now)
+    """Ask the parties to correct named terms of a claimed filing; its deadline is suspended."""
+    command = examination.RequestCorrection(
+        filing_id, examiner, tuple(body.fields), body.message, now
+    )
     filing = await in_transaction(request, lambda uow: examination.request_correction(command, uow))
+    return PledgeFilingOut.of(filing)
+
+
+@router.post(
+    "/filings/{filing_id}/acknowledge",
+    response_model=PledgeFilingOut,
+    responses=DECISION_ERRORS,
+)
+async def acknowledge(
+    filing_id: str, body: AcknowledgementIn, examiner: ExaminerDep, now: NowDep, request: Request
+) -> PledgeFilingOut:
+    """Record that the parties confirmed they proceed despite warnings found on the filing."""
+    command = examination.AcknowledgeWarnings(
+        filing_id, examiner, tuple(body.codes), body.note, now
+    )
+    filing = await in_transaction(
+        request, lambda uow: examination.acknowledge_warnings(command, uow)
+    )
     return PledgeFilingOut.of(filing)

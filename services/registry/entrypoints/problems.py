@@ -8,15 +8,38 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from services.registry.domain.errors import (
+    AcknowledgementNotAWarning,
+    AcknowledgementNoteMissing,
     ChangeRefused,
+    CorrectionConflictsWithLoan,
+    CorrectionFieldsMissing,
+    CorrectionNotCorrectable,
+    CorrectionNotRequested,
     NothingToChange,
+    RefusalExplanationMissing,
     RegistryRuleBroken,
     ScheduleInvalid,
+    UnknownRefusalGround,
 )
 from services.registry.service_layer.errors import NotFound
 from shared.http import problem_response
 
-UNPROCESSABLE = frozenset({ScheduleInvalid.code, ChangeRefused.code, NothingToChange.code})
+UNPROCESSABLE = frozenset(
+    error.code
+    for error in (
+        ScheduleInvalid,
+        ChangeRefused,
+        NothingToChange,
+        CorrectionNotCorrectable,
+        CorrectionNotRequested,
+        CorrectionConflictsWithLoan,
+        CorrectionFieldsMissing,
+        UnknownRefusalGround,
+        RefusalExplanationMissing,
+        AcknowledgementNotAWarning,
+        AcknowledgementNoteMissing,
+    )
+)
 
 
 def install_problems(app: FastAPI) -> None:

@@ -16,6 +16,7 @@ from services.registry.service_layer import gazette
 from services.registry.service_layer.deadlines import registration_deadline
 from services.registry.service_layer.errors import FilingNotFound
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
+from shared.context import current_context
 from shared.workdays import OfficialCalendar, beijing_date
 
 
@@ -72,7 +73,11 @@ async def record_trademark(mark: Trademark, uow: RegistryUnitOfWork) -> None:
 async def file_pledge(
     command: FilePledge, calendar: OfficialCalendar, uow: RegistryUnitOfWork
 ) -> PledgeFiling:
-    """Receive a filing, check every ground, and register a clean one at once."""
+    """Receive a filing, check every ground, and register a clean one at once.
+
+    The filing keeps the correlation id it arrived under (the loan's case, for credit's
+    filings): every later action on it, by anyone, carries that id.
+    """
     now = command.received_at
     data = command.data
     filing = PledgeFiling.receive(
@@ -82,6 +87,7 @@ async def file_pledge(
         data=data,
         received_at=now,
         deadline=registration_deadline(now, bool(data.trademarks), calendar),
+        correlation_id=current_context().correlation_id,
     )
     filing.assess(await statutory_checks(data, beijing_date(now), uow), now)
     if filing.green_channel:
@@ -99,13 +105,15 @@ async def statutory_checks(
     data: PledgeFilingData, on: date, uow: RegistryUnitOfWork
 ) -> CheckResult:
     """Every statutory ground applied to `data` against the register as it stands."""
+    patents = await uow.register.patents(data.patents)
     return check_filing(
         data,
-        await uow.register.patents(data.patents),
+        patents,
         await uow.register.trademarks(data.trademarks),
         await uow.filings.active_pledges(data.rights),
         await uow.register.marks_of(data.pledgor.uscc) if data.trademarks else [],
         on,
+        twins=await uow.register.same_day_twins(patents) if patents else {},
     )
 
 
@@ -113,5 +121,15 @@ async def get_filing(filing_id: str, uow: RegistryUnitOfWork) -> PledgeFiling:
     """One filing."""
     filing = await uow.filings.get(filing_id)
     if filing is None:
+        raise FilingNotFound(filing_id)
+    return filing
+
+
+async def get_pledgees_filing(
+    filing_id: str, pledgee_uscc: str | None, uow: RegistryUnitOfWork
+) -> PledgeFiling:
+    """One filing of this pledgee; another pledgee's filing looks exactly like a missing one."""
+    filing = await uow.filings.get(filing_id)
+    if filing is None or not pledgee_uscc or filing.data.pledgee.uscc != pledgee_uscc:
         raise FilingNotFound(filing_id)
     return filing
