@@ -45,6 +45,7 @@ EVENT_TYPES: Mapping[str, frozenset[str]] = {
             "registry.filing.received",
             "registry.filing.refused",
             "registry.filing.sla_breached",
+            "registry.filing.warnings_acknowledged",
             "registry.pledge.cancelled",
             "registry.pledge.changed",
             "registry.pledge.registered",

@@ -27,6 +27,7 @@ def bootstrap(unit_of_work: Callable[[], CreditUnitOfWork], deps: CreditDeps) ->
         c.AcceptOffer: On(bound(handlers.accept_offer), replay=loan_of),
         c.RecordValuation: On(bound(handlers.record_valuation)),
         c.RecordPledgeOutcome: On(bound(handlers.record_pledge_outcome)),
+        c.RecordFilingReceived: On(bound(handlers.record_filing_received)),
         c.RecordRepayment: On(bound(servicing.record_repayment), replay=loan_of),
         c.DeclareDefault: On(bound(servicing.declare_default), replay=loan_of),
         c.RecordPledgeCancelled: On(bound(servicing.record_pledge_cancelled)),

@@ -32,6 +32,9 @@ def bootstrap(
     async def filing_of(command: Any, filing_id: str, uow: RegistryUnitOfWork) -> Any:
         return await handlers.filing_of(filing_id, getattr(command, "caller_uscc", None), uow)
 
+    async def pledgees_filing(command: Any, filing_id: str, uow: RegistryUnitOfWork) -> Any:
+        return await handlers.get_pledgees_filing(filing_id, command.pledgee_uscc, uow)
+
     async def pledge_of(command: Any, filing_id: str, uow: RegistryUnitOfWork) -> Any:
         return await handlers.filing_of(filing_id, command.caller_uscc, uow)
 
@@ -42,7 +45,8 @@ def bootstrap(
         examination.RegisterFiling: On(bound(examination.register_filing)),
         examination.RefuseFiling: On(bound(examination.refuse_filing)),
         examination.RequestCorrection: On(bound(examination.request_correction)),
-        examination.CorrectFiling: On(bound(examination.correct_filing), replay=filing_of),
+        examination.AcknowledgeWarnings: On(bound(examination.acknowledge_warnings)),
+        examination.CorrectFiling: On(bound(examination.correct_filing), replay=pledgees_filing),
         pledges.ChangePledge: On(bound(pledges.change_pledge), replay=pledge_of),
         pledges.CancelPledge: On(bound(pledges.cancel_pledge), replay=pledge_of),
         pledges.ReleasePledge: On(bound(pledges.release_pledge)),

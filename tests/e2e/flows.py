@@ -20,7 +20,7 @@ OFFICE = staff_headers(
 
 
 async def load_patent(
-    client: httpx.AsyncClient, stack: LocalStack, number: str, holder: str
+    client: httpx.AsyncClient, stack: LocalStack, number: str, holder: str, **changes: Any
 ) -> None:
     """Enter a granted invention patent on the register and wait until valuation knows it."""
     patent = {
@@ -32,7 +32,7 @@ async def load_patent(
         "legal_status": "valid",
         "fees_paid_through": "2027-02-28",
         "main_ipc": "B24B13/00",
-    }
+    } | changes
     url = f"{stack.url('registry')}/internal/v1/patents/{number}"
     response = await client.put(url, json=patent, headers=OFFICE)
     assert response.status_code == 200, response.text

@@ -9,8 +9,10 @@ from decimal import Decimal
 import httpx
 import pytest
 
+from shared.auth import Role
 from shared.devstack import LocalStack
 from shared.identifiers import make_uscc
+from tests.credentials import staff_headers
 from tests.e2e.conftest import TopicWatcher
 from tests.e2e.flows import BANK, BANK_USCC, application, load_patent, poll_loan, quick_loan
 
@@ -87,3 +89,50 @@ async def test_a_refused_pledge_withdraws_the_offer_and_nothing_is_disbursed(
     )
     assert [f["code"] for f in refused["payload"]["findings"]] == ["pledgor.not_patentee"]
     assert not [e for e in watcher.by_key[loan_id] if e["event_type"] == "credit.loan.disbursed"]
+
+
+async def test_an_examined_loan_is_one_case_from_application_to_disbursement(
+    stack: LocalStack, watcher: TopicWatcher, unique_numbers: Callable[[], str]
+) -> None:
+    uscc, number = make_uscc(404), unique_numbers()
+    case = f"case-examined-{number}"
+    examiner = staff_headers("exa-e2e", Role.EXAMINER)
+    desk = f"{stack.url('registry')}/internal/v1/examination/filings"
+    async with httpx.AsyncClient(timeout=10) as client:
+        await load_patent(client, stack, number, uscc, invalidation_pending=True)
+        created = await client.post(
+            f"{stack.url('credit')}/v1/loan-applications",
+            json=application(uscc, number),
+            headers={**BANK, "X-Correlation-Id": case},
+        )
+        loan_id = created.json()["loan_id"]
+        await poll_loan(client, stack, loan_id, "offered")
+        await client.post(f"{stack.url('credit')}/v1/loans/{loan_id}/offer/accept", headers=BANK)
+        queued = await watcher.wait_for(
+            lambda e: (
+                e["event_type"] == "registry.filing.queued_for_examination"
+                and e["payload"]["filing_reference"] == loan_id
+            )
+        )
+        filing_id = queued["aggregate_id"]
+        note = {"codes": ["patent.invalidation_pending"], "note": "Both parties confirmed."}
+        for action, body in (("claim", None), ("acknowledge", note), ("register", None)):
+            headers = {**examiner, "X-Correlation-Id": f"desk-{action}-{number}"}
+            done = await client.post(f"{desk}/{filing_id}/{action}", json=body, headers=headers)
+            assert done.status_code == 200, done.text
+        loan = await poll_loan(client, stack, loan_id, "disbursed")
+
+    assert loan["pledge_filing_id"] == filing_id
+    await watcher.wait_for(
+        lambda e: e["event_type"] == "credit.loan.disbursed" and e["aggregate_id"] == loan_id
+    )
+    steps = [e["event_type"] for e in watcher.of_correlation(case)]
+    assert steps[steps.index("registry.filing.received") :] == [
+        "registry.filing.received",
+        "registry.filing.queued_for_examination",
+        "registry.filing.claimed",
+        "registry.filing.warnings_acknowledged",
+        "registry.pledge.registered",
+        "credit.loan.disbursed",
+    ]
+    assert not [e for e in watcher.events if e["correlation_id"].startswith("desk-")]

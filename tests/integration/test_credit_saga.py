@@ -192,7 +192,10 @@ async def test_no_loan_is_disbursed_without_its_own_pledge_registered_in_time(
         assert dead
 
         await publish(credit.bus, PLEDGES_TOPIC, filing_refused(refused))
-        await reaches(credit, refused, "offer_withdrawn")
+        withdrawn = await reaches(credit, refused, "offer_withdrawn")
+        assert withdrawn["pledge_refusal_grounds"] == [
+            {"code": "right.frozen", "message": "", "right": None}
+        ]
         await publish(credit.bus, PLEDGES_TOPIC, pledge_registered(refused, number="Y2026000099"))
         await eventually(lambda: loan_events(credit, refused, "credit.pledge_release.requested"))
 

@@ -15,7 +15,7 @@ from tests.integration.test_registry_pledges import (  # noqa: F401
     registered,
     registry,
 )
-from tests.integration.test_registry_service import filing, put_patent
+from tests.integration.test_registry_service import filing
 
 
 async def test_a_retried_acceptance_accepts_once(credit: Running) -> None:  # noqa: F811
@@ -53,9 +53,10 @@ async def test_a_retried_cancellation_cancels_once(registry: Running) -> None:  
 async def test_a_retried_correction_is_taken_once(registry: Running) -> None:  # noqa: F811
     filed = await examined(registry)
     await claim(registry, filed["filing_id"], "exa")
-    await act(registry, filed["filing_id"], "request-correction", "exa", {"message": "Fix."})
+    fix = {"fields": ["scope_of_guarantee"], "message": "Fix."}
+    await act(registry, filed["filing_id"], "request-correction", "exa", fix)
     url = f"/v1/pledge-filings/{filed['filing_id']}/correction"
-    corrected = filing(await put_patent(registry, invalidation_pending=True), acknowledgements=ACK)
+    corrected = filing(*filed["patents"], acknowledgements=ACK, scope_of_guarantee="principal")
     headers = {"Idempotency-Key": "correction-1"}
 
     first = await registry.client.post(url, json=corrected, headers=headers)

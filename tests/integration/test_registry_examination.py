@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -156,8 +156,11 @@ async def test_an_examiner_claims_and_another_cannot(registry: Running) -> None:
     ("action", "body"),
     [
         ("register", None),
-        ("refuse", {"reasons": [{"code": "contract.unclear", "message": "Scope unclear."}]}),
-        ("request-correction", {"message": "State the scope of guarantee."}),
+        ("refuse", {"reasons": [{"code": "contract.incomplete", "message": "Scope unclear."}]}),
+        (
+            "request-correction",
+            {"fields": ["scope_of_guarantee"], "message": "State the scope of guarantee."},
+        ),
     ],
 )
 async def test_only_the_claiming_examiner_decides(
@@ -261,7 +264,7 @@ async def test_the_claiming_examiner_refuses_with_reasons(registry: Running) -> 
     filing_id = (await examined(registry))["filing_id"]
     await claim(registry, filing_id, "exa")
     empty = await act(registry, filing_id, "refuse", "exa", {"reasons": []})
-    reason = {"code": "contract.scope_unclear", "message": "The scope of guarantee is unclear."}
+    reason = {"code": "contract.incomplete", "message": "The scope of guarantee is unclear."}
 
     response = await act(registry, filing_id, "refuse", "exa", {"reasons": [reason]})
 
@@ -283,7 +286,11 @@ async def test_a_correction_restarts_the_clock_from_its_beijing_date(registry: R
     await claim(registry, filing_id, "exa")
     at(registry, beijing(2026, 1, 8, 15))
     asked = await act(
-        registry, filing_id, "request-correction", "exa", {"message": "Acknowledge it."}
+        registry,
+        filing_id,
+        "request-correction",
+        "exa",
+        {"fields": ["acknowledgements"], "message": "Acknowledge it."},
     )
     assert asked.json()["status"] == "awaiting_correction"
     queue = (await registry.client.get(f"{DESK}/queue", headers=as_examiner("exa"))).json()
@@ -325,14 +332,16 @@ async def test_a_correction_must_have_been_asked_for(registry: Running) -> None:
 async def test_a_correction_that_breaks_a_rule_is_refused(registry: Running) -> None:
     filed = await examined(registry)
     await claim(registry, filed["filing_id"], "exa")
-    await act(registry, filed["filing_id"], "request-correction", "exa", {"message": "Fix."})
-    frozen = await put_patent(registry, frozen=True)
+    fields = {"fields": ["performance_deadline"], "message": "Fix."}
+    await act(registry, filed["filing_id"], "request-correction", "exa", fields)
+    beyond_term = (date.today() + timedelta(days=365 * 30)).isoformat()
 
     response = await registry.client.post(
-        f"/v1/pledge-filings/{filed['filing_id']}/correction", json=filing(frozen)
+        f"/v1/pledge-filings/{filed['filing_id']}/correction",
+        json=filing(*filed["patents"], performance_deadline=beyond_term, acknowledgements=ACK),
     )
 
     corrected = response.json()
     assert (corrected["status"], corrected["decided_by"]) == ("refused", None)
-    assert corrected["patents"] == [frozen]
-    assert {f["code"] for f in corrected["findings"]} == {"right.frozen"}
+    assert corrected["performance_deadline"] == beyond_term
+    assert {f["code"] for f in corrected["findings"]} >= {"deadline.beyond_term"}

@@ -243,7 +243,11 @@ async def test_a_release_requested_by_credit_cancels_the_pledge_once(registry: R
     [cancelled] = await events_of(registry, "registry.pledge.cancelled")
     assert cancelled.payload["reason"] == "debt_repaid"
     assert cancelled.payload["filing_reference"] == "loan-42"
-    assert cancelled.correlation_id == first.correlation_id
+    [registered] = await events_of(registry, "registry.pledge.registered")
+    assert (cancelled.correlation_id, cancelled.causation_id) == (
+        registered.correlation_id,
+        first.event_id,
+    )
     pledge = (await registry.client.get(f"/v1/pledges/{number}")).json()
     assert (pledge["status"], pledge["cancellation_reason"]) == ("cancelled", "debt_repaid")
     [patent] = registered_pledge["patents"]

@@ -55,7 +55,8 @@ async def test_an_overdue_filing_is_announced_once_and_only_it(
         late = await examined(registry)
         suspended = (await examined(registry))["filing_id"]
         await claim(registry, suspended, "exa")
-        await act(registry, suspended, "request-correction", "exa", {"message": "Fix it."})
+        fix = {"fields": ["debt_type"], "message": "Fix it."}
+        await act(registry, suspended, "request-correction", "exa", fix)
         clean = await file(registry, filing(await put_patent(registry)))
         assert clean.json()["status"] == "registered"
         clock.set(beijing(2026, 3, 4, 10))

@@ -16,7 +16,7 @@ from tests.integration.test_registry_service import file, filing, put_patent
 
 pytestmark = pytest.mark.postgres
 
-SCOPE_UNCLEAR = {"code": "contract.scope_unclear", "message": "The scope is unclear."}
+SCOPE_UNCLEAR = {"code": "contract.incomplete", "message": "The scope is unclear."}
 
 
 @pytest.fixture
@@ -69,7 +69,7 @@ async def test_figures_over_a_period(registry: Running) -> None:
         "registered": 2,
         "refused": 2,
         "pending": 1,
-        "refusals_by_reason": {"contract.scope_unclear": 1, "right.frozen": 1},
+        "refusals_by_reason": {"contract.incomplete": 1, "right.frozen": 1},
         "median_seconds_to_decision": 1800.0,
         "p95_seconds_to_decision": 172800.0,
         "decided_within_deadline_share": 0.75,

@@ -15,6 +15,7 @@ from shared.contracts import (
     payload_schema,
     problems,
 )
+from shared.topics import EVENT_TYPES
 
 BASE: dict[str, Any] = {
     "type": "object",
@@ -96,3 +97,10 @@ def test_the_asyncapi_document_names_every_topic_and_its_schemas() -> None:
     for message in document["components"]["messages"].values():
         schema_ref = message["payload"]["allOf"][1]["properties"]["payload"]["$ref"]
         assert (CONTRACTS / schema_ref).exists(), schema_ref
+
+
+def test_the_topic_catalogue_lists_exactly_the_event_types_published_on_each_topic() -> None:
+    published: dict[str, set[str]] = {}
+    for cls in event_classes().values():
+        published.setdefault(cls.topic, set()).add(cls.event_type)
+    assert {topic: set(types) for topic, types in EVENT_TYPES.items()} == published

@@ -490,12 +490,16 @@ PORTFOLIO = (
 
 def test_similar_marks_omitted_names_the_missed_marks() -> None:
     result = run(mark_filing(MARK_NO), trademarks=[MARK], owner_marks=PORTFOLIO)
-    finding = only(result)
-    assert (finding.code, finding.right) == (RefusalCode.TRADEMARK_SIMILAR_MARKS_OMITTED, MARK_NO)
-    assert finding.related == ("23456790", "23456791")
-    assert "23456790" in finding.message
-    assert "23456791" in finding.message
-    assert "23456792" not in finding.message
+    omitted, possible = result.findings
+    assert (omitted.code, omitted.right) == (RefusalCode.TRADEMARK_SIMILAR_MARKS_OMITTED, MARK_NO)
+    assert omitted.related == ("23456790",)
+    assert "23456790" in omitted.message
+    assert "23456792" not in omitted.message
+    assert (possible.code, possible.severity) == (
+        RefusalCode.TRADEMARK_SIMILAR_MARKS_POSSIBLE,
+        Severity.WARNING,
+    )
+    assert possible.related == ("23456791",)
     assert result.outcome is Outcome.REFUSE
 
 
@@ -506,11 +510,63 @@ def test_similar_marks_pledged_together_are_clean() -> None:
 
 
 def test_similar_marks_partly_included_lists_only_the_rest() -> None:
-    filing = mark_filing(MARK_NO, "23456790")
+    filing = mark_filing(MARK_NO, "23456791")
     result = run(filing, trademarks=PORTFOLIO, owner_marks=PORTFOLIO)
     finding = only(result)
     assert (finding.code, finding.right) == (RefusalCode.TRADEMARK_SIMILAR_MARKS_OMITTED, MARK_NO)
-    assert finding.related == ("23456791",)
+    assert finding.related == ("23456790",)
+
+
+MOONLENS = replace(MARK, number="30000001", mark="MOONLENS", goods=("0901",))
+MOONLENS_PRO = replace(MARK, number="30000002", mark="MOONLENS PRO", goods=("0901", "0907"))
+
+
+def test_moonlens_pro_on_the_same_goods_must_be_pledged_with_moonlens() -> None:
+    portfolio = (MOONLENS, MOONLENS_PRO)
+    result = run(mark_filing(MOONLENS.number), trademarks=portfolio, owner_marks=portfolio)
+    finding = only(result)
+    assert (finding.code, finding.right, finding.related) == (
+        RefusalCode.TRADEMARK_SIMILAR_MARKS_OMITTED,
+        MOONLENS.number,
+        (MOONLENS_PRO.number,),
+    )
+    assert result.outcome is Outcome.REFUSE
+    together = mark_filing(MOONLENS.number, MOONLENS_PRO.number)
+    assert run(together, trademarks=portfolio, owner_marks=portfolio).is_clean
+
+
+@pytest.mark.parametrize(
+    "text", ["MOONLENSTAR", "MOONLENZ", "Moon Lenz"], ids=["longer", "one-letter", "spaced"]
+)
+def test_a_borderline_mark_on_the_same_goods_is_held_for_the_examiner(text: str) -> None:
+    other = replace(MOONLENS_PRO, mark=text)
+    portfolio = (MOONLENS, other)
+    result = run(mark_filing(MOONLENS.number), trademarks=portfolio, owner_marks=portfolio)
+    finding = only(result)
+    assert (finding.code, finding.severity, finding.related) == (
+        RefusalCode.TRADEMARK_SIMILAR_MARKS_POSSIBLE,
+        Severity.WARNING,
+        (other.number,),
+    )
+    assert result.outcome is Outcome.NEEDS_ACKNOWLEDGEMENT
+
+
+def test_an_examiner_acknowledged_borderline_mark_lets_the_filing_through() -> None:
+    other = replace(MOONLENS_PRO, mark="MOONLENSTAR")
+    portfolio = (MOONLENS, other)
+    filing = mark_filing(
+        MOONLENS.number, acknowledged=frozenset({RefusalCode.TRADEMARK_SIMILAR_MARKS_POSSIBLE})
+    )
+    result = run(filing, trademarks=portfolio, owner_marks=portfolio)
+    assert only(result).acknowledged
+    assert result.outcome is Outcome.REGISTER
+
+
+def test_marks_in_other_classes_or_with_other_words_need_not_go_together() -> None:
+    elsewhere = replace(MOONLENS_PRO, nice_class=35, goods=("3501",))
+    unrelated = replace(MOONLENS_PRO, number="30000003", mark="SUNGLASS WORKS")
+    portfolio = (MOONLENS, elsewhere, unrelated)
+    assert run(mark_filing(MOONLENS.number), trademarks=portfolio, owner_marks=portfolio).is_clean
 
 
 def test_mixed_patent_and_trademark_filing_is_clean() -> None:
@@ -532,6 +588,7 @@ def test_mixed_filing_reports_patent_and_trademark_findings() -> None:
         (RefusalCode.RIGHT_TERMINATED, UTILITY_NO),
         (RefusalCode.RIGHT_FROZEN, MARK_NO),
         (RefusalCode.TRADEMARK_SIMILAR_MARKS_OMITTED, MARK_NO),
+        (RefusalCode.TRADEMARK_SIMILAR_MARKS_POSSIBLE, MARK_NO),
     ]
 
 
@@ -580,3 +637,38 @@ def test_register_rejects_unknown_kind_and_status() -> None:
         replace(INVENTION, kind="plant_variety")  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         replace(MARK, status="suspended")  # type: ignore[arg-type]
+
+
+SAME_DAY_UTILITY = replace(
+    UTILITY, number="201720901234.5", filing_date=INVENTION.filing_date, same_day_twin=PATENT_NO
+)
+
+
+def test_a_registered_same_day_twin_raises_the_warning_naming_it() -> None:
+    result = check_filing(
+        make_filing(), {PATENT_NO: INVENTION}, {}, {}, (), ON, twins={PATENT_NO: SAME_DAY_UTILITY}
+    )
+    finding = only(result)
+    assert (finding.code, finding.right, finding.related) == (
+        RefusalCode.PATENT_SAME_DAY_INVENTION_UTILITY,
+        PATENT_NO,
+        (SAME_DAY_UTILITY.number,),
+    )
+    assert SAME_DAY_UTILITY.number in finding.message
+    assert result.outcome is Outcome.NEEDS_ACKNOWLEDGEMENT
+
+
+@pytest.mark.parametrize(
+    "twin",
+    [
+        replace(SAME_DAY_UTILITY, filing_date=date(2017, 7, 21)),
+        replace(SAME_DAY_UTILITY, holders=(STRANGER,)),
+        replace(SAME_DAY_UTILITY, kind="invention"),
+    ],
+    ids=["another-day", "another-applicant", "not-a-utility-model"],
+)
+def test_a_linked_entry_that_is_no_same_day_pair_raises_nothing(twin: Patent) -> None:
+    result = check_filing(
+        make_filing(), {PATENT_NO: INVENTION}, {}, {}, (), ON, twins={PATENT_NO: twin}
+    )
+    assert result.is_clean

@@ -95,7 +95,7 @@ def test_another_examiners_filing_cannot_be_claimed() -> None:
     [
         lambda f, who: f.register("Y2026000001", LATER, who),
         lambda f, who: f.refuse(LATER, who, [Reason("contract.incomplete", "no scope")]),
-        lambda f, who: f.request_correction(who, "state the scope", LATER),
+        lambda f, who: f.request_correction(who, ["scope_of_guarantee"], "state the scope", LATER),
     ],
     ids=["register", "refuse", "request-correction"],
 )
@@ -113,7 +113,7 @@ def test_a_decided_filing_is_no_longer_in_examination() -> None:
     filing = claimed("exa")
     filing.register("Y2026000001", LATER, "exa")
     with pytest.raises(NotInExamination):
-        filing.refuse(LATER, "exa", [Reason("x", "y")])
+        filing.refuse(LATER, "exa", [Reason("other", "y")])
     with pytest.raises(NotInExamination):
         filing.claim("exb", LATER)
 
@@ -141,7 +141,7 @@ def test_refusal_needs_reasons_and_carries_them() -> None:
     filing = claimed("exa")
     with pytest.raises(RefusalReasonsMissing):
         filing.refuse(LATER, "exa", [])
-    reason = Reason("examiner.contract_unclear", "The scope of guarantee is ambiguous.")
+    reason = Reason("contract.incomplete", "The scope of guarantee is ambiguous.")
     filing.refuse(LATER, "exa", [reason])
     [refused] = events(filing)
     assert isinstance(refused, FilingRefused)
@@ -153,7 +153,7 @@ def test_refusal_needs_reasons_and_carries_them() -> None:
 
 def test_a_correction_suspends_and_restarts_the_clock() -> None:
     filing = claimed("exa", WARNING)
-    filing.request_correction("exa", "acknowledge the pending invalidation", LATER)
+    filing.request_correction("exa", ["acknowledgements"], "acknowledge the invalidation", LATER)
     assert filing.status is FilingStatus.AWAITING_CORRECTION
     assert isinstance(events(filing)[0], CorrectionRequested)
     corrected_at = datetime(2026, 3, 6, 12, 30, tzinfo=UTC)
@@ -165,17 +165,17 @@ def test_a_correction_suspends_and_restarts_the_clock() -> None:
     assert filing.status is FilingStatus.IN_EXAMINATION
     assert (filing.deadline_at, filing.corrected_at) == (new_due.at, corrected_at)
     assert filing.claimed_by == "exa"
-    assert filing.data == data
+    assert filing.data == replace(data, filed_on=make_filing().filed_on)
     [corrected] = events(filing)
     assert isinstance(corrected, FilingCorrected)
-    assert corrected.deadline_at == new_due.at
+    assert (corrected.deadline_at, corrected.changed) == (new_due.at, ("acknowledgements",))
     filing.register("Y2026000002", corrected_at, "exa")
     assert filing.status is FilingStatus.REGISTERED
 
 
 def test_a_correction_with_a_refusal_ground_is_refused() -> None:
     filing = claimed("exa")
-    filing.request_correction("exa", "fix it", LATER)
+    filing.request_correction("exa", ["debt_type"], "fix it", LATER)
     filing.collect_events()
     filing.correct(make_filing(), CheckResult((REFUSAL,)), Deadline(DUE), LATER)
     assert filing.status is FilingStatus.REFUSED
@@ -204,7 +204,7 @@ def test_a_breach_is_announced_once_and_only_past_the_deadline() -> None:
 def test_no_breach_while_a_correction_is_awaited_or_once_decided() -> None:
     late = DUE + timedelta(days=3)
     waiting = claimed("exa")
-    waiting.request_correction("exa", "fix", LATER)
+    waiting.request_correction("exa", ["debt_type"], "fix", LATER)
     decided = claimed("exa")
     decided.register("Y2026000001", LATER, "exa")
     for filing in (waiting, decided):

@@ -37,7 +37,11 @@ def decided_by_examiner(after: timedelta, register: bool) -> PledgeFiling:
     if register:
         filing.register("Y1", RECEIVED + after, "exa")
     else:
-        filing.refuse(RECEIVED + after, "exa", [Reason("examiner.doubt", "why")])
+        filing.refuse(
+            RECEIVED + after,
+            "exa",
+            [Reason("other", "The pledge contract is signed by an unauthorised person.")],
+        )
     return filing
 
 
@@ -63,7 +67,7 @@ def test_figures_of_a_known_set() -> None:
 
     assert (figures.received, figures.registered, figures.refused, figures.pending) == (5, 2, 2, 1)
     assert figures.refusals_by_reason == {
-        "examiner.doubt": 1,
+        "other": 1,
         "patent.fees_unpaid": 1,
         "right.frozen": 1,
     }

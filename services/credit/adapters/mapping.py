@@ -9,7 +9,7 @@ from typing import Any
 from services.credit.domain.events import CollateralRight, Enterprise
 from services.credit.domain.loan import Loan, LoanStatus
 from services.credit.domain.programmes import Share
-from services.credit.domain.records import LoanTimeout, Repayment, TimeoutKind
+from services.credit.domain.records import LoanTimeout, RefusalGround, Repayment, TimeoutKind
 from shared.envelope import to_primitive
 
 FEN = Decimal("0.01")
@@ -75,6 +75,10 @@ def _servicing_row(loan: Loan) -> dict[str, Any]:
         "recovered_amount": loan.recovered_amount,
         "loss": loan.loss,
         "claims": to_primitive(loan.claims) if loan.claims else None,
+        "pledge_filing_id": loan.pledge_filing_id,
+        "pledge_refusal_grounds": (
+            to_primitive(loan.pledge_refusal_grounds) if loan.pledge_refusal_grounds else None
+        ),
     }
 
 
@@ -140,6 +144,11 @@ def _servicing_fields(row: Any) -> dict[str, Any]:
         "claims": tuple(
             Share(c["party"], Decimal(c["share"]), Decimal(c["amount"]))
             for c in row["claims"] or ()
+        ),
+        "pledge_filing_id": row["pledge_filing_id"],
+        "pledge_refusal_grounds": tuple(
+            RefusalGround(g["code"], g["message"], g.get("right"))
+            for g in row["pledge_refusal_grounds"] or ()
         ),
     }
 

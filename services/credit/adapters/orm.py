@@ -75,6 +75,8 @@ loans = Table(
     _money("recovered_amount"),
     _money("loss"),
     Column("claims", JSON),
+    Column("pledge_filing_id", String(36)),
+    Column("pledge_refusal_grounds", JSON),
 )
 
 timeouts = Table(

@@ -43,7 +43,7 @@ from services.credit.domain.policy import (
     decide,
 )
 from services.credit.domain.programmes import Programme
-from services.credit.domain.records import QuotaMovement, TimeoutKind
+from services.credit.domain.records import QuotaMovement, RefusalGround, TimeoutKind
 from services.credit.domain.servicing import ServicedLoan
 from shared.workdays import beijing_date
 
@@ -382,10 +382,18 @@ class Loan(ServicedLoan):
             )
         )
 
-    def pledge_refused(self, reasons: tuple[str, ...], now: datetime) -> None:
-        """The registry refused the pledge: the offer is withdrawn."""
+    def pledge_refused(
+        self, reasons: tuple[str, ...], now: datetime, grounds: tuple[RefusalGround, ...] = ()
+    ) -> None:
+        """The registry refused the pledge: the offer is withdrawn, the grounds kept."""
         if self.status is LoanStatus.PLEDGE_FILED:
+            self.pledge_refusal_grounds = grounds
             self._withdraw("pledge.refused", ", ".join(reasons), now)
+
+    def pledge_filed_as(self, filing_id: str) -> None:
+        """The registry received the pledge filing under `filing_id` (the first one counts)."""
+        if self.pledge_filing_id is None and self.pledge_requested_at is not None:
+            self.pledge_filing_id = filing_id
 
     def fire_due_timeouts(self, now: datetime) -> list[TimeoutKind]:
         """Fire the deadlines that have come; one the loan has moved past is cancelled."""

@@ -15,7 +15,13 @@ from services.credit.domain.events import (
     PledgeReleaseRequested,
 )
 from services.credit.domain.programmes import Share
-from services.credit.domain.records import LoanTimeout, QuotaMovement, Repayment, TimeoutKind
+from services.credit.domain.records import (
+    LoanTimeout,
+    QuotaMovement,
+    RefusalGround,
+    Repayment,
+    TimeoutKind,
+)
 from shared.kernel.errors import Conflict, DomainError, Invalid, NotFound
 from shared.kernel.events import Aggregate
 
@@ -113,6 +119,8 @@ class LoanState(Aggregate):
     offer_expires_at: datetime | None = None
     quota_reserved: Decimal = ZERO
     pledge_requested_at: datetime | None = None
+    pledge_filing_id: str | None = None
+    pledge_refusal_grounds: tuple[RefusalGround, ...] = ()
     pledge_registration_number: str | None = None
     disbursed_at: datetime | None = None
     maturity_date: date | None = None

@@ -64,3 +64,13 @@ class QuotaState:
     @property
     def available(self) -> Decimal:
         return self.total - self.reserved - self.consumed
+
+
+@dataclass(frozen=True)
+class RefusalGround:
+    """A ground on which the registry refused the loan's pledge: code, message and the right
+    it concerns, if one."""
+
+    code: str
+    message: str
+    right: str | None = None

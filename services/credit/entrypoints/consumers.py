@@ -9,6 +9,7 @@ from decimal import Decimal
 from pydantic import BaseModel
 
 from services.credit.domain.policy import RightAppraisal
+from services.credit.domain.records import RefusalGround
 from services.credit.service_layer import commands as c
 from shared.consumer import Reaction, parse_payload
 from shared.envelope import Envelope
@@ -60,14 +61,34 @@ class _Party(BaseModel):
     uscc: str
 
 
+class _Ground(BaseModel):
+    code: str
+    message: str = ""
+    right: str | None = None
+    severity: str | None = None
+
+
 class _PledgeOutcome(BaseModel):
     filing_reference: str | None = None
     registration_number: str | None = None
     pledgee: _Party
     patents: list[str] = []
     trademarks: list[str] = []
-    findings: list[dict[str, object]] = []
+    filing_id: str | None = None
+    findings: list[_Ground] = []
+    grounds: list[_Ground] = []
     registered_at: datetime | None = None
+
+    def refusal_grounds(self) -> tuple[RefusalGround, ...]:
+        """The grounds the registry names; from an older event, its refusing findings."""
+        grounds = self.grounds or [f for f in self.findings if f.severity in (None, "refusal")]
+        return tuple(RefusalGround(g.code, g.message, g.right) for g in grounds)
+
+
+class _FilingReceived(BaseModel):
+    filing_id: str
+    filing_reference: str | None = None
+    channel: str
 
 
 class _PledgeCancelled(BaseModel):
@@ -137,11 +158,21 @@ def pledge_outcome(registered: bool) -> Reaction:
             registration_number=body.registration_number,
             pledgee_uscc=body.pledgee.uscc,
             rights=frozenset(body.patents + body.trademarks),
-            reasons=tuple(str(f.get("code")) for f in body.findings),
+            reasons=tuple(f.code for f in body.findings),
             registered_at=body.registered_at,
+            filing_id=body.filing_id,
+            grounds=() if registered else body.refusal_grounds(),
         )
 
     return Reaction(to_command)
+
+
+def filing_received(envelope: Envelope) -> c.RecordFilingReceived | None:
+    """Note the registry's filing id on the loan whose pledge credit filed."""
+    body = parse_payload(_FilingReceived, envelope)
+    if body.filing_reference is None or body.channel != CREDIT:
+        return None
+    return c.RecordFilingReceived(body.filing_reference, body.filing_id)
 
 
 def pledge_cancelled(envelope: Envelope) -> c.RecordPledgeCancelled:
@@ -166,6 +197,7 @@ CREDIT_CONSUMERS = (
         name="credit.pledges",
         topics=(REGISTRY_PLEDGES,),
         reactions={
+            "registry.filing.received": Reaction(filing_received),
             "registry.pledge.registered": pledge_outcome(registered=True),
             "registry.filing.refused": pledge_outcome(registered=False),
             "registry.pledge.cancelled": Reaction(pledge_cancelled),

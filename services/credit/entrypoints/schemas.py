@@ -120,6 +120,12 @@ class DefaultIn(BaseModel):
     )
 
 
+class RefusalGroundOut(BaseModel):
+    code: str = Field(description="Stable code of the ground, e.g. pledgor.not_patentee")
+    message: str = Field(description="The registry's statement of the ground")
+    right: str | None = Field(description="The pledged right the ground concerns, if one")
+
+
 class TimeoutOut(BaseModel):
     kind: str = Field(description="offer_expiry or pledge_registration")
     due_at: datetime = Field(description="When the deadline falls (UTC)")
@@ -175,6 +181,12 @@ class LoanOut(BaseModel):
         description="Central value of the collateral from the valuation, yuan"
     )
     offer_expires_at: datetime | None = Field(description="When an unaccepted offer lapses")
+    pledge_filing_id: str | None = Field(
+        description="Identifier of the pledge filing at the registry, once it was received"
+    )
+    pledge_refusal_grounds: list[RefusalGroundOut] = Field(
+        description="When the registry refused the pledge, each ground with its code and text"
+    )
     pledge_registration_number: str | None = Field(
         description="Registration number of the pledge securing the loan"
     )
@@ -253,6 +265,11 @@ class LoanOut(BaseModel):
             policy_version=loan.policy_version,
             appraised_value=loan.appraised_value,
             offer_expires_at=loan.offer_expires_at,
+            pledge_filing_id=loan.pledge_filing_id,
+            pledge_refusal_grounds=[
+                RefusalGroundOut(code=g.code, message=g.message, right=g.right)
+                for g in loan.pledge_refusal_grounds
+            ],
             pledge_registration_number=loan.pledge_registration_number,
             maturity_date=loan.maturity_date,
             disbursed_at=loan.disbursed_at,

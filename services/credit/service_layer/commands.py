@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from services.credit.domain.events import CollateralRight, Enterprise
 from services.credit.domain.policy import RightAppraisal
+from services.credit.domain.records import RefusalGround
 from shared.kernel.messages import Command, Query
 
 
@@ -48,6 +49,14 @@ class RecordPledgeOutcome(Command):
     rights: frozenset[str]
     reasons: tuple[str, ...]
     registered_at: datetime | None = None
+    filing_id: str | None = None
+    grounds: tuple[RefusalGround, ...] = ()
+
+
+@dataclass(frozen=True)
+class RecordFilingReceived(Command):
+    loan_id: str
+    filing_id: str
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from services.credit.service_layer.commands import (
     ApplyForLoan,
     GetLoan,
     ListLoans,
+    RecordFilingReceived,
     RecordPledgeOutcome,
     RecordValuation,
 )
@@ -125,6 +126,8 @@ async def record_pledge_outcome(
     if loan is None:
         return
     now = deps.clock.now()
+    if command.filing_id is not None:
+        loan.pledge_filed_as(command.filing_id)
     if command.registered and command.registration_number:
         loan.pledge_registered(
             command.registration_number,
@@ -135,7 +138,18 @@ async def record_pledge_outcome(
             registered_at=command.registered_at,
         )
     else:
-        loan.pledge_refused(command.reasons, now)
+        loan.pledge_refused(command.reasons, now, command.grounds)
+    await uow.loans.save(loan)
+
+
+async def record_filing_received(
+    command: RecordFilingReceived, uow: CreditUnitOfWork, deps: CreditDeps
+) -> None:
+    """The registry received the loan's pledge filing: the loan shows its filing id."""
+    loan = await uow.loans.get(command.loan_id, for_update=True)
+    if loan is None:
+        return
+    loan.pledge_filed_as(command.filing_id)
     await uow.loans.save(loan)
 
 

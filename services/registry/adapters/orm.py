@@ -39,6 +39,7 @@ patents = Table(
     Column("main_ipc", String(32), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("version", Integer, nullable=False),
+    Column("same_day_twin", String(20), index=True),
 )
 
 trademarks = Table(
@@ -83,6 +84,7 @@ filings = Table(
     Column("cancelled_at", DateTime(timezone=True)),
     Column("cancellation_reason", String(20)),
     Column("amendments", JSON, nullable=False, server_default=text("'[]'")),
+    Column("correlation_id", String(64)),
 )
 
 pledged_rights = Table(

@@ -53,6 +53,23 @@ class SqlRegisterRepository(TrackingRepository):
             row.number: _to_trademark(row._mapping) for row in await self.session.execute(query)
         }
 
+    async def same_day_twins(self, pledged: dict[str, Patent]) -> dict[str, Patent]:
+        """The register entry linked as filed the same day with each pledged patent, either
+        entry naming the other."""
+        named = {p.same_day_twin for p in pledged.values() if p.same_day_twin}
+        query = select(patents).where(
+            patents.c.number.in_(named) | patents.c.same_day_twin.in_(list(pledged))
+        )
+        found = [_to_patent(row._mapping) for row in await self.session.execute(query)]
+        by_number = {twin.number: twin for twin in found}
+        naming = {twin.same_day_twin: twin for twin in found if twin.same_day_twin}
+        twins = {}
+        for number, patent in pledged.items():
+            twin = by_number.get(patent.same_day_twin or "") or naming.get(number)
+            if twin is not None and twin.number != number:
+                twins[number] = twin
+        return twins
+
     async def marks_of(self, owner_uscc: str) -> list[Trademark]:
         """Every trademark held by an owner."""
         query = select(trademarks).where(trademarks.c.owner_uscc == owner_uscc)
@@ -123,6 +140,7 @@ def to_primitive_row(patent: Patent) -> dict[str, Any]:
         "frozen": patent.frozen,
         "invalidation_pending": patent.invalidation_pending,
         "main_ipc": patent.main_ipc,
+        "same_day_twin": patent.same_day_twin,
     }
 
 
@@ -295,6 +313,7 @@ def _filing_row(filing: PledgeFiling) -> dict[str, Any]:
         "cancelled_at": filing.cancelled_at,
         "cancellation_reason": filing.cancellation_reason,
         "amendments": to_primitive(filing.amendments),
+        "correlation_id": filing.correlation_id,
     }
 
 
@@ -321,6 +340,7 @@ def _to_patent(row: Any) -> Patent:
         frozen=row["frozen"],
         invalidation_pending=row["invalidation_pending"],
         main_ipc=row["main_ipc"],
+        same_day_twin=row["same_day_twin"],
     )
 
 
@@ -361,6 +381,8 @@ def _to_decision(data: dict[str, Any]) -> Decision:
         at=datetime.fromisoformat(data["at"]),
         reasons=tuple(Reason(r["code"], r["message"]) for r in data["reasons"]),
         message=data["message"],
+        fields=tuple(data.get("fields", ())),
+        acknowledged=tuple(data.get("acknowledged", ())),
     )
 
 
@@ -409,4 +431,5 @@ def _to_filing(row: Any) -> PledgeFiling:
         cancelled_at=_utc(row["cancelled_at"]),
         cancellation_reason=_optional(CancellationReason, row["cancellation_reason"]),
         amendments=[_to_amendment(a) for a in row["amendments"]],
+        correlation_id=row["correlation_id"],
     )

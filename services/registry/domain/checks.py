@@ -10,7 +10,8 @@ from enum import StrEnum
 from typing import TypeVar
 
 from services.registry.domain.filing import Party, PledgeFilingData
-from services.registry.domain.register import Patent, Trademark, add_months
+from services.registry.domain.marks import Togetherness, togetherness
+from services.registry.domain.register import Patent, Trademark, add_months, same_day_pair
 
 
 class Severity(StrEnum):
@@ -50,6 +51,7 @@ class RefusalCode(StrEnum):
     TRADEMARK_CANCELLED = "trademark.cancelled"
     TRADEMARK_EXPIRED = "trademark.expired"
     TRADEMARK_SIMILAR_MARKS_OMITTED = "trademark.similar_marks_omitted"
+    TRADEMARK_SIMILAR_MARKS_POSSIBLE = "trademark.similar_marks_possible"
 
     @property
     def template(self) -> str:
@@ -67,8 +69,17 @@ class RefusalCode(StrEnum):
 
 
 WARNABLE_CODES: frozenset[RefusalCode] = frozenset(
-    {RefusalCode.PATENT_SAME_DAY_INVENTION_UTILITY, RefusalCode.PATENT_INVALIDATION_PENDING}
+    {
+        RefusalCode.PATENT_SAME_DAY_INVENTION_UTILITY,
+        RefusalCode.PATENT_INVALIDATION_PENDING,
+        RefusalCode.TRADEMARK_SIMILAR_MARKS_POSSIBLE,
+    }
 )
+OTHER_GROUND = "other"
+REFUSAL_GROUNDS: frozenset[str] = frozenset(
+    {code.value for code in RefusalCode} - {RefusalCode.TRADEMARK_SIMILAR_MARKS_POSSIBLE.value}
+) | {OTHER_GROUND}
+"""What an examiner may refuse on: the statutory grounds, or `other` with an explanation."""
 
 _C = RefusalCode
 _TEMPLATES: dict[RefusalCode, str] = {
@@ -90,9 +101,9 @@ _TEMPLATES: dict[RefusalCode, str] = {
     ),
     _C.RIGHT_ALREADY_PLEDGED: "Right {right} is already pledged under registration {registration}.",
     _C.PATENT_SAME_DAY_INVENTION_UTILITY: (
-        "Patent {right} belongs to a same-day invention and utility-model application pair; "
-        "one of the pair must be abandoned for the other to be granted, so the pledged right "
-        "may be extinguished."
+        "Patent {right} belongs to a same-day invention and utility-model application pair"
+        "{twin}; one of the pair must be abandoned for the other to be granted, so the pledged "
+        "right may be extinguished."
     ),
     _C.PATENT_INVALIDATION_PENDING: "Patent {right} faces a pending invalidation request.",
     _C.TRADEMARK_REVOKED: "Trademark {right} has been revoked and cannot be pledged.",
@@ -101,6 +112,10 @@ _TEMPLATES: dict[RefusalCode, str] = {
     _C.TRADEMARK_SIMILAR_MARKS_OMITTED: (
         "The pledgor's identical or similar marks on similar goods must be pledged together "
         "with trademark {right}, but these are not included: {missed}."
+    ),
+    _C.TRADEMARK_SIMILAR_MARKS_POSSIBLE: (
+        "The pledgor's marks {possible} may be similar to trademark {right} on similar goods; "
+        "an examiner decides whether they must be pledged together."
     ),
 }
 
@@ -154,6 +169,7 @@ class _Context:
     on: date
     active_pledges: Mapping[str, str]
     owner_marks: Sequence[Trademark]
+    twins: Mapping[str, Patent]
 
     def finding(
         self, code: RefusalCode, right: str | None, related: tuple[str, ...] = (), **params: object
@@ -174,9 +190,14 @@ def check_filing(
     active_pledges: Mapping[str, str],
     owner_marks: Sequence[Trademark],
     on: date,
+    twins: Mapping[str, Patent] | None = None,
 ) -> CheckResult:
-    """Apply every statutory ground to `filing` as of `on` and return all findings."""
-    ctx = _Context(filing, on, active_pledges, owner_marks)
+    """Apply every statutory ground to `filing` as of `on` and return all findings.
+
+    `twins` maps a pledged patent to the application its register entry links it with as
+    filed on the same day (either entry may name the other).
+    """
+    ctx = _Context(filing, on, active_pledges, owner_marks, twins or {})
     findings = _contract_findings(ctx)
     for number in dict.fromkeys(filing.patents):
         findings.extend(_right_findings(number, "Patent", patents, _PATENT_GROUNDS, ctx))
@@ -194,7 +215,7 @@ def check_change(
 ) -> CheckResult:
     """Re-check a registered pledge's new terms: the contract, the performance deadline against
     every right's term and, when the pledgor changes, that it holds every right."""
-    ctx = _Context(data, on, {}, ())
+    ctx = _Context(data, on, {}, (), {})
     findings = _contract_findings(ctx)
     rights: list[Patent | Trademark] = [patents[n] for n in data.patents if n in patents]
     rights += [trademarks[n] for n in data.trademarks if n in trademarks]
@@ -363,9 +384,15 @@ def _already_pledged_check(right: Patent | Trademark, ctx: _Context) -> Finding 
 
 
 def _same_day_check(patent: Patent, ctx: _Context) -> Finding | None:
-    if patent.number not in ctx.filing.same_day_utility_invention:
+    twin = ctx.twins.get(patent.number)
+    linked = twin is not None and same_day_pair(patent, twin)
+    if not linked and patent.number not in ctx.filing.same_day_utility_invention:
         return None
-    return ctx.finding(RefusalCode.PATENT_SAME_DAY_INVENTION_UTILITY, patent.number)
+    code = RefusalCode.PATENT_SAME_DAY_INVENTION_UTILITY
+    if twin is None or not linked:
+        return ctx.finding(code, patent.number, twin=" (declared by the parties)")
+    shown = f" with application {twin.number}, filed on {twin.filing_date.isoformat()}"
+    return ctx.finding(code, patent.number, related=(twin.number,), twin=shown)
 
 
 def _invalidation_check(patent: Patent, ctx: _Context) -> Finding | None:
@@ -398,28 +425,35 @@ def _trademark_status_check(mark: Trademark, ctx: _Context) -> Finding | None:
     return ctx.finding(code, mark.number, valid_until=mark.valid_until.isoformat())
 
 
-def _mark_key(text: str) -> str:
-    return " ".join(text.split()).casefold()
-
-
-def _go_together(mark: Trademark, other: Trademark) -> bool:
-    key = _mark_key(mark.mark)
-    if not key or key != _mark_key(other.mark) or other.number == mark.number:
-        return False
-    return bool(set(mark.goods) & set(other.goods)) or mark.nice_class == other.nice_class
+def _marks_going_with(mark: Trademark, ctx: _Context, degree: Togetherness) -> list[str]:
+    pledgor = ctx.filing.pledgor.uscc
+    if mark.owner.uscc != pledgor:
+        return []
+    owned = (m for m in ctx.owner_marks if m.status == "registered" and m.owner.uscc == pledgor)
+    filed = set(ctx.filing.trademarks)
+    return sorted(
+        {
+            m.number
+            for m in owned
+            if m.number not in filed and m.number != mark.number and togetherness(mark, m) is degree
+        }
+    )
 
 
 def _similar_marks_check(mark: Trademark, ctx: _Context) -> Finding | None:
-    pledgor = ctx.filing.pledgor.uscc
-    if mark.owner.uscc != pledgor:
-        return None
-    owned = (m for m in ctx.owner_marks if m.status == "registered" and m.owner.uscc == pledgor)
-    filed = set(ctx.filing.trademarks)
-    missed = sorted({m.number for m in owned if m.number not in filed and _go_together(mark, m)})
+    missed = _marks_going_with(mark, ctx, Togetherness.REQUIRED)
     if not missed:
         return None
     code = RefusalCode.TRADEMARK_SIMILAR_MARKS_OMITTED
     return ctx.finding(code, mark.number, related=tuple(missed), missed=", ".join(missed))
+
+
+def _possibly_similar_marks_check(mark: Trademark, ctx: _Context) -> Finding | None:
+    possible = _marks_going_with(mark, ctx, Togetherness.FOR_THE_EXAMINER)
+    if not possible:
+        return None
+    code = RefusalCode.TRADEMARK_SIMILAR_MARKS_POSSIBLE
+    return ctx.finding(code, mark.number, related=tuple(possible), possible=", ".join(possible))
 
 
 _PATENT_GROUNDS: tuple[_Ground[Patent], ...] = (
@@ -442,4 +476,5 @@ _TRADEMARK_GROUNDS: tuple[_Ground[Trademark], ...] = (
     _deadline_check,
     _already_pledged_check,
     _similar_marks_check,
+    _possibly_similar_marks_check,
 )

@@ -115,6 +115,7 @@ class FilingRefused(FilingEvent):
     refused_at: datetime
     decided_by: str | None = None
     reasons: tuple[Reason, ...] = ()
+    grounds: tuple[FindingData, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,7 @@ class CorrectionRequested(FilingEvent):
     requested_by: str
     message: str
     requested_at: datetime
+    fields: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,21 @@ class FilingCorrected(FilingEvent):
     corrected_at: datetime
     deadline_at: datetime
     deadline_provisional: bool
+    changed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class WarningsAcknowledged(FilingEvent):
+    """The examiner recorded that the parties confirmed they proceed despite warnings."""
+
+    event_type = "registry.filing.warnings_acknowledged"
+    filing_id: str
+    filing_reference: str | None
+    acknowledged_by: str
+    codes: tuple[str, ...]
+    note: str
+    findings: tuple[FindingData, ...]
+    acknowledged_at: datetime
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from services.registry.domain import corrections
 from services.registry.domain.amendments import (
     Amendment,
     AmendmentKind,
@@ -14,9 +15,16 @@ from services.registry.domain.amendments import (
     PledgeChange,
 )
 from services.registry.domain.checks import CheckResult, Finding, Outcome, Severity
-from services.registry.domain.decisions import Decision, DecisionAction, Reason
+from services.registry.domain.decisions import (
+    Decision,
+    DecisionAction,
+    Reason,
+    check_refusal_reasons,
+)
 from services.registry.domain.errors import (
     AcknowledgementMissing,
+    AcknowledgementNotAWarning,
+    AcknowledgementNoteMissing,
     ChangeRefused,
     ClaimedByOther,
     NotAwaitingCorrection,
@@ -24,7 +32,6 @@ from services.registry.domain.errors import (
     NothingToChange,
     NotInExamination,
     PledgeNotActive,
-    RefusalReasonsMissing,
 )
 from services.registry.domain.events import (
     CorrectionRequested,
@@ -38,6 +45,7 @@ from services.registry.domain.events import (
     PledgeChanged,
     PledgeRegistered,
     SlaBreached,
+    WarningsAcknowledged,
 )
 from services.registry.domain.filing import Deadline, PledgeFilingData
 from shared.kernel.events import Aggregate
@@ -77,10 +85,16 @@ class PledgeFiling(Aggregate):
     decisions: list[Decision] = field(default_factory=list)
     amendments: list[Amendment] = field(default_factory=list)
     history: list[tuple[str, datetime]] = field(default_factory=list)
+    correlation_id: str | None = None
 
     @property
     def aggregate_id(self) -> str:
         return self.filing_id
+
+    @property
+    def case_id(self) -> str | None:
+        """The case the filing belongs to: every later action on it carries this id."""
+        return self.correlation_id
 
     @classmethod
     def receive(
@@ -92,8 +106,9 @@ class PledgeFiling(Aggregate):
         data: PledgeFilingData,
         received_at: datetime,
         deadline: Deadline,
+        correlation_id: str | None = None,
     ) -> PledgeFiling:
-        """A complete filing arrives; the deadline clock starts."""
+        """A complete filing arrives; the deadline clock starts and the case's id is kept."""
         filing = cls(
             filing_id=filing_id,
             filing_reference=filing_reference,
@@ -103,6 +118,7 @@ class PledgeFiling(Aggregate):
             received_at=received_at,
             deadline_at=deadline.at,
             deadline_provisional=deadline.provisional,
+            correlation_id=correlation_id,
         )
         filing._mark(received_at)
         filing.record(
@@ -242,8 +258,7 @@ class PledgeFiling(Aggregate):
         """Refuse registration: on the findings, or on an examiner's reasons."""
         if examiner is not None:
             self._require_claimant(examiner)
-            if not reasons:
-                raise RefusalReasonsMissing(f"filing {self.filing_id}")
+            check_refusal_reasons(self.filing_id, reasons)
             self.decisions.append(Decision(DecisionAction.REFUSED, examiner, now, tuple(reasons)))
         self.status = FilingStatus.REFUSED
         self.decided_at = now
@@ -261,27 +276,55 @@ class PledgeFiling(Aggregate):
                 refused_at=now,
                 decided_by=examiner,
                 reasons=tuple(reasons),
+                grounds=self._grounds(reasons),
             )
         )
 
-    def request_correction(self, examiner: str, message: str, now: datetime) -> None:
-        """Ask the parties to correct the filing; the deadline is suspended meanwhile."""
+    def request_correction(
+        self, examiner: str, fields: Collection[str], message: str, now: datetime
+    ) -> None:
+        """Ask the parties to correct the named `fields`; the deadline is suspended meanwhile.
+
+        The parties and the rights are never correctable; on a filing credit sent for a loan,
+        neither are the secured amount and the performance deadline.
+        """
         self._require_claimant(examiner)
+        named = corrections.check_request(fields, self.channel)
         self.status = FilingStatus.AWAITING_CORRECTION
         self.decisions.append(
-            Decision(DecisionAction.CORRECTION_REQUESTED, examiner, now, message=message)
+            Decision(
+                DecisionAction.CORRECTION_REQUESTED, examiner, now, message=message, fields=named
+            )
         )
         self._mark(now)
         self.record(
-            CorrectionRequested(self.filing_id, self.filing_reference, examiner, message, now)
+            CorrectionRequested(
+                self.filing_id, self.filing_reference, examiner, message, now, fields=named
+            )
         )
 
-    def correct(
-        self, data: PledgeFilingData, result: CheckResult, deadline: Deadline, now: datetime
-    ) -> None:
-        """Take the corrected filing: checked again, the deadline restarts from its arrival."""
+    @property
+    def requested_fields(self) -> tuple[str, ...]:
+        """What the latest correction request allows the parties to change."""
+        requests = [d for d in self.decisions if d.action is DecisionAction.CORRECTION_REQUESTED]
+        return requests[-1].fields if requests else ()
+
+    def corrected_data(self, proposed: PledgeFilingData) -> PledgeFilingData:
+        """The filing as `proposed` corrects it, if it changes only what the examiner asked."""
         if self.status is not FilingStatus.AWAITING_CORRECTION:
             raise NotAwaitingCorrection(f"filing {self.filing_id} is {self.status.value}")
+        data, _ = corrections.corrected(self.data, proposed, self.requested_fields, self.channel)
+        return data
+
+    def correct(
+        self, proposed: PledgeFilingData, result: CheckResult, deadline: Deadline, now: datetime
+    ) -> None:
+        """Take the corrected filing: checked again, the deadline restarts from its arrival.
+
+        `result` is the check of `corrected_data(proposed)`.
+        """
+        data = self.corrected_data(proposed)
+        changed = corrections.differences(self.data, data)
         self.data = data
         self.findings = result.findings
         self.deadline_at, self.deadline_provisional = deadline.at, deadline.provisional
@@ -298,12 +341,51 @@ class PledgeFiling(Aggregate):
                 corrected_at=now,
                 deadline_at=deadline.at,
                 deadline_provisional=deadline.provisional,
+                changed=changed,
             )
         )
         if result.outcome is Outcome.REFUSE:
             self.refuse(now)
         else:
             self._enter_examination(now)
+
+    def acknowledge(self, examiner: str, codes: Collection[str], note: str, now: datetime) -> None:
+        """Record that the parties confirmed they proceed despite the warnings `codes`.
+
+        Only warnings found on the filing can be acknowledged; acknowledging one again changes
+        nothing. The acknowledgement stays with the filing through later corrections.
+        """
+        self._require_claimant(examiner)
+        if not note.strip():
+            raise AcknowledgementNoteMissing(f"filing {self.filing_id}")
+        warnings = {f.code for f in self.findings if f.severity is Severity.WARNING}
+        strangers = sorted(set(codes) - warnings)
+        if not codes or strangers:
+            found = ", ".join(sorted(warnings)) or "none"
+            raise AcknowledgementNotAWarning(
+                f"not a warning on this filing: {', '.join(strangers) or 'nothing named'}; "
+                f"its warnings: {found}"
+            )
+        pending = tuple(sorted({f.code for f in self.findings if f.code in codes} - self._acked))
+        if not pending:
+            return
+        self.findings = tuple(
+            replace(f, acknowledged=True) if f.code in pending else f for f in self.findings
+        )
+        self.data = replace(self.data, acknowledged=self.data.acknowledged | frozenset(pending))
+        action = DecisionAction.WARNINGS_ACKNOWLEDGED
+        self.decisions.append(Decision(action, examiner, now, message=note, acknowledged=pending))
+        self.record(
+            WarningsAcknowledged(
+                filing_id=self.filing_id,
+                filing_reference=self.filing_reference,
+                acknowledged_by=examiner,
+                codes=pending,
+                note=note,
+                findings=self._finding_data(),
+                acknowledged_at=now,
+            )
+        )
 
     def change(self, change: PledgeChange, result: CheckResult, now: datetime) -> None:
         """Enter a change of the registered terms, provided the new terms pass the checks."""
@@ -376,6 +458,16 @@ class PledgeFiling(Aggregate):
     def _enter_examination(self, now: datetime) -> None:
         self.status = FilingStatus.IN_EXAMINATION
         self._mark(now)
+
+    @property
+    def _acked(self) -> set[str]:
+        return {f.code for f in self.findings if f.acknowledged}
+
+    def _grounds(self, reasons: Sequence[Reason]) -> tuple[FindingData, ...]:
+        if reasons:
+            return _reason_data(reasons)
+        refusing = [f for f in self._finding_data() if f.severity == Severity.REFUSAL.value]
+        return tuple(refusing)
 
     def _finding_data(self) -> tuple[FindingData, ...]:
         return tuple(

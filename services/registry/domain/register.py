@@ -64,6 +64,7 @@ class Patent:
     frozen: bool = False
     invalidation_pending: bool = False
     main_ipc: str = ""
+    same_day_twin: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in get_args(PatentKind):
@@ -72,6 +73,8 @@ class Patent:
             raise ValueError(f"unknown patent legal status {self.legal_status!r}")
         if not self.holders:
             raise ValueError(f"patent {self.number} has no holder of record")
+        if self.same_day_twin == self.number:
+            raise ValueError(f"patent {self.number} cannot be its own same-day twin")
 
     @property
     def patentee(self) -> Holder:
@@ -92,6 +95,19 @@ class Patent:
     def holder_usccs(self) -> tuple[str, ...]:
         """Return the USCCs of all holders of record, in register order."""
         return tuple(holder.uscc for holder in self.holders)
+
+
+SAME_DAY_KINDS = frozenset({"invention", "utility_model"})
+
+
+def same_day_pair(patent: Patent, twin: Patent) -> bool:
+    """Whether two entries are an invention and a utility model filed the same day by one
+    applicant (a holder of record in common)."""
+    return (
+        {patent.kind, twin.kind} == SAME_DAY_KINDS
+        and patent.filing_date == twin.filing_date
+        and bool(set(patent.holder_usccs()) & set(twin.holder_usccs()))
+    )
 
 
 @dataclass(frozen=True)

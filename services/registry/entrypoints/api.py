@@ -104,8 +104,11 @@ async def correct_filing(
     uscc: BankUscc,
     idempotency_key: IdempotencyKey = None,
 ) -> PledgeFilingOut:
-    """Send the correction an examiner asked for; the deadline restarts from its arrival."""
-    command = examination.CorrectFiling(filing_id, body.to_domain(beijing_date(now)), now, uscc)
+    """Send the correction an examiner asked for; the deadline restarts from its arrival.
+
+    Only the terms the examiner's request names may change; never the parties or the rights.
+    """
+    command = examination.CorrectFiling(filing_id, uscc, body.to_domain(beijing_date(now)), now)
     request = {
         "path": f"/v1/pledge-filings/{filing_id}/correction",
         "body": body.model_dump(mode="json"),

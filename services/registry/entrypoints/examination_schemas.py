@@ -2,15 +2,36 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from services.registry.domain.checks import REFUSAL_GROUNDS, WARNABLE_CODES
+from services.registry.domain.corrections import CorrectableField
 from services.registry.domain.decisions import Reason
 from services.registry.domain.pledge import PledgeFiling
-from services.registry.entrypoints.schemas import FindingOut, PartyOut, findings_out
+from services.registry.entrypoints.schemas import (
+    FindingOut,
+    PartyOut,
+    contract_out,
+    findings_out,
+)
 
 REASON_CODE = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$"
+GROUNDS: list[JsonValue] = [*sorted(REFUSAL_GROUNDS)]
+WARNINGS: list[JsonValue] = [*sorted(str(code) for code in WARNABLE_CODES)]
+CorrectableName = Literal[
+    "debt_type",
+    "secured_amount",
+    "performance_deadline",
+    "scope_of_guarantee",
+    "pledgor.address",
+    "pledgee.address",
+    "co_owner_consents",
+    "acknowledgements",
+]
 
 
 class ReasonIn(BaseModel):
@@ -18,10 +39,15 @@ class ReasonIn(BaseModel):
         max_length=64,
         pattern=REASON_CODE,
         examples=["contract.incomplete"],
-        description="Stable code of the refusal ground, lower-case and dotted",
+        json_schema_extra={"enum": GROUNDS},
+        description="Code of the statutory ground the refusal rests on (the codes the registry's "
+        "checks report), or other with the explanation in message; any other code is refused "
+        "with refusal.unknown_ground",
     )
     message: str = Field(
-        min_length=1, max_length=1000, description="The examiner's explanation to the parties"
+        min_length=1,
+        max_length=1000,
+        description="The examiner's explanation to the parties; for other, the whole ground",
     )
 
     def to_domain(self) -> Reason:
@@ -56,14 +82,54 @@ class CorrectionRequestIn(BaseModel):
 
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [{"message": "Attach the co-owner's written consent to the pledge"}]
+            "examples": [
+                {
+                    "fields": ["co_owner_consents"],
+                    "message": "Attach the co-owner's written consent to the pledge",
+                }
+            ]
         }
     )
 
+    fields: list[CorrectableName] = Field(
+        min_length=1,
+        max_length=len(CorrectableField),
+        description="The terms the parties may correct; the parties' names and USCCs and the "
+        "pledged rights are never correctable, and on a filing credit sent for a loan neither "
+        "are the secured amount and the performance deadline (correction.conflicts_with_loan)",
+    )
     message: str = Field(
         min_length=1,
         max_length=2000,
         description="What the pledgor and pledgee must correct or supply",
+    )
+
+
+class AcknowledgementIn(BaseModel):
+    """Warnings the parties confirmed they proceed despite, and how they confirmed."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "codes": ["patent.invalidation_pending"],
+                    "note": "Both parties confirmed in writing on 2026-03-02 that they proceed "
+                    "knowing of the pending invalidation request",
+                }
+            ]
+        }
+    )
+
+    codes: list[str] = Field(
+        min_length=1,
+        max_length=len(WARNABLE_CODES),
+        json_schema_extra={"items": {"type": "string", "enum": WARNINGS}},
+        description="Codes of warnings found on the filing that the parties confirmed",
+    )
+    note: str = Field(
+        min_length=1,
+        max_length=2000,
+        description="How and when the parties confirmed (letter, signed statement, call)",
     )
 
 
@@ -90,10 +156,20 @@ class QueueItemOut(BaseModel):
     claimed_by: str | None = Field(
         description="Examiner who has the filing in examination; empty if unclaimed"
     )
+    correlation_id: str | None = Field(description="The case the filing belongs to")
     pledgor: PartyOut = Field(description="The right holder pledging the rights")
     pledgee: PartyOut = Field(description="The creditor taking the pledge")
+    debt_type: str = Field(description="Kind of principal debt secured, e.g. loan")
+    secured_amount: Decimal = Field(description="Secured principal debt, in yuan to the fen")
+    performance_deadline: date = Field(description="When the debtor must perform the debt")
+    scope_of_guarantee: str = Field(description="What the pledge secures")
     patents: list[str] = Field(description="Patent application numbers pledged, in register form")
     trademarks: list[str] = Field(description="Trademark registration numbers pledged")
+    co_owner_consents: list[str] = Field(description="USCCs of consenting co-owners")
+    acknowledgements: list[str] = Field(description="Warning codes the parties confirmed")
+    same_day_invention_utility: list[str] = Field(
+        description="Pledged patents the parties declared to be one of a same-day pair"
+    )
     findings: list[FindingOut] = Field(
         description="What the registry's checks found on the pledged rights and parties"
     )
@@ -111,10 +187,8 @@ class QueueItemOut(BaseModel):
             overdue=filing.overdue(now),
             sla_breached_at=filing.sla_breached_at,
             claimed_by=filing.claimed_by,
-            pledgor=PartyOut.of(filing.data.pledgor),
-            pledgee=PartyOut.of(filing.data.pledgee),
-            patents=list(filing.data.patents),
-            trademarks=list(filing.data.trademarks),
+            correlation_id=filing.correlation_id,
+            **contract_out(filing.data),
             findings=findings_out(filing.findings),
         )
 

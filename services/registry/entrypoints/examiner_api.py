@@ -8,13 +8,14 @@ from fastapi import APIRouter, Depends, Query
 
 from services.registry.entrypoints.deps import ExaminerDep, NowDep, examiner_id
 from services.registry.entrypoints.examination_schemas import (
+    AcknowledgementIn,
     CorrectionRequestIn,
     QueueItemOut,
     QueueOut,
     RefusalIn,
 )
 from services.registry.entrypoints.schemas import PledgeFilingOut
-from services.registry.service_layer import examination
+from services.registry.service_layer import examination, handlers
 from shared.http import Messages
 from shared.openapi import problem_responses
 
@@ -36,6 +37,14 @@ async def queue(messages: Messages, now: NowDep, limit: Limit = 50, offset: Offs
     page = await messages.query(examination.ExaminationQueue(limit, offset))
     items = [QueueItemOut.of(filing, now) for filing in page.filings]
     return QueueOut(total=page.total, limit=limit, offset=offset, items=items)
+
+
+@router.get(
+    "/filings/{filing_id}", response_model=PledgeFilingOut, responses=problem_responses(404)
+)
+async def filing(filing_id: str, messages: Messages) -> PledgeFilingOut:
+    """A filing with its terms, parties, rights, findings and every decision so far."""
+    return PledgeFilingOut.of(await messages.query(handlers.GetFiling(filing_id)))
 
 
 @router.post(
@@ -84,6 +93,23 @@ async def request_correction(
     now: NowDep,
     messages: Messages,
 ) -> PledgeFilingOut:
-    """Ask the parties to correct a claimed filing; its deadline is suspended meanwhile."""
-    command = examination.RequestCorrection(filing_id, examiner, body.message, now)
+    """Ask the parties to correct named terms of a claimed filing; its deadline is suspended."""
+    command = examination.RequestCorrection(
+        filing_id, examiner, tuple(body.fields), body.message, now
+    )
+    return PledgeFilingOut.of((await messages.handle(command)).result)
+
+
+@router.post(
+    "/filings/{filing_id}/acknowledge",
+    response_model=PledgeFilingOut,
+    responses=DECISION_ERRORS,
+)
+async def acknowledge(
+    filing_id: str, body: AcknowledgementIn, examiner: ExaminerDep, now: NowDep, messages: Messages
+) -> PledgeFilingOut:
+    """Record that the parties confirmed they proceed despite warnings found on the filing."""
+    command = examination.AcknowledgeWarnings(
+        filing_id, examiner, tuple(body.codes), body.note, now
+    )
     return PledgeFilingOut.of((await messages.handle(command)).result)

@@ -35,7 +35,12 @@ router = APIRouter(
 Year = Annotated[int, Path(ge=1949, le=2200)]
 
 
-@router.put("/calendar/{year}", response_model=YearOut, responses=problem_responses(404, 409))
+@router.put(
+    "/calendar/{year}",
+    response_model=YearOut,
+    responses=problem_responses(404, 409),
+    dependencies=[Depends(staff(Role.SUPERVISOR, Role.ADMINISTRATOR))],
+)
 async def put_calendar_year(
     year: Year,
     body: YearScheduleIn,
@@ -43,7 +48,7 @@ async def put_calendar_year(
     messages: Messages,
     now: NowDep,
 ) -> YearOut:
-    """Enter a year's official schedule; it applies at once, no release needed."""
+    """Enter a year's official schedule (supervisors and administrators); it applies at once."""
     schedule = body.to_domain(year)
     version = (await messages.handle(calendars.SaveYear(schedule, now))).result
     registry_deps(request).book.install(schedule, version)

@@ -5,16 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from services.registry.domain.checks import Finding
 from services.registry.domain.decisions import Decision
 from services.registry.domain.filing import Party, PledgeFilingData
-from services.registry.domain.pledge import PledgeFiling
+from services.registry.domain.pledge import FilingStatus, PledgeFiling
 from services.registry.domain.register import Holder, Patent, Trademark
-from shared.identifiers import normalize_uscc, parse_patent_number, parse_trademark_number
+from shared.identifiers import (
+    InvalidIdentifier,
+    normalize_uscc,
+    parse_patent_number,
+    parse_trademark_number,
+)
 
 Uscc = Annotated[
     str,
@@ -117,6 +122,25 @@ class PledgeFilingIn(BaseModel):
     acknowledgements: list[
         Literal["patent.same_day_invention_utility", "patent.invalidation_pending"]
     ] = Field(default_factory=list, description="Warnable grounds the parties accept")
+    same_day_invention_utility: list[PatentNumberText] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Pledged patents the parties declare to be one of an invention and a "
+        "utility-model application the same applicant filed on the same day (a warning the "
+        "parties must acknowledge); the registry also finds pairs linked on the register",
+    )
+
+    @field_validator("same_day_invention_utility")
+    @classmethod
+    def _declared_for_pledged_patents(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        pledged = set(info.data.get("patents") or ())
+        strangers = [number for number in value if number not in pledged]
+        if strangers:
+            raise InvalidIdentifier(
+                "filing.same_day_not_pledged",
+                f"not among the pledged patents: {', '.join(strangers)}",
+            )
+        return list(dict.fromkeys(value))
 
     def to_domain(self, filed_on: date) -> PledgeFilingData:
         return PledgeFilingData(
@@ -131,6 +155,7 @@ class PledgeFilingIn(BaseModel):
             co_owner_consents=tuple(self.co_owner_consents),
             acknowledged=frozenset(self.acknowledgements),
             filed_on=filed_on,
+            same_day_utility_invention=tuple(self.same_day_invention_utility),
         )
 
 
@@ -159,14 +184,23 @@ class ReasonOut(BaseModel):
 
 
 class DecisionOut(BaseModel):
-    action: str = Field(description="claimed, registered, refused or correction_requested")
+    action: str = Field(
+        description="claimed, registered, refused, correction_requested or warnings_acknowledged"
+    )
     examiner: str = Field(description="Identifier of the examiner or supervisor who decided")
     at: datetime = Field(description="When the decision was taken (UTC)")
     reasons: list[ReasonOut] = Field(
         description="Coded grounds of a refusal; empty for other decisions"
     )
     message: str | None = Field(
-        description="What the parties must correct, for a correction request"
+        description="What the parties must correct, for a correction request; how the parties "
+        "confirmed, for an acknowledgement of warnings"
+    )
+    fields: list[str] = Field(
+        description="For a correction request, the terms the parties may correct"
+    )
+    acknowledged: list[str] = Field(
+        description="For an acknowledgement, the warning codes the parties confirmed"
     )
 
 
@@ -210,15 +244,38 @@ class PledgeFilingOut(BaseModel):
     sla_breached_at: datetime | None = Field(
         description="When the examination deadline passed without a decision, if it did"
     )
+    correlation_id: str | None = Field(
+        description="The case the filing belongs to; every event about the filing carries it"
+    )
     pledgor: PartyOut = Field(description="The right holder pledging the rights")
     pledgee: PartyOut = Field(description="The creditor taking the pledge")
+    debt_type: str = Field(description="Kind of principal debt secured, e.g. loan")
+    secured_amount: Decimal = Field(
+        description="Amount of the secured principal debt, in yuan to the fen"
+    )
+    performance_deadline: date = Field(
+        description="Date by which the debtor must perform the secured debt"
+    )
+    scope_of_guarantee: str = Field(description="What the pledge secures")
     patents: list[str] = Field(description="Patent application numbers pledged, in register form")
     trademarks: list[str] = Field(description="Trademark registration numbers pledged")
+    co_owner_consents: list[str] = Field(
+        description="USCCs of the co-owners who consent to the pledge"
+    )
+    acknowledgements: list[str] = Field(
+        description="Warning codes the parties confirmed, in their filing or before an examiner"
+    )
+    same_day_invention_utility: list[str] = Field(
+        description="Pledged patents the parties declared to be one of a same-day pair"
+    )
     findings: list[FindingOut] = Field(
         description="What the registry's checks found on the pledged rights and parties"
     )
     decisions: list[DecisionOut] = Field(
         description="The examiners' decisions on the filing, oldest first"
+    )
+    correctable: list[str] = Field(
+        description="While awaiting a correction, the terms the examiner asked to correct"
     )
 
     @classmethod
@@ -237,13 +294,31 @@ class PledgeFilingOut(BaseModel):
             decided_by=filing.decided_by,
             claimed_by=filing.claimed_by,
             sla_breached_at=filing.sla_breached_at,
-            pledgor=PartyOut.of(filing.data.pledgor),
-            pledgee=PartyOut.of(filing.data.pledgee),
-            patents=list(filing.data.patents),
-            trademarks=list(filing.data.trademarks),
+            correlation_id=filing.correlation_id,
+            **contract_out(filing.data),
             findings=findings_out(filing.findings),
             decisions=[decision_out(d) for d in filing.decisions],
+            correctable=list(
+                filing.requested_fields if filing.status is FilingStatus.AWAITING_CORRECTION else ()
+            ),
         )
+
+
+def contract_out(data: PledgeFilingData) -> dict[str, Any]:
+    """The terms of a filing, as the filing views show them."""
+    return {
+        "pledgor": PartyOut.of(data.pledgor),
+        "pledgee": PartyOut.of(data.pledgee),
+        "debt_type": data.debt_type,
+        "secured_amount": data.secured_amount,
+        "performance_deadline": data.performance_deadline,
+        "scope_of_guarantee": data.scope_of_guarantee,
+        "patents": list(data.patents),
+        "trademarks": list(data.trademarks),
+        "co_owner_consents": list(data.co_owner_consents),
+        "acknowledgements": sorted(data.acknowledged),
+        "same_day_invention_utility": list(data.same_day_utility_invention),
+    }
 
 
 def findings_out(findings: Iterable[Finding]) -> list[FindingOut]:
@@ -267,6 +342,8 @@ def decision_out(decision: Decision) -> DecisionOut:
         at=decision.at,
         reasons=[ReasonOut(code=r.code, message=r.message) for r in decision.reasons],
         message=decision.message,
+        fields=list(decision.fields),
+        acknowledged=list(decision.acknowledged),
     )
 
 
@@ -321,6 +398,26 @@ class PatentIn(BaseModel):
         max_length=32,
         description="Main International Patent Classification symbol, e.g. G02B 13/00",
     )
+    same_day_twin: PatentNumberText | None = Field(
+        default=None,
+        description="For an invention, the utility-model application filed the same day for "
+        "the same invention (or, for a utility model, the invention application); the registry "
+        "warns of the pair when both entries show one applicant and one filing date",
+    )
+
+    @field_validator("same_day_twin")
+    @classmethod
+    def _twin_of_the_other_kind(cls, twin: str | None, info: ValidationInfo) -> str | None:
+        number = info.data.get("number")
+        if twin is None or number is None:
+            return twin
+        kinds = {parse_patent_number(n).kind.value for n in (number, twin)}
+        if twin == number or kinds != {"invention", "utility_model"}:
+            raise InvalidIdentifier(
+                "patent.twin_not_a_pair",
+                "a same-day twin pairs an invention with a utility-model application",
+            )
+        return twin
 
     def to_domain(self) -> Patent:
         kind = parse_patent_number(self.number).kind.name.lower()
@@ -336,6 +433,7 @@ class PatentIn(BaseModel):
             frozen=self.frozen,
             invalidation_pending=self.invalidation_pending,
             main_ipc=self.main_ipc,
+            same_day_twin=self.same_day_twin,
         )
 
 

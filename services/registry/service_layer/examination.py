@@ -13,7 +13,11 @@ from services.registry.domain.pledge import PledgeFiling
 from services.registry.service_layer import gazette
 from services.registry.service_layer.deadlines import registration_deadline
 from services.registry.service_layer.deps import RegistryDeps
-from services.registry.service_layer.handlers import filing_of, get_filing, statutory_checks
+from services.registry.service_layer.handlers import (
+    get_filing,
+    get_pledgees_filing,
+    statutory_checks,
+)
 from services.registry.service_layer.ports import RegistryUnitOfWork
 from shared.kernel.messages import Command, Query
 from shared.workdays import beijing_date
@@ -45,16 +49,26 @@ class RefuseFiling(Command):
 class RequestCorrection(Command):
     filing_id: str
     examiner: str
+    fields: tuple[str, ...]
     message: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class AcknowledgeWarnings(Command):
+    filing_id: str
+    examiner: str
+    codes: tuple[str, ...]
+    note: str
     at: datetime
 
 
 @dataclass(frozen=True)
 class CorrectFiling(Command):
     filing_id: str
+    pledgee_uscc: str | None
     data: PledgeFilingData
     at: datetime
-    caller_uscc: str | None = None
 
 
 @dataclass(frozen=True)
@@ -117,16 +131,28 @@ async def request_correction(
 ) -> PledgeFiling:
     """The claiming examiner asks the parties for a correction; the deadline is suspended."""
     filing = await get_filing(command.filing_id, uow)
-    filing.request_correction(command.examiner, command.message, command.at)
+    filing.request_correction(command.examiner, command.fields, command.message, command.at)
+    return await _saved(filing, uow)
+
+
+async def acknowledge_warnings(
+    command: AcknowledgeWarnings, uow: RegistryUnitOfWork, deps: RegistryDeps
+) -> PledgeFiling:
+    """The claiming examiner records that the parties confirmed they proceed despite warnings."""
+    filing = await get_filing(command.filing_id, uow)
+    filing.acknowledge(command.examiner, command.codes, command.note, command.at)
     return await _saved(filing, uow)
 
 
 async def correct_filing(
     command: CorrectFiling, uow: RegistryUnitOfWork, deps: RegistryDeps
 ) -> PledgeFiling:
-    """The parties send the corrected filing: checked again, the deadline counted anew."""
-    filing = await filing_of(command.filing_id, command.caller_uscc, uow)
-    data = command.data
+    """The pledgee sends the correction asked for: checked again, the deadline counted anew.
+
+    Whether the caller is the filing's pledgee is decided in the same transaction as the write.
+    """
+    filing = await get_pledgees_filing(command.filing_id, command.pledgee_uscc, uow)
+    data = filing.corrected_data(command.data)
     result = await statutory_checks(data, beijing_date(command.at), uow)
     deadline = registration_deadline(command.at, bool(data.trademarks), deps.calendar)
     filing.correct(data, result, deadline, command.at)

@@ -19,6 +19,7 @@ from services.registry.service_layer.deadlines import registration_deadline
 from services.registry.service_layer.deps import RegistryDeps
 from services.registry.service_layer.errors import FilingNotFound
 from services.registry.service_layer.ports import RegistryUnitOfWork
+from shared.context import current_context
 from shared.kernel.errors import Forbidden
 from shared.kernel.messages import Command, Query
 from shared.workdays import beijing_date
@@ -66,7 +67,9 @@ async def file_pledge(
     """Receive a filing, check every ground, and register a clean one at once.
 
     A filing credit sends again for the same loan is the same filing: it is answered with the
-    one already received instead of being filed twice.
+    one already received instead of being filed twice. The filing keeps the correlation id it
+    arrived under (the loan's case, for credit's filings): every later action on it, by
+    anyone, carries that id.
     """
     if command.caller_uscc is not None and command.data.pledgee.uscc != command.caller_uscc:
         raise PledgeeNotCaller("a bank files pledges as the pledgee only")
@@ -83,6 +86,7 @@ async def file_pledge(
         data=data,
         received_at=now,
         deadline=registration_deadline(now, bool(data.trademarks), deps.calendar),
+        correlation_id=current_context().correlation_id,
     )
     filing.assess(await statutory_checks(data, beijing_date(now), uow), now)
     if filing.green_channel:
@@ -99,13 +103,15 @@ async def statutory_checks(
     data: PledgeFilingData, on: date, uow: RegistryUnitOfWork
 ) -> CheckResult:
     """Every statutory ground applied to `data` against the register as it stands."""
+    patents = await uow.register.patents(data.patents)
     return check_filing(
         data,
-        await uow.register.patents(data.patents),
+        patents,
         await uow.register.trademarks(data.trademarks),
         await uow.filings.active_pledges(data.rights),
         await uow.register.marks_of(data.pledgor.uscc) if data.trademarks else [],
         on,
+        twins=await uow.register.same_day_twins(patents) if patents else {},
     )
 
 
@@ -132,3 +138,13 @@ async def read_filing(
 ) -> PledgeFiling:
     """One filing, as the bank or the registry office may see it."""
     return await filing_of(query.filing_id, query.caller_uscc, uow)
+
+
+async def get_pledgees_filing(
+    filing_id: str, pledgee_uscc: str | None, uow: RegistryUnitOfWork
+) -> PledgeFiling:
+    """One filing of this pledgee; another pledgee's filing looks exactly like a missing one."""
+    filing = await uow.filings.get(filing_id)
+    if filing is None or not pledgee_uscc or filing.data.pledgee.uscc != pledgee_uscc:
+        raise FilingNotFound(filing_id)
+    return filing

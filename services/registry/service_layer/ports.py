@@ -27,6 +27,10 @@ class RegisterRepository(Protocol):
 
     async def marks_of(self, owner_uscc: str) -> list[Trademark]: ...
 
+    async def same_day_twins(self, pledged: dict[str, Patent]) -> dict[str, Patent]:
+        """The entry linked as filed the same day with each pledged patent, either way round."""
+        ...
+
     async def entry(self, number: str, kind: str) -> RightEntry:
         """The entry of a right, held until the transaction ends; a new one if none exists."""
         ...
