@@ -81,41 +81,41 @@ class PledgedWithoutConsent(RegistryRuleBroken):
     title = "The right is pledged and the pledgee has not consented"
 
 
-class CorrectionNotCorrectable(RegistryRuleBroken):
+class CorrectionNotCorrectable(RegistryContentInvalid):
     code = "correction.not_correctable"
     title = "A correction cannot change the parties or the pledged rights"
 
 
-class CorrectionNotRequested(RegistryRuleBroken):
+class CorrectionNotRequested(RegistryContentInvalid):
     code = "correction.field_not_requested"
     title = "The examiner did not ask for this to be corrected"
 
 
-class CorrectionConflictsWithLoan(RegistryRuleBroken):
+class CorrectionConflictsWithLoan(RegistryContentInvalid):
     code = "correction.conflicts_with_loan"
     title = "The loan fixes the secured amount and the performance deadline of this filing"
 
 
-class CorrectionFieldsMissing(RegistryRuleBroken):
+class CorrectionFieldsMissing(RegistryContentInvalid):
     code = "correction.fields_missing"
     title = "Name what the parties must correct"
 
 
-class UnknownRefusalGround(RegistryRuleBroken):
+class UnknownRefusalGround(RegistryContentInvalid):
     code = "refusal.unknown_ground"
     title = "A refusal must rest on a statutory ground, or on 'other' with an explanation"
 
 
-class RefusalExplanationMissing(RegistryRuleBroken):
+class RefusalExplanationMissing(RegistryContentInvalid):
     code = "refusal.explanation_missing"
     title = "A refusal on another ground needs an explanation"
 
 
-class AcknowledgementNotAWarning(RegistryRuleBroken):
+class AcknowledgementNotAWarning(RegistryContentInvalid):
     code = "acknowledgement.not_a_warning"
     title = "Only warnings found on the filing can be acknowledged"
 
 
-class AcknowledgementNoteMissing(RegistryRuleBroken):
+class AcknowledgementNoteMissing(RegistryContentInvalid):
     code = "acknowledgement.note_missing"
     title = "Say how the parties confirmed they proceed despite the warnings"
