@@ -148,3 +148,7 @@ class ServiceRuntime:
             if task.done():
                 problems[task.get_name()] = "stopped"
         return problems
+
+    def warnings(self) -> dict[str, str]:
+        """What an operator should act on although the service is ready, by subject."""
+        return {}

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.workdays import DEFAULT_WARN_FROM, parse_warn_from
 
 DEVELOPMENT_KEY = "development-only-signing-key-change-me-0123456789"
 
@@ -43,3 +45,16 @@ class ServiceSettings(BaseSettings):
             if self.auth_signing_key.get_secret_value() == DEVELOPMENT_KEY:
                 raise ValueError("production needs its own auth signing key")
         return self
+
+
+class WorkingDaySettings(ServiceSettings):
+    """Settings of a service that counts working days on the official calendar."""
+
+    calendar_refresh_interval: float = Field(default=60.0, gt=0)
+    calendar_warn_from: str = DEFAULT_WARN_FROM
+
+    @field_validator("calendar_warn_from")
+    @classmethod
+    def _month_day(cls, value: str) -> str:
+        parse_warn_from(value)
+        return value

@@ -18,12 +18,15 @@ from services.registry.entrypoints import (
 from services.registry.entrypoints.consumers import registry_consumers
 from services.registry.entrypoints.problems import install_problems
 from services.registry.runtime import Clock, RegistryRuntime
-from services.registry.service_layer.calendar import CalendarBook
 from services.registry.settings import RegistrySettings
 from shared.audit import install_audit
+from shared.auth import Role
 from shared.bus.base import EventBus
+from shared.calendars import CalendarBook, calendar_router
 from shared.http import service_app
 from shared.workdays import OfficialCalendar
+
+OFFICE = (Role.EXAMINER, Role.SUPERVISOR, Role.ADMINISTRATOR)
 
 
 def utc_now() -> datetime:
@@ -39,7 +42,7 @@ def create_app(
     """Build the app; resources are opened in the lifespan. `app.state.clock` tells the time."""
     settings = settings or RegistrySettings()
     calendar = OfficialCalendar()
-    book = CalendarBook(calendar)
+    book = CalendarBook(calendar, settings.calendar_warn_from)
 
     def now() -> datetime:
         current: Clock = app.state.clock
@@ -57,6 +60,7 @@ def create_app(
             api.internal,
             examiner_api.router,
             office_api.router,
+            calendar_router(*OFFICE, tag="register (registry office)"),
         ],
         calendar=calendar,
         calendar_book=book,

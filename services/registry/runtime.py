@@ -10,12 +10,13 @@ from datetime import datetime
 from sqlalchemy.orm.exc import StaleDataError
 
 from services.registry.adapters.orm import metadata
-from services.registry.domain.events import PLEDGES_TOPIC, RIGHTS_TOPIC
+from services.registry.domain.events import CALENDAR_TOPIC, PLEDGES_TOPIC, RIGHTS_TOPIC
+from services.registry.service_layer import calendar as calendars
 from services.registry.service_layer import sla
-from services.registry.service_layer.calendar import CalendarBook
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from services.registry.settings import RegistrySettings
 from shared.bus.base import EventBus
+from shared.calendars import CalendarBook
 from shared.runtime import ConsumerSpec, ServiceRuntime
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ class RegistryRuntime(ServiceRuntime):
             metadata,
             RegistryUnitOfWork,
             consumers=consumers,
-            produces=(RIGHTS_TOPIC, PLEDGES_TOPIC),
+            produces=(RIGHTS_TOPIC, PLEDGES_TOPIC, CALENDAR_TOPIC),
             bus=bus,
         )
         self.book = book
@@ -83,9 +84,23 @@ class RegistryRuntime(ServiceRuntime):
             log.exception("stored calendar years not loaded at start; the refresh job retries")
 
     async def refresh_calendar(self) -> None:
-        """Load calendar years stored (possibly by another replica) since the last look."""
+        """Put in force the schedules stored (possibly by another replica) since the last look,
+        count anew the open deadlines that relied on older ones, and warn of a missing year."""
         async with self.registry_uow() as uow:
-            await self.book.refresh(uow)
+            self.book.install_all(await uow.calendar.in_force())
+        await self.recount_deadlines()
+        self.book.warn_once_a_day(self.clock())
+
+    async def recount_deadlines(self) -> list[str]:
+        """Count anew the open deadlines whose schedule was replaced; returns those moved."""
+        async with self.registry_uow() as uow:
+            moved = await calendars.recount_deadlines(self.book.calendar, self.clock(), uow)
+            await uow.commit()
+        return moved
+
+    def warnings(self) -> dict[str, str]:
+        """Working-day schedules missing for this year or, from the warning day, next year."""
+        return self.book.warnings(self.clock())
 
     async def watch_deadlines(self) -> int:
         """Announce every filing newly past its deadline; returns how many were announced."""

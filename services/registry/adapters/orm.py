@@ -18,6 +18,7 @@ from sqlalchemy import (
 )
 
 from shared.audit import audit_table
+from shared.calendars import calendar_schedule_table
 from shared.db import Id, new_metadata
 from shared.idempotency import idempotency_table
 
@@ -86,6 +87,7 @@ filings = Table(
     Column("cancelled_at", DateTime(timezone=True)),
     Column("cancellation_reason", String(20)),
     Column("amendments", JSON, nullable=False, server_default=text("'[]'")),
+    Column("deadline_basis", JSON),
 )
 
 pledged_rights = Table(
@@ -104,15 +106,7 @@ registration_counters = Table(
     UniqueConstraint("year"),
 )
 
-calendar_years = Table(
-    "calendar_years",
-    metadata,
-    Column("year", Integer, primary_key=True, autoincrement=False),
-    Column("holidays", JSON, nullable=False),
-    Column("makeup_workdays", JSON, nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-    Column("version", Integer, nullable=False),
-)
+calendar_schedules = calendar_schedule_table(metadata)
 
 recordals = Table(
     "recordals",

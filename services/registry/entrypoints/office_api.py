@@ -5,25 +5,26 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from services.registry.domain.recordal import LicenceType, RecordalKind
 from services.registry.entrypoints.api import canonical
-from services.registry.entrypoints.deps import CalendarDep, NowDep, UowDep, in_transaction
+from services.registry.entrypoints.deps import NowDep, UowDep, in_transaction
 from services.registry.entrypoints.office_schemas import (
     LicenceIn,
     RecordalOut,
     StatisticsOut,
     TransferIn,
-    YearOut,
     YearScheduleIn,
 )
 from services.registry.service_layer import calendar as calendars
 from services.registry.service_layer import recordals, statistics
-from shared.auth import Role, staff
+from shared.auth import Principal, Role, staff
+from shared.calendars import YearOut, YearPath, book_of, year_out
 from shared.http import Problem
 from shared.identifiers import parse_patent_number
 from shared.openapi import problem_responses
+from shared.workdays import Notice
 
 router = APIRouter(
     prefix="/internal/v1",
@@ -32,32 +33,34 @@ router = APIRouter(
     responses=problem_responses(401, 403, 422),
 )
 
-Year = Annotated[int, Path(ge=1949, le=2200)]
-
 
 @router.put("/calendar/{year}", response_model=YearOut, responses=problem_responses(404, 409))
 async def put_calendar_year(
-    year: Year,
+    year: YearPath,
     body: YearScheduleIn,
     request: Request,
-    uow: UowDep,
-    calendar: CalendarDep,
+    caller: Annotated[Principal, Depends(staff(Role.SUPERVISOR, Role.ADMINISTRATOR))],
     now: NowDep,
 ) -> YearOut:
-    """Enter a year's official schedule; it applies at once, no release needed."""
-    schedule = body.to_domain(year)
-    version = await in_transaction(request, lambda tx: calendars.save_year(schedule, now, tx))
-    book: calendars.CalendarBook = request.app.state.calendar_book
-    book.install(schedule, version)
-    async with uow:
-        return YearOut.of(await calendars.describe_year(year, calendar, uow))
+    """Enter or amend a year's official schedule; every service counts on it, no release needed.
 
-
-@router.get("/calendar/{year}", response_model=YearOut, responses=problem_responses(404))
-async def get_calendar_year(year: Year, uow: UowDep, calendar: CalendarDep) -> YearOut:
-    """A year's non-working weekdays and working weekend days."""
-    async with uow:
-        return YearOut.of(await calendars.describe_year(year, calendar, uow))
+    The schedule becomes the year's next version and is announced on
+    `pledgeflow.registry.calendar`; open deadlines it moves are counted anew and announced.
+    """
+    book = book_of(request)
+    command = calendars.EnterSchedule(
+        year,
+        frozenset(body.holidays),
+        frozenset(body.makeup_workdays),
+        Notice(body.notice.reference, body.notice.published_on),
+        caller.subject,
+        now,
+    )
+    stored = await in_transaction(
+        request, lambda uow: calendars.enter_schedule(command, book.calendar, uow)
+    )
+    book.install(stored)
+    return year_out(book, year)
 
 
 @router.post(

@@ -1,72 +1,103 @@
-"""The official calendar: schedules entered without a release, and what a year looks like."""
+"""The official calendar: the registry office enters each year's schedule, once, for all.
+
+An entered schedule is stored as a new version of its year, announced on
+`pledgeflow.registry.calendar` for every service that counts working days, and every open
+filing whose deadline was counted provisionally or on an older version is counted anew in
+the same transaction; each deadline that moves is announced on the filing's topic.
+"""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
-from services.registry.domain.calendar import YearSchedule
-from services.registry.service_layer.errors import CalendarYearUnknown
+from services.registry.domain.errors import ScheduleInvalid
+from services.registry.domain.events import CalendarYearPublished
+from services.registry.service_layer.deadlines import registration_deadline
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
-from shared.workdays import OfficialCalendar
+from shared.calendars import StoredSchedule
+from shared.workdays import (
+    Notice,
+    OfficialCalendar,
+    YearSchedule,
+    end_of_beijing_day,
+)
 
 log = logging.getLogger(__name__)
 
-_SATURDAY = 5
-
 
 @dataclass(frozen=True)
-class YearView:
-    """The days of a year that break the weekday/weekend rule, and where that comes from."""
+class EnterSchedule:
+    """A year's schedule from the State Council's notice, as the registry office enters it."""
 
     year: int
-    source: str
-    non_working_weekdays: list[date]
-    working_weekend_days: list[date]
+    holidays: frozenset[date]
+    makeup_workdays: frozenset[date]
+    notice: Notice
+    entered_by: str
+    at: datetime
 
 
-class CalendarBook:
-    """The in-memory official calendar, kept in step with the schedules in the database."""
-
-    def __init__(self, calendar: OfficialCalendar) -> None:
-        self.calendar = calendar
-        self._versions: dict[int, int] = {}
-
-    def install(self, schedule: YearSchedule, version: int) -> None:
-        """Put a stored schedule into force, unless a newer one already is."""
-        if self._versions.get(schedule.year, 0) >= version:
-            return
-        self.calendar.load_year(schedule.year, schedule.holidays, schedule.makeup_workdays)
-        self._versions[schedule.year] = version
-        log.info("official calendar year loaded", extra={"year": schedule.year})
-
-    async def refresh(self, uow: RegistryUnitOfWork) -> None:
-        """Load every stored schedule that is new or changed since the last look."""
-        for schedule, version in await uow.calendar.all():
-            self.install(schedule, version)
-
-
-async def save_year(schedule: YearSchedule, at: datetime, uow: RegistryUnitOfWork) -> int:
-    """Store a year's schedule as the registry office entered it; returns its version."""
-    return await uow.calendar.put(schedule, at)
-
-
-async def describe_year(year: int, calendar: OfficialCalendar, uow: RegistryUnitOfWork) -> YearView:
-    """The non-working weekdays and working weekend days of a year."""
-    if await uow.calendar.get(year) is not None:
-        source = "official_notice"
-    elif calendar.covers(year):
-        source = "library"
-    else:
-        raise CalendarYearUnknown(f"no schedule for {year}; enter the State Council's notice")
-    days = [date(year, 1, 1) + timedelta(days=i) for i in range(366)]
-    days = [d for d in days if d.year == year]
-    weekday = [d for d in days if d.weekday() < _SATURDAY]
-    weekend = [d for d in days if d.weekday() >= _SATURDAY]
-    return YearView(
-        year=year,
-        source=source,
-        non_working_weekdays=[d for d in weekday if not calendar.is_working_day(d)],
-        working_weekend_days=[d for d in weekend if calendar.is_working_day(d)],
+async def enter_schedule(
+    command: EnterSchedule, calendar: OfficialCalendar, uow: RegistryUnitOfWork
+) -> StoredSchedule:
+    """Store the schedule as the year's next version, announce it, recount open deadlines."""
+    version = await uow.calendar.next_version(command.year)
+    schedule = YearSchedule(
+        command.year, command.holidays, command.makeup_workdays, version, command.notice
     )
+    problems = schedule.problems()
+    if problems:
+        raise ScheduleInvalid("; ".join(problems))
+    stored = StoredSchedule(schedule, command.entered_by, command.at)
+    await uow.calendar.add(stored)
+    uow.emit(str(command.year), version, _published(stored))
+    trial = calendar.copy()
+    trial.install(schedule)
+    await recount_deadlines(trial, command.at, uow)
+    return stored
+
+
+def _published(stored: StoredSchedule) -> CalendarYearPublished:
+    schedule = stored.schedule
+    assert schedule.notice is not None
+    return CalendarYearPublished(
+        year=schedule.year,
+        version=schedule.version,
+        holidays=tuple(sorted(schedule.holidays)),
+        makeup_workdays=tuple(sorted(schedule.makeup_workdays)),
+        notice_reference=schedule.notice.reference,
+        notice_published_on=schedule.notice.published_on,
+        entered_by=stored.entered_by,
+        entered_at=stored.entered_at,
+    )
+
+
+async def recount_deadlines(
+    calendar: OfficialCalendar, now: datetime, uow: RegistryUnitOfWork
+) -> list[str]:
+    """Count anew every open deadline that relied on a schedule `calendar` has replaced.
+
+    Returns the filings whose deadline moved (each announced); the caller commits.
+    """
+    official = calendar.official_years()
+    if not official:
+        return []
+    since = end_of_beijing_day(date(min(official) - 1, 12, 31))
+    moved = []
+    for filing in await uow.filings.running_deadlines_from(since):
+        stale = filing.counted_deadline.stale_years(official)
+        if not stale:
+            continue
+        deadline = registration_deadline(
+            filing.clock_started_at, bool(filing.data.trademarks), calendar
+        )
+        year = stale[0]
+        if filing.recount_deadline(deadline, year, official.get(year, 0), now):
+            moved.append(filing.filing_id)
+        await uow.filings.save(filing)
+        uow.track(filing)
+    if moved:
+        log.info("deadlines moved by a new official schedule", extra={"filings": moved})
+    return moved

@@ -17,13 +17,6 @@ class FilingNotFound(NotFound):
     title = "Filing not found"
 
 
-class CalendarYearUnknown(NotFound):
-    """Neither the calendar library nor the registry office has a schedule for the year."""
-
-    code = "calendar.year_not_loaded"
-    title = "No working-day schedule for this year"
-
-
 class PledgeNotFound(NotFound):
     """No pledge with that registration number."""
 

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Self
 
-from services.registry.adapters.calendar import CalendarRepository
 from services.registry.adapters.gazette import GazetteRepository
+from services.registry.adapters.orm import calendar_schedules
 from services.registry.adapters.recordals import RecordalRepository
 from services.registry.adapters.repository import FilingRepository, RegisterRepository
+from shared.calendars import ScheduleStore
 from shared.uow import UnitOfWork
 
 
 class RegistryUnitOfWork(UnitOfWork):
     register: RegisterRepository
     filings: FilingRepository
-    calendar: CalendarRepository
+    calendar: ScheduleStore
     recordals: RecordalRepository
     gazette: GazetteRepository
 
@@ -22,7 +23,7 @@ class RegistryUnitOfWork(UnitOfWork):
         await super().__aenter__()
         self.register = RegisterRepository(self.session)
         self.filings = FilingRepository(self.session)
-        self.calendar = CalendarRepository(self.session)
+        self.calendar = ScheduleStore(self.session, calendar_schedules)
         self.recordals = RecordalRepository(self.session)
         self.gazette = GazetteRepository(self.session)
         return self
