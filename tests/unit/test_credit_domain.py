@@ -41,6 +41,7 @@ from services.credit.domain.records import QuotaMovement, TimeoutKind
 from services.credit.service_layer.banks import load_config
 from services.credit.settings import DEFAULT_BANKS
 from shared.identifiers import make_uscc, patent_check_digit
+from shared.workdays import CountedDeadline
 
 CONFIG = load_config(DEFAULT_BANKS)
 BANKS = CONFIG.banks
@@ -68,8 +69,8 @@ REGISTRATION_DUE = SUBMITTED + timedelta(days=3)
 REGISTERED = SUBMITTED + timedelta(hours=5)
 
 
-def by(due: datetime) -> RegistrationDeadline:
-    return lambda requested_at, working_days: due
+def by(due: datetime, provisional: bool = False) -> RegistrationDeadline:
+    return lambda requested_at, working_days: CountedDeadline(due, provisional)
 
 
 REGISTER_BY = by(REGISTRATION_DUE)
@@ -553,9 +554,9 @@ def test_accepting_files_the_pledge_and_starts_the_registration_deadline() -> No
 def test_the_registration_deadline_counts_the_policy_working_days_from_acceptance() -> None:
     asked: list[tuple[datetime, int]] = []
 
-    def deadline(requested_at: datetime, working_days: int) -> datetime:
+    def deadline(requested_at: datetime, working_days: int) -> CountedDeadline:
         asked.append((requested_at, working_days))
-        return REGISTRATION_DUE
+        return CountedDeadline(REGISTRATION_DUE)
 
     offered_loan().accept_offer(HANGZHOU, ACCEPTED, deadline)
     assert asked == [(ACCEPTED, POLICY.registration_timeout_working_days)] == [(ACCEPTED, 3)]

@@ -20,12 +20,14 @@ from sqlalchemy import (
 )
 
 from shared.audit import audit_table
+from shared.calendars import calendar_schedule_table
 from shared.db import new_metadata
 from shared.idempotency import idempotency_table
 
 metadata = new_metadata()
 idempotency_keys = idempotency_table(metadata)
 audit_log = audit_table(metadata)
+calendar_schedules = calendar_schedule_table(metadata)
 
 
 def _money(name: str, nullable: bool = True) -> Column[object]:
@@ -88,6 +90,8 @@ timeouts = Table(
     Column("due_at", DateTime(timezone=True), nullable=False),
     Column("fired_at", DateTime(timezone=True)),
     Column("cancelled_at", DateTime(timezone=True)),
+    Column("provisional", Boolean, nullable=False, server_default=false()),
+    Column("calendar_basis", JSON),
 )
 Index(
     "ix_timeouts_pending_due_at",

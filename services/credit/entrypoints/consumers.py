@@ -9,13 +9,16 @@ from functools import partial
 from pydantic import BaseModel
 
 from services.credit.domain.policy import RightAppraisal
+from services.credit.service_layer import calendar as calendars
 from services.credit.service_layer import handlers, servicing
 from services.credit.service_layer.deps import CreditDeps
 from services.credit.service_layer.unit_of_work import CreditUnitOfWork
-from shared.consumer import parse_payload
+from shared.calendars import CALENDAR_TOPIC, CalendarBook, StoredSchedule
+from shared.consumer import PermanentError, parse_payload
 from shared.envelope import Envelope
 from shared.runtime import ConsumerSpec
 from shared.uow import UnitOfWork
+from shared.workdays import Notice, YearSchedule
 
 VALUATIONS_TOPIC = "pledgeflow.valuation.valuations"
 PLEDGES_TOPIC = "pledgeflow.registry.pledges"
@@ -79,6 +82,17 @@ class _PledgeCancelled(BaseModel):
     filing_reference: str | None = None
     reason: str
     cancelled_at: datetime
+
+
+class _YearPublished(BaseModel):
+    year: int
+    version: int
+    holidays: list[date]
+    makeup_workdays: list[date]
+    notice_reference: str
+    notice_published_on: date
+    entered_by: str
+    entered_at: datetime
 
 
 def _appraisals(rights: list[_RightValue]) -> tuple[RightAppraisal, ...]:
@@ -164,9 +178,33 @@ async def on_cancelled(deps: CreditDeps, envelope: Envelope, uow: UnitOfWork) ->
     await servicing.record_pledge_cancelled(command, deps, _credit(uow))
 
 
-def credit_consumers(deps: CreditDeps) -> list[ConsumerSpec]:
+async def on_year_published(book: CalendarBook, envelope: Envelope, uow: UnitOfWork) -> None:
+    """Store the registry's schedule for a year and put it in force (an older version than the
+    one stored changes nothing)."""
+    body = parse_payload(_YearPublished, envelope)
+    schedule = YearSchedule(
+        body.year,
+        frozenset(body.holidays),
+        frozenset(body.makeup_workdays),
+        body.version,
+        Notice(body.notice_reference, body.notice_published_on),
+    )
+    problems = schedule.problems()
+    if body.version < 1 or problems:
+        raise PermanentError("calendar.schedule_invalid", "; ".join(problems) or "version < 1")
+    stored = StoredSchedule(schedule, body.entered_by, body.entered_at)
+    if await calendars.receive_schedule(stored, _credit(uow)):
+        book.install(stored)
+
+
+def credit_consumers(deps: CreditDeps, book: CalendarBook) -> list[ConsumerSpec]:
     """The consumer groups of the credit service."""
     return [
+        ConsumerSpec(
+            name="credit.calendar",
+            topics=(CALENDAR_TOPIC,),
+            handlers={"registry.calendar.year_published": partial(on_year_published, book)},
+        ),
         ConsumerSpec(
             name="credit.valuations",
             topics=(VALUATIONS_TOPIC,),

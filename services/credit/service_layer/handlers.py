@@ -16,6 +16,7 @@ from services.credit.service_layer.deadlines import registration_due
 from services.credit.service_layer.deps import CreditDeps
 from services.credit.service_layer.unit_of_work import CreditUnitOfWork
 from shared.context import EventContext, current_context, reset_context, set_context
+from shared.workdays import CountedDeadline
 
 QUOTA_EXHAUSTED = "quota.exhausted"
 
@@ -85,7 +86,7 @@ async def accept_offer(loan_id: str, bank: Bank, deps: CreditDeps, uow: CreditUn
     """The bank accepts its offer; the pledge filing goes to the registry."""
     loan = await bank_loan(uow, loan_id, bank, for_update=True)
 
-    def deadline(requested_at: datetime, working_days: int) -> datetime:
+    def deadline(requested_at: datetime, working_days: int) -> CountedDeadline:
         return registration_due(requested_at, working_days, deps.calendar)
 
     with case_of(loan):
