@@ -267,6 +267,10 @@ async def test_an_amendment_replaces_the_year_and_moves_open_deadlines(
         [moved] = await eventually(lambda: registry.events(PLEDGES_TOPIC, MOVED))
         published = await eventually(lambda: len(registry.events(CALENDAR_TOPIC)) == 2)
         versions = await registry.rows(calendar_schedules)
+        history = await registry.client.get("/internal/v1/calendar/2027/versions")
+        examiner = await registry.client.get(
+            "/internal/v1/calendar/2027/versions", headers=staff_headers("exa", Role.EXAMINER)
+        )
 
     assert published
     assert instant(filed["deadline_at"]) == end_of_beijing(date(2027, 2, 15))
@@ -280,6 +284,12 @@ async def test_an_amendment_replaces_the_year_and_moves_open_deadlines(
         (1, "supervisor-wang"),
         (2, "supervisor-wang"),
     ]
+    assert [(v["version"], v["notice_reference"]) for v in history.json()] == [
+        (1, SCHEDULE_2027["notice"]["reference"]),
+        (2, "国办发明电〔2027〕1号"),
+    ]
+    assert history.json()[1]["holidays"] == AMENDED_2027["holidays"]
+    assert (examiner.status_code, examiner.json()["code"]) == (403, "auth.role_forbidden")
 
 
 async def test_an_entered_year_survives_a_restart(settings: Settings) -> None:

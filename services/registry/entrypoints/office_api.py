@@ -13,6 +13,7 @@ from services.registry.entrypoints.deps import NowDep, UowDep, in_transaction
 from services.registry.entrypoints.office_schemas import (
     LicenceIn,
     RecordalOut,
+    ScheduleVersionOut,
     StatisticsOut,
     TransferIn,
     YearScheduleIn,
@@ -61,6 +62,18 @@ async def put_calendar_year(
     )
     book.install(stored)
     return year_out(book, year)
+
+
+@router.get(
+    "/calendar/{year}/versions",
+    response_model=list[ScheduleVersionOut],
+    responses=problem_responses(404),
+    dependencies=[Depends(staff(Role.SUPERVISOR, Role.ADMINISTRATOR))],
+)
+async def calendar_year_versions(year: YearPath, uow: UowDep) -> list[ScheduleVersionOut]:
+    """Every version of a year's schedule entered here, oldest first, with who entered it."""
+    async with uow:
+        return [ScheduleVersionOut.of(stored) for stored in await uow.calendar.history(year)]
 
 
 @router.post(

@@ -11,6 +11,7 @@ from services.registry.domain.recordal import Recordal
 from services.registry.domain.register import Holder
 from services.registry.domain.statistics import DeskStatistics
 from services.registry.entrypoints.schemas import HolderIn
+from shared.calendars import StoredSchedule
 
 
 class NoticeIn(BaseModel):
@@ -71,6 +72,34 @@ class YearScheduleIn(BaseModel):
     makeup_workdays: list[date] = Field(
         default_factory=list, max_length=104, description="Weekend days declared working days"
     )
+
+
+class ScheduleVersionOut(BaseModel):
+    """One version of a year's schedule as it was entered."""
+
+    year: int = Field(description="Calendar year")
+    version: int = Field(description="Version; the highest is in force")
+    notice_reference: str = Field(description="Reference of the State Council notice")
+    notice_published_on: date = Field(description="Date the notice was published")
+    holidays: list[date] = Field(description="Days off as entered")
+    makeup_workdays: list[date] = Field(description="Weekend days declared working days")
+    entered_by: str = Field(description="Who entered this version")
+    entered_at: datetime = Field(description="When it was entered (UTC)")
+
+    @classmethod
+    def of(cls, stored: StoredSchedule) -> ScheduleVersionOut:
+        schedule = stored.schedule
+        assert schedule.notice is not None
+        return cls(
+            year=schedule.year,
+            version=schedule.version,
+            notice_reference=schedule.notice.reference,
+            notice_published_on=schedule.notice.published_on,
+            holidays=sorted(schedule.holidays),
+            makeup_workdays=sorted(schedule.makeup_workdays),
+            entered_by=stored.entered_by,
+            entered_at=stored.entered_at,
+        )
 
 
 def _holders(parties: list[HolderIn]) -> tuple[Holder, ...]:
