@@ -193,8 +193,8 @@ class CalendarBook:
         self._changed: asyncio.Event | None = None
 
     def install(self, stored: StoredSchedule) -> bool:
-        """Put a stored version in force unless it already is; True if it changed anything."""
-        if self.calendar.version(stored.year) == stored.version:
+        """Put a stored version in force unless it or a newer one is; True if it did."""
+        if self.calendar.version(stored.year) >= stored.version:
             return False
         self.calendar.install(stored.schedule)
         self._stored[stored.year] = stored
