@@ -90,8 +90,15 @@ def field_error(error: Any, skip: int = 1) -> dict[str, Any]:
     }
 
 
-def health_router(readiness: Callable[[], Awaitable[dict[str, str]]]) -> APIRouter:
-    """`/healthz` says the process lives; `/readyz` says its database and workers are up."""
+def health_router(
+    readiness: Callable[[], Awaitable[dict[str, str]]],
+    warnings: Callable[[], dict[str, str]] = dict,
+) -> APIRouter:
+    """`/healthz` says the process lives; `/readyz` says its database and workers are up.
+
+    Warnings (e.g. next year's working-day schedule missing) never make a service unready;
+    they are listed beside the status.
+    """
     router = APIRouter(tags=["operations"])
 
     @router.get("/healthz", summary="Liveness probe")
@@ -100,10 +107,12 @@ def health_router(readiness: Callable[[], Awaitable[dict[str, str]]]) -> APIRout
 
     @router.get("/readyz", summary="Readiness probe", response_model=None)
     async def readyz() -> JSONResponse | dict[str, Any]:
-        problems = await readiness()
+        problems, notes = await readiness(), warnings()
+        extra: dict[str, Any] = {"warnings": notes} if notes else {}
         if problems:
-            return JSONResponse({"status": "unavailable", "problems": problems}, status_code=503)
-        return {"status": "ready"}
+            body = {"status": "unavailable", "problems": problems, **extra}
+            return JSONResponse(body, status_code=503)
+        return {"status": "ready", **extra}
 
     return router
 
@@ -146,5 +155,5 @@ def service_app(
     install_conventions(app)
     for router in routers:
         app.include_router(router)
-    app.include_router(health_router(runtime.readiness))
+    app.include_router(health_router(runtime.readiness, runtime.warnings))
     return app

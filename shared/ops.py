@@ -4,8 +4,11 @@
 - `dead-letters CONSUMER`: list what a consumer group dead-lettered, with the reasons.
 - `replay CONSUMER EVENT_ID`: put a dead-lettered event back on its source topic. Consumer
   groups that handled it already skip it (their inbox has it); the one that failed retries.
-- `load-calendar YEAR FILE`: send next year's official schedule (YAML or JSON with
-  `holidays` and `makeup_workdays` lists of dates) to the registry.
+- `load-calendar YEAR FILE --token TOKEN`: enter a year's official schedule at the registry
+  (YAML or JSON: `notice` with `reference` and `published_on`, `holidays` and
+  `makeup_workdays` lists of dates), with a supervisor's or administrator's credential
+  (`--token`, or the `PLEDGEFLOW_TOKEN` environment variable). Every service that counts
+  working days receives it within seconds; entering the year again amends it.
 - `issue-credential SUBJECT ROLE --audience SERVICE`: a bearer credential for a bank (role
   `bank`, subject the bank id) or a staff member (examiner, supervisor, administrator,
   credit_officer, appraiser), for one or more services, from the local development issuer:
@@ -22,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Iterable
 from datetime import timedelta
@@ -142,17 +146,44 @@ async def replay(bootstrap: str, consumer: str, event_id: str) -> str:
     return source
 
 
-def load_calendar(registry_url: str, year: int, path: Path, headers: dict[str, str]) -> Any:
-    """Send a year's holidays and make-up working days to the registry."""
-    schedule = yaml.safe_load(path.read_text(encoding="utf-8"))
-    body = {
-        "holidays": [str(d) for d in schedule.get("holidays", [])],
-        "makeup_workdays": [str(d) for d in schedule.get("makeup_workdays", [])],
+class CalendarLoadFailed(Exception):
+    """The registry refused the schedule, or could not be asked."""
+
+
+def calendar_body(year: int, path: Path) -> dict[str, Any]:
+    """The request body for a year's schedule file (YAML or JSON)."""
+    schedule = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(schedule, dict):
+        raise CalendarLoadFailed(f"{path}: expected a mapping with notice, holidays and makeup")
+    if "year" in schedule and int(schedule["year"]) != year:
+        raise CalendarLoadFailed(f"{path} is the schedule of {schedule['year']}, not {year}")
+    notice = schedule.get("notice") or {}
+    return {
+        "notice": {
+            "reference": str(notice.get("reference", "")),
+            "published_on": str(notice.get("published_on", "")),
+        },
+        "holidays": [str(d) for d in schedule.get("holidays") or []],
+        "makeup_workdays": [str(d) for d in schedule.get("makeup_workdays") or []],
     }
+
+
+def load_calendar(registry_url: str, year: int, path: Path, headers: dict[str, str]) -> Any:
+    """Enter a year's schedule at the registry; returns the schedule now in force there."""
+    if not any(name.lower() == "authorization" for name in headers):
+        raise CalendarLoadFailed(
+            "no credential: pass --token (or set PLEDGEFLOW_TOKEN) with a supervisor's or "
+            "administrator's token, e.g. "
+            '--token "$(python -m shared.ops issue-credential <your id> supervisor)"'
+        )
     response = httpx.put(
-        f"{registry_url}/internal/v1/calendar/{year}", json=body, headers=headers, timeout=10
+        f"{registry_url}/internal/v1/calendar/{year}",
+        json=calendar_body(year, path),
+        headers=headers,
+        timeout=10,
     )
-    response.raise_for_status()
+    if response.status_code != 200:
+        raise CalendarLoadFailed(f"the registry answered {response.status_code}: {response.text}")
     return response.json()
 
 
@@ -190,6 +221,11 @@ def _parser() -> argparse.ArgumentParser:
     calendar.add_argument("year", type=int)
     calendar.add_argument("file", type=Path)
     calendar.add_argument("--registry", default="http://127.0.0.1:8001")
+    calendar.add_argument(
+        "--token",
+        default=os.environ.get("PLEDGEFLOW_TOKEN"),
+        help="a supervisor's or administrator's bearer token (default: $PLEDGEFLOW_TOKEN)",
+    )
     calendar.add_argument("--header", action="append", default=[], help="NAME:VALUE")
     return parser
 
@@ -235,7 +271,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"replayed {args.event_id} to {topic}")
     else:
         headers = dict(h.split(":", 1) for h in args.header)
-        print(json.dumps(load_calendar(args.registry, args.year, args.file, headers), indent=2))
+        if args.token:
+            headers["Authorization"] = f"Bearer {args.token.strip()}"
+        try:
+            loaded = load_calendar(args.registry, args.year, args.file, headers)
+        except (CalendarLoadFailed, OSError, httpx.HTTPError) as exc:
+            print(f"load-calendar: {exc}", file=sys.stderr)
+            return 1
+        print(json.dumps(loaded, indent=2, ensure_ascii=False))
     return 0
 
 

@@ -80,6 +80,7 @@ class ServiceRuntime:
         self.bus = bus or make_bus(settings, client_id=f"pledgeflow-{service}")
         self._tasks: list[asyncio.Task[None]] = []
         self._workers: list[tuple[str, Callable[[], Coroutine[Any, Any, None]]]] = []
+        self._warning_sources: list[Callable[[], dict[str, str]]] = []
         self._startup: list[tuple[str, Callable[[], Coroutine[Any, Any, object]]]] = []
         self.consumers: list[EventConsumer] = []
 
@@ -121,6 +122,17 @@ class ServiceRuntime:
                 await step()
             except Exception:
                 log.exception("start-up step failed; its worker retries", extra={"step": name})
+
+    def add_warnings(self, source: Callable[[], dict[str, str]]) -> None:
+        """Add what an operator should act on although the service is ready (see `warnings`)."""
+        self._warning_sources.append(source)
+
+    def warnings(self) -> dict[str, str]:
+        """What an operator should act on although the service is ready, by subject."""
+        found: dict[str, str] = {}
+        for source in self._warning_sources:
+            found.update(source())
+        return found
 
     def add_startup(self, name: str, step: Callable[[], Coroutine[Any, Any, object]]) -> None:
         """Run a service's own step once the runtime is up, before it is used (before start)."""

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.workdays import DEFAULT_WARN_FROM, parse_warn_from
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_BANK_DIRECTORY = PROJECT_ROOT / "config" / "banks.yaml"
@@ -62,3 +64,16 @@ class ServiceSettings(BaseSettings):
                     "the development issuer is for local use only"
                 )
         return self
+
+
+class WorkingDaySettings(ServiceSettings):
+    """Settings of a service that counts working days on the official calendar."""
+
+    calendar_refresh_interval: float = Field(default=60.0, gt=0)
+    calendar_warn_from: str = DEFAULT_WARN_FROM
+
+    @field_validator("calendar_warn_from")
+    @classmethod
+    def _month_day(cls, value: str) -> str:
+        parse_warn_from(value)
+        return value

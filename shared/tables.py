@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import JSON, Column, Date, DateTime, Index, Integer, MetaData, String, Table, Text
 
 from shared.db import Id
 from shared.dedup import processed_messages_table
@@ -67,11 +67,30 @@ def audit_table(metadata: MetaData) -> Table:
     )
 
 
+def calendar_schedule_table(metadata: MetaData) -> Table:
+    """Every version of every year's schedule a service has stored; the newest is in force."""
+    return Table(
+        "calendar_schedules",
+        metadata,
+        Column("year", Integer, primary_key=True, autoincrement=False),
+        Column("version", Integer, primary_key=True, autoincrement=False),
+        Column("holidays", JSON, nullable=False),
+        Column("makeup_workdays", JSON, nullable=False),
+        Column("notice_reference", String(100), nullable=False),
+        Column("notice_published_on", Date, nullable=False),
+        Column("entered_by", String(64), nullable=False),
+        Column("entered_at", DateTime(timezone=True), nullable=False),
+        Column("stored_at", DateTime(timezone=True), nullable=False),
+    )
+
+
 SHARED_TABLES = {
     "outbox": outbox_table,
     "processed_messages": processed_messages_table,
     "audit_log": audit_table,
 }
+# Shared by the services that count working days, which add it to their models themselves.
+OPTIONAL_TABLES = {"calendar_schedules": calendar_schedule_table}
 
 
 def new_metadata() -> MetaData:
@@ -84,7 +103,8 @@ def new_metadata() -> MetaData:
 
 def create_shared(op: Any, name: str) -> None:
     """Create a shared table (with its indexes) from its one definition, in a migration."""
-    table = SHARED_TABLES[name](MetaData(naming_convention=NAMING_CONVENTION))
+    define = SHARED_TABLES.get(name) or OPTIONAL_TABLES[name]
+    table = define(MetaData(naming_convention=NAMING_CONVENTION))
     table.create(op.get_bind())
 
 

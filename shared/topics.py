@@ -13,6 +13,7 @@ CREDIT_LOANS = "pledgeflow.credit.loans"
 VALUATIONS = "pledgeflow.valuation.valuations"
 REGISTRY_PLEDGES = "pledgeflow.registry.pledges"
 REGISTRY_RIGHTS = "pledgeflow.registry.rights"
+REGISTRY_CALENDAR = "pledgeflow.registry.calendar"
 DEAD_LETTER_PREFIX = "pledgeflow.dlq."
 
 EVENT_TYPES: Mapping[str, frozenset[str]] = {
@@ -31,6 +32,7 @@ EVENT_TYPES: Mapping[str, frozenset[str]] = {
             "credit.pledge.released",
             "credit.pledge_filing.requested",
             "credit.pledge_release.requested",
+            "credit.registration_deadline.moved",
             "credit.repayment.received",
             "credit.risk_alert.raised",
         }
@@ -40,6 +42,7 @@ EVENT_TYPES: Mapping[str, frozenset[str]] = {
         {
             "registry.filing.claimed",
             "registry.filing.corrected",
+            "registry.filing.deadline_moved",
             "registry.filing.correction_requested",
             "registry.filing.queued_for_examination",
             "registry.filing.received",
@@ -52,6 +55,7 @@ EVENT_TYPES: Mapping[str, frozenset[str]] = {
         }
     ),
     REGISTRY_RIGHTS: frozenset({"registry.patent.recorded", "registry.trademark.recorded"}),
+    REGISTRY_CALENDAR: frozenset({"registry.calendar.year_published"}),
 }
 
 

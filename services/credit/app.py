@@ -1,4 +1,4 @@
-"""The credit service: bank-facing and internal APIs, consumers, outbox relay and sweeper."""
+"""The credit service: bank-facing and internal APIs, consumers, outbox relay and timers."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from services.credit.adapters.orm import audit_log, metadata
 from services.credit.bootstrap import bootstrap
 from services.credit.domain.events import LOANS_TOPIC
 from services.credit.entrypoints import api, internal_api
+from services.credit.entrypoints.calendar_keeper import CalendarKeeper
 from services.credit.entrypoints.consumers import CREDIT_CONSUMERS
 from services.credit.entrypoints.sweeper import TimeoutSweeper
 from services.credit.service_layer.banks import load_config
@@ -15,13 +16,17 @@ from services.credit.service_layer.deps import CreditDeps
 from services.credit.service_layer.unit_of_work import SqlCreditUnitOfWork
 from services.credit.settings import CreditSettings
 from shared.audit import install_audit
-from shared.banks import load_directory
+from shared.auth import Role
 from shared.bus.base import EventBus
+from shared.calendar_api import calendar_router
+from shared.calendars import CalendarBook
 from shared.http import service_app
 from shared.kernel.clock import Clock, SystemClock
 from shared.periodic import every
 from shared.runtime import ServiceRuntime
 from shared.workdays import OfficialCalendar
+
+CREDIT_DESK = (Role.CREDIT_OFFICER, Role.SUPERVISOR, Role.ADMINISTRATOR)
 
 
 def create_app(
@@ -32,13 +37,14 @@ def create_app(
 ) -> FastAPI:
     """Build the app; resources are opened in the lifespan."""
     settings = settings or CreditSettings()
-    directory = load_directory(settings.bank_directory_file)
-    config = load_config(settings.banks_file, directory)
+    config = load_config(settings.banks_file)
+    calendar = calendar or OfficialCalendar()
     deps = CreditDeps(
         banks=config.banks,
         programmes=config.programmes,
-        calendar=calendar or OfficialCalendar(),
+        calendar=calendar,
         clock=clock or SystemClock(),
+        book=CalendarBook(calendar, settings.calendar_warn_from),
     )
     runtime = ServiceRuntime(
         "credit",
@@ -50,18 +56,22 @@ def create_app(
         produces=(LOANS_TOPIC,),
         bus=bus,
     )
-
     sweeper = TimeoutSweeper(lambda: runtime.messages)
+    keeper = CalendarKeeper(lambda: runtime.messages, deps, settings.calendar_refresh_interval)
+    runtime.add_startup("calendar-load", keeper.catch_up)
     runtime.add_worker("sweeper", lambda: every(settings.sweep_interval, sweeper.sweep))
+    runtime.add_worker("calendar", keeper.run)
+    runtime.add_warnings(lambda: deps.book.warnings(deps.clock.now()))
     app = service_app(
         runtime,
         "IP-pledge loans for banks: applications, decisions, offers, disbursement, repayment, "
         "default; referrals and statistics for the credit desk.",
-        [api.router, internal_api.router],
+        [api.router, internal_api.router, calendar_router(*CREDIT_DESK, tag="credit desk")],
         banks=config.banks,
-        bank_directory=directory,
         deps=deps,
         sweeper=sweeper,
+        calendar_book=deps.book,
+        calendar_keeper=keeper,
     )
     install_audit(app, audit_log)
     return app

@@ -6,8 +6,15 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+from services.credit.service_layer import (
+    calendar,
+    handlers,
+    referrals,
+    reports,
+    servicing,
+    timeouts,
+)
 from services.credit.service_layer import commands as c
-from services.credit.service_layer import handlers, referrals, reports, servicing, timeouts
 from services.credit.service_layer.deps import CreditDeps
 from services.credit.service_layer.ports import CreditUnitOfWork
 from shared.messagebus import MessageBus, On
@@ -35,6 +42,8 @@ def bootstrap(unit_of_work: Callable[[], CreditUnitOfWork], deps: CreditDeps) ->
         c.DecideReferral: On(bound(referrals.decide_referral)),
         c.FireTimeouts: On(bound(timeouts.fire_timeouts)),
         c.SyncQuotas: On(bound(timeouts.sync_quotas)),
+        calendar.ReceiveSchedule: On(bound(calendar.receive_schedule)),
+        calendar.RecountDeadline: On(bound(calendar.recount_deadline)),
     }
     queries = {
         c.GetLoan: bound(handlers.get_loan),
@@ -43,5 +52,7 @@ def bootstrap(unit_of_work: Callable[[], CreditUnitOfWork], deps: CreditDeps) ->
         c.DueTimeouts: bound(timeouts.due_timeouts),
         c.LendingStatisticsOf: bound(reports.statistics),
         c.QuotaPositions: bound(reports.quotas),
+        calendar.SchedulesInForce: bound(calendar.schedules_in_force),
+        calendar.StaleDeadlines: bound(calendar.stale_deadlines),
     }
     return MessageBus(unit_of_work, commands, queries)

@@ -7,12 +7,12 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import ServiceSettings
+from shared.settings import WorkingDaySettings
 
 DEFAULT_BANKS = Path(__file__).parent / "config" / "banks.yaml"
 
 
-class CreditSettings(ServiceSettings):
+class CreditSettings(WorkingDaySettings):
     model_config = SettingsConfigDict(env_prefix="PLEDGEFLOW_CREDIT_", extra="ignore", frozen=True)
 
     database_url: str = "sqlite+aiosqlite:///.data/credit.db"

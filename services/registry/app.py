@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from services.registry.adapters.orm import audit_log, metadata
 from services.registry.bootstrap import bootstrap
-from services.registry.domain.events import PLEDGES_TOPIC, RIGHTS_TOPIC
+from services.registry.domain.events import CALENDAR_TOPIC, PLEDGES_TOPIC, RIGHTS_TOPIC
 from services.registry.entrypoints import (
     api,
     bulk_api,
@@ -17,16 +17,20 @@ from services.registry.entrypoints import (
 )
 from services.registry.entrypoints.consumers import registry_consumers
 from services.registry.runtime import RegistryTimers
-from services.registry.service_layer.calendar import CalendarBook
 from services.registry.service_layer.deps import RegistryDeps
 from services.registry.service_layer.unit_of_work import SqlRegistryUnitOfWork
 from services.registry.settings import RegistrySettings
 from shared.audit import install_audit
+from shared.auth import Role
 from shared.bus.base import EventBus
+from shared.calendar_api import calendar_router
+from shared.calendars import CalendarBook
 from shared.http import service_app
 from shared.kernel.clock import Clock, SystemClock
 from shared.runtime import ServiceRuntime
 from shared.workdays import OfficialCalendar
+
+OFFICE = (Role.EXAMINER, Role.SUPERVISOR, Role.ADMINISTRATOR)
 
 
 def create_app(
@@ -37,9 +41,8 @@ def create_app(
     """Build the app; resources are opened in the lifespan."""
     settings = settings or RegistrySettings()
     calendar = OfficialCalendar()
-    deps = RegistryDeps(
-        calendar=calendar, book=CalendarBook(calendar), clock=clock or SystemClock()
-    )
+    book = CalendarBook(calendar, settings.calendar_warn_from)
+    deps = RegistryDeps(calendar=calendar, book=book, clock=clock or SystemClock())
     runtime = ServiceRuntime(
         "registry",
         settings,
@@ -47,7 +50,7 @@ def create_app(
         SqlRegistryUnitOfWork,
         lambda unit_of_work: bootstrap(unit_of_work, deps),
         consumers=registry_consumers(deps.clock),
-        produces=(RIGHTS_TOPIC, PLEDGES_TOPIC),
+        produces=(RIGHTS_TOPIC, PLEDGES_TOPIC, CALENDAR_TOPIC),
         bus=bus,
     )
     timers = RegistryTimers(runtime, deps)
@@ -63,9 +66,11 @@ def create_app(
             api.internal,
             examiner_api.router,
             office_api.router,
+            calendar_router(*OFFICE, tag="register (registry office)"),
         ],
         deps=deps,
         timers=timers,
+        calendar_book=book,
     )
     install_audit(app, audit_log)
     return app

@@ -52,7 +52,8 @@ def bootstrap(
         pledges.ReleasePledge: On(bound(pledges.release_pledge)),
         recordals.RecordDisposal: On(bound(recordals.record_disposal)),
         sla.FlagBreach: On(bound(sla.flag_breach)),
-        calendar.SaveYear: On(bound(calendar.save_year)),
+        calendar.EnterSchedule: On(bound(calendar.enter_schedule)),
+        calendar.RecountDeadlines: On(bound(calendar.recount_deadlines)),
     }
     queries = {
         handlers.GetFiling: bound(handlers.read_filing),
@@ -60,8 +61,8 @@ def bootstrap(
         pledges.GetPledge: bound(pledges.read_pledge),
         gazette.GazetteQuery: bound(gazette.search),
         statistics.DeskFigures: bound(statistics.desk_figures),
-        calendar.DescribeYear: bound(calendar.read_year),
-        calendar.StoredYears: bound(calendar.stored_years),
+        calendar.SchedulesInForce: bound(calendar.schedules_in_force),
+        calendar.ScheduleHistory: bound(calendar.schedule_history),
         sla.OverdueFilings: bound(sla.overdue_filings),
     }
     return MessageBus(unit_of_work, commands, queries)

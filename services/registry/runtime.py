@@ -29,8 +29,12 @@ class RegistryTimers:
         return self._runtime.messages
 
     async def refresh_calendar(self) -> None:
-        """Put in force calendar years stored (possibly by another replica) since the last look."""
-        self._deps.book.refresh(await self._bus.query(calendar.StoredYears()))
+        """Put in force the schedules stored (possibly by another replica) since the last look,
+        count anew the open deadlines that relied on older ones, and warn of a missing year."""
+        book = self._deps.book
+        book.install_all(await self._bus.query(calendar.SchedulesInForce()))
+        await self._bus.handle(calendar.RecountDeadlines(self._deps.clock.now()))
+        book.warn_once_a_day(self._deps.clock.now())
 
     async def watch_deadlines(self) -> int:
         """Announce every filing newly past its deadline; returns how many were announced."""
@@ -42,17 +46,18 @@ class RegistryTimers:
                 handled = await self._bus.handle(sla.FlagBreach(filing_id, now))
             except WriteConflict:
                 log.info(
-                    "filing kept changing while flagging its breach", extra={"filing": filing_id}
+                    "filing kept changing while its breach was flagged", extra={"filing": filing_id}
                 )
                 continue
             announced += bool(handled.result)
         return announced
 
     def install(self, refresh_interval: float, sla_interval: float) -> None:
-        """Register the timers with the runtime (before it starts)."""
+        """Register the timers and the calendar's warnings with the runtime (before it starts)."""
         self._runtime.add_startup("calendar-load", self.refresh_calendar)
         self._runtime.add_worker(
             "calendar-refresh",
             lambda: every(refresh_interval, self.refresh_calendar, first_delay=refresh_interval),
         )
         self._runtime.add_worker("sla-watch", lambda: every(sla_interval, self.watch_deadlines))
+        self._runtime.add_warnings(lambda: self._deps.book.warnings(self._deps.clock.now()))

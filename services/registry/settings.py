@@ -5,15 +5,14 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import ServiceSettings
+from shared.settings import WorkingDaySettings
 
 
-class RegistrySettings(ServiceSettings):
+class RegistrySettings(WorkingDaySettings):
     model_config = SettingsConfigDict(
         env_prefix="PLEDGEFLOW_REGISTRY_", extra="ignore", frozen=True
     )
 
     database_url: str = "sqlite+aiosqlite:///.data/registry.db"
     http_port: int = 8001
-    calendar_refresh_interval: float = Field(default=60.0, gt=0)
     sla_check_interval: float = Field(default=30.0, gt=0)

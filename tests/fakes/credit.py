@@ -10,8 +10,9 @@ from typing import Self
 from sqlalchemy.orm.exc import StaleDataError
 
 from services.credit.domain.loan import Loan, LoanStatus
-from services.credit.domain.records import QuotaMovement, QuotaState
+from services.credit.domain.records import QuotaMovement, QuotaState, TimeoutKind
 from services.credit.domain.statistics import DisbursedLoan
+from shared.calendars import StoredSchedule
 from tests.fakes.base import FakeRepository, FakeUnitOfWork, Store, duplicate_key
 
 ZERO = Decimal("0.00")
@@ -65,6 +66,14 @@ class FakeLoanRepository(FakeRepository):
         found.sort(key=lambda loan: loan.loan_id)
         found.sort(key=lambda loan: loan.submitted_at, reverse=True)
         return len(found), [self._load(loan) for loan in found[offset : offset + limit]]
+
+    async def pending_deadlines_from(self, kind: TimeoutKind, since: datetime) -> list[Loan]:
+        found = [
+            loan
+            for loan in self.rows.values()
+            if any(t.kind is kind and t.pending and t.due_at >= since for t in loan.timeouts)
+        ]
+        return [self._load(loan) for loan in sorted(found, key=lambda loan: loan.loan_id)]
 
     async def with_due_timeouts(self, now: datetime, limit: int = 100) -> list[str]:
         due = sorted(
@@ -163,10 +172,30 @@ class FakeReports:
         ]
 
 
+class FakeScheduleStore(FakeRepository):
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        super().__init__(uow, "calendar_schedules")
+
+    async def latest(self, year: int) -> StoredSchedule | None:
+        versions = [s for (y, _), s in self.rows.items() if y == year]
+        return max(versions, key=lambda s: s.version) if versions else None
+
+    async def in_force(self) -> list[StoredSchedule]:
+        years = sorted({year for year, _ in self.rows})
+        return [s for s in (await self.latest(year) for year in years) if s is not None]
+
+    async def add(self, stored: StoredSchedule) -> None:
+        key = (stored.year, stored.version)
+        if key in self.committed or key in self.rows:
+            raise duplicate_key(f"calendar {key}")
+        self.rows[key] = stored
+
+
 class FakeCreditUnitOfWork(FakeUnitOfWork):
     loans: FakeLoanRepository
     quotas: FakeQuotaRepository
     reports: FakeReports
+    calendar: FakeScheduleStore
 
     def __init__(self, store: Store) -> None:
         super().__init__(store, producer="credit")
@@ -177,6 +206,7 @@ class FakeCreditUnitOfWork(FakeUnitOfWork):
         self.loans = self.repository(FakeLoanRepository(self))
         self.quotas = FakeQuotaRepository(self)
         self.reports = FakeReports(self)
+        self.calendar = FakeScheduleStore(self)
         return self
 
     async def before_commit(self) -> None:

@@ -128,7 +128,7 @@ async def test_a_pledge_registered_after_the_deadline_is_released_as_void(
         current = await loan(credit, loan_id)
         due = due_at(current, "pledge_registration")
         requested_at = datetime.fromisoformat(current["pledge_requested_at"])
-        assert due == registration_due(requested_at, 3, OfficialCalendar())
+        assert due == registration_due(requested_at, 3, OfficialCalendar()).at
         assert due.astimezone(BEIJING).time().isoformat() == "00:00:00"
         [filing] = await announced(credit, loan_id, "credit.pledge_filing.requested")
         assert filing.payload["registration_due_at"] == due.isoformat()

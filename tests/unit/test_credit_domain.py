@@ -21,6 +21,7 @@ from services.credit.domain.events import (
     OfferWithdrawn,
     PledgeFilingRequested,
     PledgeReleaseRequested,
+    RegistrationDeadlineMoved,
 )
 from services.credit.domain.loan import (
     Appraisal,
@@ -41,6 +42,7 @@ from services.credit.domain.records import QuotaMovement, TimeoutKind
 from services.credit.service_layer.banks import load_config
 from services.credit.settings import DEFAULT_BANKS
 from shared.identifiers import make_uscc, patent_check_digit
+from shared.workdays import CountedDeadline
 
 CONFIG = load_config(DEFAULT_BANKS)
 BANKS = CONFIG.banks
@@ -68,8 +70,8 @@ REGISTRATION_DUE = SUBMITTED + timedelta(days=3)
 REGISTERED = SUBMITTED + timedelta(hours=5)
 
 
-def by(due: datetime) -> RegistrationDeadline:
-    return lambda requested_at, working_days: due
+def by(due: datetime, provisional: bool = False) -> RegistrationDeadline:
+    return lambda requested_at, working_days: CountedDeadline(due, provisional)
 
 
 REGISTER_BY = by(REGISTRATION_DUE)
@@ -553,9 +555,9 @@ def test_accepting_files_the_pledge_and_starts_the_registration_deadline() -> No
 def test_the_registration_deadline_counts_the_policy_working_days_from_acceptance() -> None:
     asked: list[tuple[datetime, int]] = []
 
-    def deadline(requested_at: datetime, working_days: int) -> datetime:
+    def deadline(requested_at: datetime, working_days: int) -> CountedDeadline:
         asked.append((requested_at, working_days))
-        return REGISTRATION_DUE
+        return CountedDeadline(REGISTRATION_DUE)
 
     offered_loan().accept_offer(HANGZHOU, ACCEPTED, deadline)
     assert asked == [(ACCEPTED, POLICY.registration_timeout_working_days)] == [(ACCEPTED, 3)]
@@ -750,3 +752,58 @@ def test_money_stays_decimal_through_the_saga() -> None:
     for value in (loan.requested_amount, loan.approved_amount, loan.appraised_value):
         assert isinstance(value, Decimal)
     assert isinstance(loan.annual_rate, Decimal)
+
+
+def provisionally_filed_loan() -> Loan:
+    loan = offered_loan()
+    loan.accept_offer(HANGZHOU, ACCEPTED, by(REGISTRATION_DUE, provisional=True))
+    loan.collect_events()
+    return loan
+
+
+def test_a_provisional_registration_deadline_never_fires() -> None:
+    loan = provisionally_filed_loan()
+    assert loan.fire_due_timeouts(REGISTRATION_DUE + timedelta(days=30)) == []
+    assert loan.status is LoanStatus.PLEDGE_FILED
+
+
+def test_a_pledge_registered_past_a_provisional_deadline_still_disburses() -> None:
+    loan = provisionally_filed_loan()
+    late = REGISTRATION_DUE + timedelta(days=2)
+    loan.pledge_registered(
+        "Y2027000001", HANGZHOU.uscc, {INVENTION}, HANGZHOU, late, registered_at=late
+    )
+    assert loan.status is LoanStatus.DISBURSED
+
+
+def test_a_recount_moves_the_registration_deadline_once_and_firms_it() -> None:
+    loan = provisionally_filed_loan()
+    later = REGISTRATION_DUE + timedelta(days=2)
+    asked: list[tuple[datetime, int]] = []
+
+    def official(requested_at: datetime, working_days: int) -> CountedDeadline:
+        asked.append((requested_at, working_days))
+        return CountedDeadline(later, False, {2026: 1})
+
+    assert loan.recount_registration_deadline(HANGZHOU, official, 2026, 1, REGISTERED)
+    assert not loan.recount_registration_deadline(HANGZHOU, official, 2026, 1, REGISTERED)
+    [(_, moved)] = loan.collect_events()
+    assert isinstance(moved, RegistrationDeadlineMoved)
+    assert (moved.previous_due_at, moved.due_at, moved.due_provisional) == (
+        REGISTRATION_DUE,
+        later,
+        False,
+    )
+    assert asked == [(ACCEPTED, 3), (ACCEPTED, 3)]
+    assert loan.fire_due_timeouts(later) == [TimeoutKind.PLEDGE_REGISTRATION]
+
+
+def test_a_recount_leaves_a_loan_past_its_filing_alone() -> None:
+    loan = filed_loan()
+    loan.pledge_registered("Y2026000001", HANGZHOU.uscc, {INVENTION}, HANGZHOU, REGISTERED)
+    loan.collect_events()
+    moved = loan.recount_registration_deadline(
+        HANGZHOU, by(REGISTRATION_DUE + timedelta(days=1)), 2026, 1, REGISTERED
+    )
+    assert not moved
+    assert loan.collect_events() == []

@@ -20,6 +20,7 @@ from services.credit.service_layer import commands as c
 from services.credit.service_layer.banks import load_config
 from services.credit.service_layer.deps import CreditDeps
 from services.credit.settings import DEFAULT_BANKS
+from shared.calendars import CalendarBook
 from shared.context import EventContext
 from shared.dedup import Dedup
 from shared.identifiers import make_uscc
@@ -43,7 +44,10 @@ class Credit:
     def __init__(self) -> None:
         self.store = Store()
         self.clock = ManualClock(START)
-        deps = CreditDeps(CONFIG.banks, CONFIG.programmes, OfficialCalendar(), self.clock)
+        calendar = OfficialCalendar()
+        deps = CreditDeps(
+            CONFIG.banks, CONFIG.programmes, calendar, self.clock, CalendarBook(calendar)
+        )
         self.bus: MessageBus[FakeCreditUnitOfWork] = bootstrap(
             lambda: FakeCreditUnitOfWork(self.store), deps
         )

@@ -72,7 +72,7 @@ def settings_class(service: str) -> type[ServiceSettings]:
         if name.endswith("Settings")
         and isinstance(obj, type)
         and issubclass(obj, ServiceSettings)
-        and obj is not ServiceSettings
+        and obj.__module__ == module.__name__
     ]
     assert len(found) == 1, f"services/{service}/settings.py should define one settings class"
     return found[0]

@@ -7,9 +7,11 @@ import pytest
 
 from shared.workdays import (
     BEIJING,
+    CalendarSource,
     CalendarYearNotLoaded,
     OfficialCalendar,
     beijing_date,
+    count_deadline,
     deadline_for,
     end_of_beijing_day,
     working_days_elapsed,
@@ -163,23 +165,72 @@ def test_load_year_rejects_inconsistent_schedule(calendar: OfficialCalendar) -> 
     assert not calendar.covers(2031)
 
 
-def test_uncovered_year_raises(calendar: OfficialCalendar) -> None:
+def test_a_year_without_schedule_is_counted_on_the_statutory_rule(
+    calendar: OfficialCalendar,
+) -> None:
     with pytest.raises(NotImplementedError):
         chinese_calendar.is_workday(date(2031, 6, 3))
     assert not calendar.covers(2031)
+    assert calendar.source(2031) is CalendarSource.PROVISIONAL
+    assert calendar.is_working_day(date(2031, 6, 3))
+    assert not calendar.is_working_day(date(2031, 10, 1))
+    assert calendar.day_name(date(2031, 10, 1)) == "National Day"
+    counted = count_deadline(_beijing(2031, 9, 30, 9, 0), 1, calendar)
+    assert counted.provisional
+    assert counted.at == end_of_beijing_day(date(2031, 10, 6))
+    assert counted.basis == {2031: 0}
+
+
+def test_a_year_before_the_regulations_without_library_data_is_unknown() -> None:
+    calendar = OfficialCalendar(use_library=False)
     with pytest.raises(CalendarYearNotLoaded) as excinfo:
-        calendar.is_working_day(date(2031, 6, 3))
-    assert excinfo.value.year == 2031
+        calendar.is_working_day(date(2024, 6, 3))
+    assert excinfo.value.year == 2024
     assert isinstance(excinfo.value, LookupError)
-    with pytest.raises(CalendarYearNotLoaded):
-        deadline_for(_beijing(2031, 6, 3, 9, 0), 1, calendar)
 
 
-def test_deadline_running_into_uncovered_year_raises(calendar: OfficialCalendar) -> None:
+def test_a_deadline_into_a_year_without_notice_is_provisional(
+    calendar: OfficialCalendar,
+) -> None:
     last_year = max(y for y in range(2020, 2040) if calendar.covers(y))
-    with pytest.raises(CalendarYearNotLoaded) as excinfo:
-        deadline_for(_beijing(last_year, 12, 31, 9, 0), 5, calendar)
-    assert excinfo.value.year == last_year + 1
+    counted = count_deadline(_beijing(last_year, 12, 31, 9, 0), 5, calendar)
+    assert counted.provisional
+    assert counted.basis == {last_year + 1: 0}
+    same_year = count_deadline(_beijing(last_year, 12, 1, 9, 0), 1, calendar)
+    assert not same_year.provisional
+    assert same_year.basis == {last_year: 0}
+
+
+def test_a_loaded_year_makes_the_count_firm_and_names_its_version(
+    calendar: OfficialCalendar,
+) -> None:
+    received = _beijing(2031, 12, 31, 9, 0)
+    before = count_deadline(received, 1, calendar)
+    calendar.load_year(2032, [date(2032, 1, 1), date(2032, 1, 2)], [], version=3)
+    after = count_deadline(received, 1, calendar)
+    assert before.basis == {2032: 0} and before.provisional
+    assert after.basis == {2032: 3} and not after.provisional
+    assert after.at == end_of_beijing_day(date(2032, 1, 5))
+    assert before.stale_years(calendar.official_years()) == [2032]
+    assert after.stale_years(calendar.official_years()) == []
+
+
+def test_a_count_that_starts_and_ends_on_one_day_relies_on_no_year(
+    calendar: OfficialCalendar,
+) -> None:
+    counted = count_deadline(_beijing(2031, 6, 3, 9, 0), 0, calendar)
+    assert counted.basis == {}
+    assert not counted.provisional
+
+
+def test_a_copy_tries_a_schedule_without_touching_the_original(
+    calendar: OfficialCalendar,
+) -> None:
+    trial = calendar.copy()
+    trial.load_year(2031, [date(2031, 6, 3)], [])
+    assert not trial.is_working_day(date(2031, 6, 3))
+    assert calendar.is_working_day(date(2031, 6, 3))
+    assert calendar.source(2031) is CalendarSource.PROVISIONAL
 
 
 def test_set_day_override_invalidates_cache(calendar: OfficialCalendar) -> None:

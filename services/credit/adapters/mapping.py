@@ -159,6 +159,8 @@ def timeout_from_row(row: Any) -> LoanTimeout:
         due_at=utc(row["due_at"]) or datetime.now(UTC),
         fired_at=utc(row["fired_at"]),
         cancelled_at=utc(row["cancelled_at"]),
+        provisional=row["provisional"],
+        basis={int(year): v for year, v in (row["calendar_basis"] or {}).items()},
     )
 
 

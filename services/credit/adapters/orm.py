@@ -19,10 +19,11 @@ from sqlalchemy import (
     text,
 )
 
-from shared.tables import new_metadata
+from shared.tables import calendar_schedule_table, new_metadata
 
 metadata = new_metadata()
 audit_log = metadata.tables["audit_log"]
+calendar_schedules = calendar_schedule_table(metadata)
 
 
 def _money(name: str, nullable: bool = True) -> Column[object]:
@@ -87,6 +88,8 @@ timeouts = Table(
     Column("due_at", DateTime(timezone=True), nullable=False),
     Column("fired_at", DateTime(timezone=True)),
     Column("cancelled_at", DateTime(timezone=True)),
+    Column("provisional", Boolean, nullable=False, server_default=false()),
+    Column("calendar_basis", JSON),
 )
 Index(
     "ix_timeouts_pending_due_at",

@@ -22,7 +22,7 @@ from services.credit.adapters.mapping import (
 )
 from services.credit.adapters.orm import loans, repayments, timeouts
 from services.credit.domain.loan import Loan, LoanStatus
-from services.credit.domain.records import LoanTimeout, Repayment
+from services.credit.domain.records import LoanTimeout, Repayment, TimeoutKind
 from shared.uow import TrackingRepository
 
 
@@ -81,7 +81,12 @@ class SqlLoanRepository(TrackingRepository):
         t = timeouts
         query = (
             select(t.c.loan_id)
-            .where(t.c.fired_at.is_(None), t.c.cancelled_at.is_(None), t.c.due_at <= now)
+            .where(
+                t.c.fired_at.is_(None),
+                t.c.cancelled_at.is_(None),
+                t.c.provisional.is_(False),
+                t.c.due_at <= now,
+            )
             .order_by(t.c.due_at)
             .limit(limit)
         )
@@ -91,6 +96,18 @@ class SqlLoanRepository(TrackingRepository):
     async def add(self, loan: Loan) -> None:
         """Store a new loan."""
         await self.save(loan)
+
+    async def pending_deadlines_from(self, kind: TimeoutKind, since: datetime) -> list[Loan]:
+        """Loans with a pending deadline of `kind` at or after `since`."""
+        t = timeouts
+        ids = select(t.c.loan_id).where(
+            t.c.kind == kind.value,
+            t.c.fired_at.is_(None),
+            t.c.cancelled_at.is_(None),
+            t.c.due_at >= since,
+        )
+        query = select(loans).where(loans.c.loan_id.in_(ids)).order_by(loans.c.loan_id)
+        return await self._load(query)
 
     async def save(self, loan: Loan) -> None:
         """Insert a new loan or update a loaded one if nobody changed it meanwhile."""
@@ -118,6 +135,8 @@ class SqlLoanRepository(TrackingRepository):
                 "due_at": timeout.due_at,
                 "fired_at": timeout.fired_at,
                 "cancelled_at": timeout.cancelled_at,
+                "provisional": timeout.provisional,
+                "calendar_basis": {str(year): v for year, v in timeout.basis.items()},
             }
             if timeout.kind.value in stored:
                 await self.session.execute(

@@ -141,6 +141,22 @@ class PledgeFilingRequested(LoanEvent):
     scope_of_guarantee: str
     requested_at: datetime
     registration_due_at: datetime | None = None
+    registration_due_provisional: bool = False
+
+
+@dataclass(frozen=True)
+class RegistrationDeadlineMoved(LoanEvent):
+    """A newly loaded or amended official schedule moved the pledge registration deadline."""
+
+    event_type = "credit.registration_deadline.moved"
+    loan_id: str
+    bank_id: str
+    previous_due_at: datetime
+    due_at: datetime
+    due_provisional: bool
+    calendar_year: int
+    calendar_version: int
+    moved_at: datetime
 
 
 @dataclass(frozen=True)

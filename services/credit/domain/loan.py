@@ -24,6 +24,7 @@ from services.credit.domain.events import (
     OfferAccepted,
     PartyDetails,
     PledgeFilingRequested,
+    RegistrationDeadlineMoved,
 )
 from services.credit.domain.loan_state import (
     UNDECIDED,
@@ -45,12 +46,12 @@ from services.credit.domain.policy import (
 from services.credit.domain.programmes import Programme
 from services.credit.domain.records import QuotaMovement, RefusalGround, TimeoutKind
 from services.credit.domain.servicing import ServicedLoan
-from shared.workdays import beijing_date
+from shared.workdays import CountedDeadline, beijing_date
 
 __all__ = ["Appraisal", "Loan", "LoanNotFound", "LoanRuleViolation", "LoanStatus", "add_months"]
 
 CONTRACT_VOID = "contract_void"
-RegistrationDeadline = Callable[[datetime, int], datetime]
+RegistrationDeadline = Callable[[datetime, int], CountedDeadline]
 SCOPE_OF_GUARANTEE = "principal, interest, default interest and enforcement costs"
 
 
@@ -290,7 +291,7 @@ class Loan(ServicedLoan):
             lapsed.keep_changes = True
             raise lapsed
         policy = bank.policy_version(self.policy_version)
-        registration_due = registration_deadline(now, policy.registration_timeout_working_days)
+        due = registration_deadline(now, policy.registration_timeout_working_days)
         maturity = add_months(beijing_date(now), self.term_months)
         if self.collateral_expires_on is not None and maturity >= self.collateral_expires_on:
             raise LoanRuleViolation(
@@ -301,12 +302,54 @@ class Loan(ServicedLoan):
         self.status = LoanStatus.PLEDGE_FILED
         self.pledge_requested_at = now
         self._cancel_timeouts(now)
-        self._start_timeout(TimeoutKind.PLEDGE_REGISTRATION, registration_due)
+        self._start_timeout(TimeoutKind.PLEDGE_REGISTRATION, due.at, due.provisional, due.basis)
         self._mark(now)
         self.record(OfferAccepted(self.loan_id, self.bank_id, self.approved_amount, now))
-        self.record(self._filing(bank, now, registration_due))
+        self.record(self._filing(bank, now, due))
 
-    def _filing(self, bank: Bank, now: datetime, due: datetime) -> PledgeFilingRequested:
+    def recount_registration_deadline(
+        self,
+        bank: Bank,
+        registration_deadline: RegistrationDeadline,
+        calendar_year: int,
+        calendar_version: int,
+        now: datetime,
+    ) -> bool:
+        """Count the pending registration deadline anew on a newer official schedule.
+
+        Returns True, and announces it, if the deadline moved.
+        """
+        timeout = self.timeout(TimeoutKind.PLEDGE_REGISTRATION)
+        if self.status is not LoanStatus.PLEDGE_FILED or timeout is None or not timeout.pending:
+            return False
+        assert self.pledge_requested_at is not None
+        policy = bank.policy_version(self.policy_version)
+        due = registration_deadline(
+            self.pledge_requested_at, policy.registration_timeout_working_days
+        )
+        previous = timeout.due_at
+        timeout.due_at, timeout.provisional, timeout.basis = (
+            due.at,
+            due.provisional,
+            dict(due.basis),
+        )
+        if due.at == previous:
+            return False
+        self.record(
+            RegistrationDeadlineMoved(
+                loan_id=self.loan_id,
+                bank_id=self.bank_id,
+                previous_due_at=previous,
+                due_at=due.at,
+                due_provisional=due.provisional,
+                calendar_year=calendar_year,
+                calendar_version=calendar_version,
+                moved_at=now,
+            )
+        )
+        return True
+
+    def _filing(self, bank: Bank, now: datetime, due: CountedDeadline) -> PledgeFilingRequested:
         assert self.approved_amount is not None and self.maturity_date is not None
         return PledgeFilingRequested(
             loan_id=self.loan_id,
@@ -322,7 +365,8 @@ class Loan(ServicedLoan):
             trademarks=tuple(c.number for c in self.collateral if c.right_type == "trademark"),
             scope_of_guarantee=SCOPE_OF_GUARANTEE,
             requested_at=now,
-            registration_due_at=due,
+            registration_due_at=due.at,
+            registration_due_provisional=due.provisional,
         )
 
     def pledge_registered(
@@ -336,8 +380,9 @@ class Loan(ServicedLoan):
     ) -> None:
         """The registry registered a pledge: disburse if it secures this loan and came in time.
 
-        A pledge registered after the offer ended (refused, withdrawn, registered too late)
-        secures no loan: its release is requested as a void contract, once.
+        A provisional deadline (its year's schedule not yet loaded) is not held against the
+        registry. A pledge registered after the offer ended (refused, withdrawn, registered
+        too late) secures no loan: its release is requested as a void contract, once.
         """
         if self.status not in {LoanStatus.PLEDGE_FILED} | WITHOUT_LOAN:
             return
@@ -347,7 +392,7 @@ class Loan(ServicedLoan):
             )
         if self.status is LoanStatus.PLEDGE_FILED:
             deadline = self.timeout(TimeoutKind.PLEDGE_REGISTRATION)
-            if deadline is None or (registered_at or now) < deadline.due_at:
+            if deadline is None or deadline.provisional or (registered_at or now) < deadline.due_at:
                 self._disburse(registration_number, now)
                 return
             self._fire(TimeoutKind.PLEDGE_REGISTRATION, now)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -163,9 +164,16 @@ class LoanState(Aggregate):
         self.pending_quota.clear()
         return movements
 
-    def _start_timeout(self, kind: TimeoutKind, due_at: datetime) -> None:
+    def _start_timeout(
+        self,
+        kind: TimeoutKind,
+        due_at: datetime,
+        provisional: bool = False,
+        basis: Mapping[int, int] | None = None,
+    ) -> None:
         self.timeouts = [t for t in self.timeouts if t.kind is not kind]
-        self.timeouts.append(LoanTimeout(kind, due_at))
+        timeout = LoanTimeout(kind, due_at, provisional=provisional, basis=dict(basis or {}))
+        self.timeouts.append(timeout)
 
     def _cancel_timeouts(self, now: datetime) -> None:
         for timeout in self.timeouts:

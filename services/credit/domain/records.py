@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
@@ -15,20 +15,27 @@ class TimeoutKind(enum.StrEnum):
 
 @dataclass
 class LoanTimeout:
-    """A saga deadline: fired once when due, unless the loan moved on first (cancelled)."""
+    """A saga deadline: fired once when due, unless the loan moved on first (cancelled).
+
+    A deadline counted in working days through a year without its official schedule is
+    provisional: it never fires until the schedule arrives and counts it anew. `basis` maps
+    each year of the count to the version of the schedule used (0: none).
+    """
 
     kind: TimeoutKind
     due_at: datetime
     fired_at: datetime | None = None
     cancelled_at: datetime | None = None
+    provisional: bool = False
+    basis: dict[int, int] = field(default_factory=dict)
 
     @property
     def pending(self) -> bool:
         return self.fired_at is None and self.cancelled_at is None
 
     def is_due(self, now: datetime) -> bool:
-        """Pending and its moment has come."""
-        return self.pending and self.due_at <= now
+        """Pending, firm, and its moment has come."""
+        return self.pending and not self.provisional and self.due_at <= now
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,13 @@ from pydantic import BaseModel
 from services.credit.domain.policy import RightAppraisal
 from services.credit.domain.records import RefusalGround
 from services.credit.service_layer import commands as c
-from shared.consumer import Reaction, parse_payload
+from services.credit.service_layer.calendar import ReceiveSchedule
+from shared.calendars import StoredSchedule
+from shared.consumer import PermanentError, Reaction, parse_payload
 from shared.envelope import Envelope
 from shared.runtime import ConsumerSpec
-from shared.topics import REGISTRY_PLEDGES, VALUATIONS
+from shared.topics import REGISTRY_CALENDAR, REGISTRY_PLEDGES, VALUATIONS
+from shared.workdays import Notice, YearSchedule
 
 CREDIT = "credit"
 PROVISIONAL = "provisional"
@@ -96,6 +99,17 @@ class _PledgeCancelled(BaseModel):
     filing_reference: str | None = None
     reason: str
     cancelled_at: datetime
+
+
+class _YearPublished(BaseModel):
+    year: int
+    version: int
+    holidays: list[date]
+    makeup_workdays: list[date]
+    notice_reference: str
+    notice_published_on: date
+    entered_by: str
+    entered_at: datetime
 
 
 def _appraisals(rights: list[_RightValue]) -> tuple[RightAppraisal, ...]:
@@ -183,7 +197,29 @@ def pledge_cancelled(envelope: Envelope) -> c.RecordPledgeCancelled:
     )
 
 
+def year_published(envelope: Envelope) -> ReceiveSchedule:
+    """Store the registry's schedule for a year and put it in force (an older version than the
+    one stored changes nothing)."""
+    body = parse_payload(_YearPublished, envelope)
+    schedule = YearSchedule(
+        body.year,
+        frozenset(body.holidays),
+        frozenset(body.makeup_workdays),
+        body.version,
+        Notice(body.notice_reference, body.notice_published_on),
+    )
+    problems = schedule.problems()
+    if body.version < 1 or problems:
+        raise PermanentError("calendar.schedule_invalid", "; ".join(problems) or "version < 1")
+    return ReceiveSchedule(StoredSchedule(schedule, body.entered_by, body.entered_at))
+
+
 CREDIT_CONSUMERS = (
+    ConsumerSpec(
+        name="credit.calendar",
+        topics=(REGISTRY_CALENDAR,),
+        reactions={"registry.calendar.year_published": Reaction(year_published)},
+    ),
     ConsumerSpec(
         name="credit.valuations",
         topics=(VALUATIONS,),

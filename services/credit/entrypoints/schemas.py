@@ -131,6 +131,11 @@ class TimeoutOut(BaseModel):
     due_at: datetime = Field(description="When the deadline falls (UTC)")
     fired_at: datetime | None = Field(description="When the deadline passed unmet and took effect")
     cancelled_at: datetime | None = Field(description="When the deadline was met and cancelled")
+    provisional: bool = Field(
+        default=False,
+        description="Counted through a year without its official schedule: it does not fire "
+        "until the schedule arrives and counts it anew",
+    )
 
 
 class RepaymentOut(BaseModel):
@@ -302,7 +307,11 @@ def _servicing(loan: Loan) -> dict[str, Any]:
         "claims": [ClaimOut(party=c.party, share=c.share, amount=c.amount) for c in loan.claims],
         "deadlines": [
             TimeoutOut(
-                kind=t.kind.value, due_at=t.due_at, fired_at=t.fired_at, cancelled_at=t.cancelled_at
+                kind=t.kind.value,
+                due_at=t.due_at,
+                fired_at=t.fired_at,
+                cancelled_at=t.cancelled_at,
+                provisional=t.provisional,
             )
             for t in loan.timeouts
         ],

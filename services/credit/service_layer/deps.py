@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from services.credit.domain.policy import Bank
 from services.credit.domain.programmes import Programme
+from shared.calendars import CalendarBook
 from shared.kernel.clock import Clock
 from shared.kernel.errors import Forbidden
 from shared.workdays import OfficialCalendar
@@ -24,6 +25,7 @@ class CreditDeps:
     programmes: dict[str, Programme]
     calendar: OfficialCalendar
     clock: Clock
+    book: CalendarBook
 
     def bank(self, bank_id: str) -> Bank:
         """The bank of that id; refused when credit does not know it."""

@@ -24,6 +24,7 @@ from services.credit.service_layer.deadlines import registration_due
 from services.credit.service_layer.deps import CreditDeps
 from services.credit.service_layer.ports import CreditUnitOfWork
 from shared.context import current_context
+from shared.workdays import CountedDeadline
 
 QUOTA_EXHAUSTED = "quota.exhausted"
 
@@ -58,7 +59,7 @@ async def accept_offer(command: AcceptOffer, uow: CreditUnitOfWork, deps: Credit
     bank = deps.bank(command.bank_id)
     loan = await bank_loan(uow, command.loan_id, bank, for_update=True)
 
-    def deadline(requested_at: datetime, working_days: int) -> datetime:
+    def deadline(requested_at: datetime, working_days: int) -> CountedDeadline:
         return registration_due(requested_at, working_days, deps.calendar)
 
     try:

@@ -11,8 +11,9 @@ from decimal import Decimal
 from typing import Protocol
 
 from services.credit.domain.loan import Loan, LoanStatus
-from services.credit.domain.records import QuotaMovement, QuotaState
+from services.credit.domain.records import QuotaMovement, QuotaState, TimeoutKind
 from services.credit.domain.statistics import DisbursedLoan
+from shared.calendars import StoredSchedule
 from shared.messagebus import UnitOfWork
 
 
@@ -39,6 +40,10 @@ class LoanRepository(Protocol):
         self, bank_id: str, limit: int, offset: int, status: str | None = None
     ) -> tuple[int, list[Loan]]:
         """One page of a bank's loans, newest first, with how many there are in all."""
+        ...
+
+    async def pending_deadlines_from(self, kind: TimeoutKind, since: datetime) -> list[Loan]:
+        """Loans with a pending deadline of `kind` at or after `since`."""
         ...
 
     async def with_due_timeouts(self, now: datetime, limit: int = 100) -> list[str]:
@@ -90,6 +95,16 @@ class ReportQueries(Protocol):
         ...
 
 
+class ScheduleStore(Protocol):
+    """The calendar schedules credit received from the registry, every version."""
+
+    async def latest(self, year: int) -> StoredSchedule | None: ...
+
+    async def in_force(self) -> list[StoredSchedule]: ...
+
+    async def add(self, stored: StoredSchedule) -> None: ...
+
+
 class CreditUnitOfWork(UnitOfWork, Protocol):
     """Credit's transaction: loans, quotas and reports on one unit of work."""
 
@@ -101,3 +116,6 @@ class CreditUnitOfWork(UnitOfWork, Protocol):
 
     @property
     def reports(self) -> ReportQueries: ...
+
+    @property
+    def calendar(self) -> ScheduleStore: ...

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from typing import Self
 
+from services.credit.adapters.orm import calendar_schedules
 from services.credit.adapters.queries import ReportQueries
 from services.credit.adapters.quotas import SqlQuotaRepository
 from services.credit.adapters.repository import SqlLoanRepository
 from services.credit.domain.loan import Loan
+from shared.calendar_store import ScheduleStore
 from shared.uow import SqlUnitOfWork
 
 
@@ -19,12 +21,14 @@ class SqlCreditUnitOfWork(SqlUnitOfWork):
     loans: SqlLoanRepository
     quotas: SqlQuotaRepository
     reports: ReportQueries
+    calendar: ScheduleStore
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
         self.loans = self.repository(SqlLoanRepository(self.session))
         self.quotas = SqlQuotaRepository(self.session)
         self.reports = ReportQueries(self.session)
+        self.calendar = ScheduleStore(self.session, calendar_schedules)
         return self
 
     async def before_commit(self) -> None:

@@ -1,60 +1,36 @@
-"""The official working-day schedules entered by the registry office."""
+"""The registry's published years of the official calendar, on its `calendar_schedules` table."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any
-
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.registry.adapters.orm import calendar_years
-from services.registry.domain.calendar import YearSchedule
+from services.registry.adapters.orm import calendar_schedules
+from services.registry.domain.calendar import OfficialYear
+from shared.calendar_store import ScheduleStore
+from shared.calendars import StoredSchedule
+from shared.uow import TrackingRepository
 
 
-class CalendarRepository:
-    """Year schedules, each with a version that grows with every change."""
+class SqlOfficialYears(TrackingRepository):
+    """Each year's published schedule versions; the year is the aggregate its events key on."""
 
     def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+        super().__init__(session)
+        self.schedules = ScheduleStore(session, calendar_schedules)
 
-    async def get(self, year: int) -> YearSchedule | None:
-        """The stored schedule of `year`, if any."""
-        query = select(calendar_years).where(calendar_years.c.year == year)
-        row = (await self.session.execute(query)).first()
-        return None if row is None else _to_schedule(row._mapping)
+    async def year(self, year: int) -> OfficialYear:
+        """The year with the number of its newest published version."""
+        latest = await self.schedules.latest(year)
+        return self._seen(OfficialYear(year, version=latest.version if latest else 0))
 
-    async def all(self) -> list[tuple[YearSchedule, int]]:
-        """Every stored schedule with its version."""
-        rows = await self.session.execute(select(calendar_years).order_by(calendar_years.c.year))
-        return [(_to_schedule(row._mapping), row.version) for row in rows]
+    async def add(self, stored: StoredSchedule) -> None:
+        """Store a published version; a concurrent publisher of the same version fails."""
+        await self.schedules.add(stored)
 
-    async def put(self, schedule: YearSchedule, at: datetime) -> int:
-        """Store a year's schedule, replacing the previous one; returns its new version."""
-        current = await self.session.scalar(
-            select(calendar_years.c.version)
-            .where(calendar_years.c.year == schedule.year)
-            .with_for_update()
-        )
-        version = int(current or 0) + 1
-        values = {
-            "holidays": sorted(d.isoformat() for d in schedule.holidays),
-            "makeup_workdays": sorted(d.isoformat() for d in schedule.makeup_workdays),
-            "updated_at": at,
-            "version": version,
-        }
-        if current is None:
-            await self.session.execute(calendar_years.insert().values(year=schedule.year, **values))
-        else:
-            await self.session.execute(
-                calendar_years.update().where(calendar_years.c.year == schedule.year).values(values)
-            )
-        return version
+    async def in_force(self) -> list[StoredSchedule]:
+        """The newest stored version of every year."""
+        return await self.schedules.in_force()
 
-
-def _to_schedule(row: Any) -> YearSchedule:
-    return YearSchedule(
-        year=row["year"],
-        holidays=frozenset(date.fromisoformat(d) for d in row["holidays"]),
-        makeup_workdays=frozenset(date.fromisoformat(d) for d in row["makeup_workdays"]),
-    )
+    async def history(self, year: int) -> list[StoredSchedule]:
+        """Every stored version of `year`, oldest first."""
+        return await self.schedules.history(year)

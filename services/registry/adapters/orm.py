@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 
 from shared.db import Id
-from shared.tables import new_metadata
+from shared.tables import calendar_schedule_table, new_metadata
 
 metadata = new_metadata()
 audit_log = metadata.tables["audit_log"]
@@ -85,6 +85,7 @@ filings = Table(
     Column("cancellation_reason", String(20)),
     Column("amendments", JSON, nullable=False, server_default=text("'[]'")),
     Column("correlation_id", String(64)),
+    Column("deadline_basis", JSON),
 )
 
 pledged_rights = Table(
@@ -102,15 +103,7 @@ registration_counters = Table(
     Column("last_value", Integer, nullable=False),
 )
 
-calendar_years = Table(
-    "calendar_years",
-    metadata,
-    Column("year", Integer, primary_key=True, autoincrement=False),
-    Column("holidays", JSON, nullable=False),
-    Column("makeup_workdays", JSON, nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-    Column("version", Integer, nullable=False),
-)
+calendar_schedules = calendar_schedule_table(metadata)
 
 recordals = Table(
     "recordals",

@@ -226,18 +226,35 @@ class SqlFilingRepository(TrackingRepository):
         return int(total or 0), [_to_filing(row._mapping) for row in rows]
 
     async def overdue_unflagged(self, now: datetime, limit: int) -> list[str]:
-        """Ids of undecided filings past their deadline whose breach was not yet announced."""
+        """Ids of undecided filings past a firm deadline whose breach was not yet announced."""
         query = (
             select(filings.c.filing_id)
             .where(
                 filings.c.status.in_([s.value for s in CLOCK_RUNNING]),
                 filings.c.deadline_at < now,
                 filings.c.sla_breached_at.is_(None),
+                filings.c.deadline_provisional.is_(False),
             )
             .order_by(filings.c.deadline_at)
             .limit(limit)
         )
         return list((await self.session.scalars(query)).all())
+
+    async def running_deadlines_from(self, since: datetime) -> list[PledgeFiling]:
+        """Undecided filings whose clock runs, with a deadline at or after `since`."""
+        query = (
+            select(filings)
+            .where(
+                filings.c.status.in_([s.value for s in CLOCK_RUNNING]),
+                filings.c.deadline_at >= since,
+            )
+            .order_by(filings.c.deadline_at, filings.c.filing_id)
+        )
+        found = []
+        for row in await self.session.execute(query):
+            self._loaded[row.filing_id] = row.version
+            found.append(self._seen(_to_filing(row._mapping)))
+        return found
 
     async def received_between(
         self, since: datetime | None, until: datetime | None
@@ -314,6 +331,7 @@ def _filing_row(filing: PledgeFiling) -> dict[str, Any]:
         "cancellation_reason": filing.cancellation_reason,
         "amendments": to_primitive(filing.amendments),
         "correlation_id": filing.correlation_id,
+        "deadline_basis": {str(year): v for year, v in filing.deadline_basis.items()},
     }
 
 
@@ -432,4 +450,5 @@ def _to_filing(row: Any) -> PledgeFiling:
         cancellation_reason=_optional(CancellationReason, row["cancellation_reason"]),
         amendments=[_to_amendment(a) for a in row["amendments"]],
         correlation_id=row["correlation_id"],
+        deadline_basis={int(year): v for year, v in (row["deadline_basis"] or {}).items()},
     )

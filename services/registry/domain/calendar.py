@@ -1,33 +1,50 @@
-"""A year's official working-day schedule, as the State Council publishes it."""
+"""A year of the official calendar as the registry office publishes it, version by version."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import datetime
 
 from services.registry.domain.errors import ScheduleInvalid
+from services.registry.domain.events import CalendarYearPublished
+from shared.kernel.events import Aggregate
+from shared.workdays import YearSchedule
 
-_SATURDAY = 5
 
+@dataclass
+class OfficialYear(Aggregate):
+    """The published versions of one year's schedule; each new version is announced.
 
-@dataclass(frozen=True)
-class YearSchedule:
-    """Public holidays and make-up working days (weekend days worked) of one year."""
+    The aggregate's version is the number of the newest published schedule version.
+    """
 
     year: int
-    holidays: frozenset[date]
-    makeup_workdays: frozenset[date]
 
-    def __post_init__(self) -> None:
-        days = self.holidays | self.makeup_workdays
-        stray = sorted(d.isoformat() for d in days if d.year != self.year)
-        if stray:
-            raise ScheduleInvalid(f"dates outside {self.year}: {', '.join(stray)}")
-        both = sorted(d.isoformat() for d in self.holidays & self.makeup_workdays)
-        if both:
-            raise ScheduleInvalid(f"both holiday and make-up working day: {', '.join(both)}")
-        weekdays = sorted(d.isoformat() for d in self.makeup_workdays if d.weekday() < _SATURDAY)
-        if weekdays:
-            raise ScheduleInvalid(
-                f"make-up working days must be weekend days: {', '.join(weekdays)}"
+    @property
+    def aggregate_id(self) -> str:
+        return str(self.year)
+
+    def next_version(self) -> int:
+        """The version the next schedule of the year gets."""
+        return self.version + 1
+
+    def publish(self, schedule: YearSchedule, entered_by: str, entered_at: datetime) -> None:
+        """Publish `schedule` as the year's next version; an inconsistent one is refused."""
+        if schedule.year != self.year or schedule.version != self.next_version():
+            raise ScheduleInvalid(f"schedule {schedule.year} v{schedule.version} is out of turn")
+        problems = schedule.problems()
+        if problems:
+            raise ScheduleInvalid("; ".join(problems))
+        assert schedule.notice is not None
+        self.record(
+            CalendarYearPublished(
+                year=schedule.year,
+                version=schedule.version,
+                holidays=tuple(sorted(schedule.holidays)),
+                makeup_workdays=tuple(sorted(schedule.makeup_workdays)),
+                notice_reference=schedule.notice.reference,
+                notice_published_on=schedule.notice.published_on,
+                entered_by=entered_by,
+                entered_at=entered_at,
             )
+        )

@@ -12,6 +12,7 @@ from shared.kernel.events import DomainEvent
 
 RIGHTS_TOPIC = "pledgeflow.registry.rights"
 PLEDGES_TOPIC = "pledgeflow.registry.pledges"
+CALENDAR_TOPIC = "pledgeflow.registry.calendar"
 
 
 @dataclass(frozen=True)
@@ -198,6 +199,40 @@ class SlaBreached(FilingEvent):
     deadline_at: datetime
     deadline_provisional: bool
     breached_at: datetime
+
+
+@dataclass(frozen=True)
+class DeadlineMoved(FilingEvent):
+    """A newly loaded or amended official schedule moved an open filing's deadline."""
+
+    event_type = "registry.filing.deadline_moved"
+    filing_id: str
+    filing_reference: str | None
+    previous_deadline_at: datetime
+    deadline_at: datetime
+    deadline_provisional: bool
+    calendar_year: int
+    calendar_version: int
+    moved_at: datetime
+
+
+@dataclass(frozen=True)
+class CalendarYearPublished(DomainEvent):
+    """The registry office put a year's official working-day schedule in force, or amended it.
+
+    The newest version of a year replaces every earlier one; the record key is the year.
+    """
+
+    topic = CALENDAR_TOPIC
+    event_type = "registry.calendar.year_published"
+    year: int
+    version: int
+    holidays: tuple[date, ...]
+    makeup_workdays: tuple[date, ...]
+    notice_reference: str
+    notice_published_on: date
+    entered_by: str
+    entered_at: datetime
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -41,7 +42,12 @@ class PledgeFilingData:
 
 @dataclass(frozen=True)
 class Deadline:
-    """When a decision on a filing is due; provisional when the year's calendar was missing."""
+    """When a decision on a filing is due; provisional when a year of the count had no notice.
+
+    `basis` maps each year the count ran through to the version of the official schedule it
+    used (0: none), so a newer schedule tells which deadlines it may move.
+    """
 
     at: datetime
     provisional: bool = False
+    basis: Mapping[int, int] = field(default_factory=dict)

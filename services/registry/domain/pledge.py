@@ -35,6 +35,7 @@ from services.registry.domain.errors import (
 )
 from services.registry.domain.events import (
     CorrectionRequested,
+    DeadlineMoved,
     FilingClaimed,
     FilingCorrected,
     FilingQueued,
@@ -49,6 +50,7 @@ from services.registry.domain.events import (
 )
 from services.registry.domain.filing import Deadline, PledgeFilingData
 from shared.kernel.events import Aggregate
+from shared.workdays import CountedDeadline
 
 
 class FilingStatus(enum.StrEnum):
@@ -74,6 +76,7 @@ class PledgeFiling(Aggregate):
     received_at: datetime
     deadline_at: datetime
     deadline_provisional: bool = False
+    deadline_basis: dict[int, int] = field(default_factory=dict)
     findings: tuple[Finding, ...] = ()
     registration_number: str | None = None
     decided_at: datetime | None = None
@@ -119,6 +122,7 @@ class PledgeFiling(Aggregate):
             deadline_at=deadline.at,
             deadline_provisional=deadline.provisional,
             correlation_id=correlation_id,
+            deadline_basis=dict(deadline.basis),
         )
         filing._mark(received_at)
         filing.record(
@@ -181,9 +185,49 @@ class PledgeFiling(Aggregate):
         """Undecided past the deadline while the clock runs (not while awaiting a correction)."""
         return self.status in CLOCK_RUNNING and now > self.deadline_at
 
+    @property
+    def counted_deadline(self) -> CountedDeadline:
+        """The deadline with what its count relied on."""
+        return CountedDeadline(self.deadline_at, self.deadline_provisional, self.deadline_basis)
+
+    @property
+    def clock_started_at(self) -> datetime:
+        """When the running count started: the receipt, or the latest correction."""
+        return self.corrected_at or self.received_at
+
+    def recount_deadline(
+        self, deadline: Deadline, calendar_year: int, calendar_version: int, now: datetime
+    ) -> bool:
+        """Take the deadline counted anew on a newer schedule; announce it if it moved."""
+        if self.status not in CLOCK_RUNNING:
+            return False
+        previous = self.deadline_at
+        self._set_deadline(deadline)
+        if deadline.at == previous:
+            return False
+        self.record(
+            DeadlineMoved(
+                filing_id=self.filing_id,
+                filing_reference=self.filing_reference,
+                previous_deadline_at=previous,
+                deadline_at=deadline.at,
+                deadline_provisional=deadline.provisional,
+                calendar_year=calendar_year,
+                calendar_version=calendar_version,
+                moved_at=now,
+            )
+        )
+        return True
+
     def flag_sla_breach(self, now: datetime) -> bool:
-        """Announce, once per filing, that the deadline passed without a decision."""
-        if self.sla_breached_at is not None or not self.overdue(now):
+        """Announce, once per filing, that the deadline passed without a decision.
+
+        A provisional deadline is never breached: the official schedule, once loaded, may
+        still move it, and it is counted anew then.
+        """
+        if self.sla_breached_at is not None or self.deadline_provisional:
+            return False
+        if not self.overdue(now):
             return False
         self.sla_breached_at = now
         self.record(
@@ -327,7 +371,7 @@ class PledgeFiling(Aggregate):
         changed = corrections.differences(self.data, data)
         self.data = data
         self.findings = result.findings
-        self.deadline_at, self.deadline_provisional = deadline.at, deadline.provisional
+        self._set_deadline(deadline)
         self.corrected_at = now
         self.record(
             FilingCorrected(
@@ -454,6 +498,10 @@ class PledgeFiling(Aggregate):
             raise NotClaimed(f"filing {self.filing_id} is not claimed by any examiner")
         if self.claimed_by != examiner:
             raise ClaimedByOther(f"filing {self.filing_id} is held by {self.claimed_by}")
+
+    def _set_deadline(self, deadline: Deadline) -> None:
+        self.deadline_at, self.deadline_provisional = deadline.at, deadline.provisional
+        self.deadline_basis = dict(deadline.basis)
 
     def _enter_examination(self, now: datetime) -> None:
         self.status = FilingStatus.IN_EXAMINATION

@@ -5,25 +5,27 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from services.registry.domain.recordal import LicenceType, RecordalKind
 from services.registry.entrypoints.api import canonical
-from services.registry.entrypoints.deps import NowDep, registry_deps
+from services.registry.entrypoints.deps import NowDep
 from services.registry.entrypoints.office_schemas import (
     LicenceIn,
     RecordalOut,
+    ScheduleVersionOut,
     StatisticsOut,
     TransferIn,
-    YearOut,
     YearScheduleIn,
 )
 from services.registry.service_layer import calendar as calendars
 from services.registry.service_layer import recordals, statistics
-from shared.auth import Role, staff
+from shared.auth import Principal, Role, staff
+from shared.calendar_api import YearOut, YearPath, book_of, year_out
 from shared.http import Messages, Problem
 from shared.identifiers import parse_patent_number
 from shared.openapi import problem_responses
+from shared.workdays import Notice
 
 router = APIRouter(
     prefix="/internal/v1",
@@ -31,8 +33,6 @@ router = APIRouter(
     dependencies=[Depends(staff(Role.EXAMINER, Role.SUPERVISOR, Role.ADMINISTRATOR))],
     responses=problem_responses(401, 403, 422),
 )
-
-Year = Annotated[int, Path(ge=1949, le=2200)]
 
 
 @router.put(
@@ -42,23 +42,42 @@ Year = Annotated[int, Path(ge=1949, le=2200)]
     dependencies=[Depends(staff(Role.SUPERVISOR, Role.ADMINISTRATOR))],
 )
 async def put_calendar_year(
-    year: Year,
+    year: YearPath,
     body: YearScheduleIn,
     request: Request,
+    caller: Annotated[Principal, Depends(staff(Role.SUPERVISOR, Role.ADMINISTRATOR))],
     messages: Messages,
     now: NowDep,
 ) -> YearOut:
-    """Enter a year's official schedule (supervisors and administrators); it applies at once."""
-    schedule = body.to_domain(year)
-    version = (await messages.handle(calendars.SaveYear(schedule, now))).result
-    registry_deps(request).book.install(schedule, version)
-    return YearOut.of(await messages.query(calendars.DescribeYear(year)))
+    """Enter or amend a year's official schedule; every service counts on it, no release needed.
+
+    The schedule becomes the year's next version and is announced on
+    `pledgeflow.registry.calendar`; open deadlines it moves are counted anew and announced.
+    """
+    book = book_of(request)
+    command = calendars.EnterSchedule(
+        year,
+        frozenset(body.holidays),
+        frozenset(body.makeup_workdays),
+        Notice(body.notice.reference, body.notice.published_on),
+        caller.subject,
+        now,
+    )
+    stored = (await messages.handle(command)).result
+    book.install(stored)
+    return year_out(book, year)
 
 
-@router.get("/calendar/{year}", response_model=YearOut, responses=problem_responses(404))
-async def get_calendar_year(year: Year, messages: Messages) -> YearOut:
-    """A year's non-working weekdays and working weekend days."""
-    return YearOut.of(await messages.query(calendars.DescribeYear(year)))
+@router.get(
+    "/calendar/{year}/versions",
+    response_model=list[ScheduleVersionOut],
+    responses=problem_responses(404),
+    dependencies=[Depends(staff(Role.SUPERVISOR, Role.ADMINISTRATOR))],
+)
+async def calendar_year_versions(year: YearPath, messages: Messages) -> list[ScheduleVersionOut]:
+    """Every version of a year's schedule entered here, oldest first, with who entered it."""
+    history = await messages.query(calendars.ScheduleHistory(year))
+    return [ScheduleVersionOut.of(stored) for stored in history]
 
 
 @router.post(

@@ -7,12 +7,20 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.registry.domain.calendar import YearSchedule
 from services.registry.domain.recordal import Recordal
 from services.registry.domain.register import Holder
 from services.registry.domain.statistics import DeskStatistics
 from services.registry.entrypoints.schemas import HolderIn
-from services.registry.service_layer.calendar import YearView
+from shared.calendars import StoredSchedule
+
+
+class NoticeIn(BaseModel):
+    """The State Council notice the schedule comes from."""
+
+    reference: str = Field(
+        min_length=1, max_length=100, description="Reference, e.g. 国办发明电〔2026〕5号"
+    )
+    published_on: date = Field(description="Date the notice was published")
 
 
 class YearScheduleIn(BaseModel):
@@ -22,39 +30,75 @@ class YearScheduleIn(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "holidays": ["2027-01-01", "2027-02-06", "2027-02-08", "2027-02-09"],
-                    "makeup_workdays": ["2027-02-14"],
+                    "notice": {"reference": "国办发明电〔2024〕12号", "published_on": "2024-11-12"},
+                    "holidays": [
+                        "2025-01-01",
+                        "2025-01-28",
+                        "2025-01-29",
+                        "2025-01-30",
+                        "2025-01-31",
+                        "2025-02-03",
+                        "2025-02-04",
+                        "2025-04-04",
+                        "2025-05-01",
+                        "2025-05-02",
+                        "2025-05-05",
+                        "2025-06-02",
+                        "2025-10-01",
+                        "2025-10-02",
+                        "2025-10-03",
+                        "2025-10-06",
+                        "2025-10-07",
+                        "2025-10-08",
+                    ],
+                    "makeup_workdays": [
+                        "2025-01-26",
+                        "2025-02-08",
+                        "2025-04-27",
+                        "2025-09-28",
+                        "2025-10-11",
+                    ],
                 }
             ]
         }
     )
 
-    holidays: list[date] = Field(max_length=366, description="Public holidays (days off)")
+    notice: NoticeIn = Field(description="The notice the schedule comes from")
+    holidays: list[date] = Field(
+        max_length=366,
+        description="Days off; every statutory holiday on a weekday must be among them "
+        "(weekend days may be listed too)",
+    )
     makeup_workdays: list[date] = Field(
         default_factory=list, max_length=104, description="Weekend days declared working days"
     )
 
-    def to_domain(self, year: int) -> YearSchedule:
-        return YearSchedule(year, frozenset(self.holidays), frozenset(self.makeup_workdays))
 
+class ScheduleVersionOut(BaseModel):
+    """One version of a year's schedule as it was entered."""
 
-class YearOut(BaseModel):
     year: int = Field(description="Calendar year")
-    source: str = Field(description="official_notice (entered here) or library")
-    non_working_weekdays: list[date] = Field(
-        description="Monday-to-Friday dates that are public holidays (no working days)"
-    )
-    working_weekend_days: list[date] = Field(
-        description="Saturdays and Sundays declared working days (make-up days)"
-    )
+    version: int = Field(description="Version; the highest is in force")
+    notice_reference: str = Field(description="Reference of the State Council notice")
+    notice_published_on: date = Field(description="Date the notice was published")
+    holidays: list[date] = Field(description="Days off as entered")
+    makeup_workdays: list[date] = Field(description="Weekend days declared working days")
+    entered_by: str = Field(description="Who entered this version")
+    entered_at: datetime = Field(description="When it was entered (UTC)")
 
     @classmethod
-    def of(cls, view: YearView) -> YearOut:
+    def of(cls, stored: StoredSchedule) -> ScheduleVersionOut:
+        schedule = stored.schedule
+        assert schedule.notice is not None
         return cls(
-            year=view.year,
-            source=view.source,
-            non_working_weekdays=view.non_working_weekdays,
-            working_weekend_days=view.working_weekend_days,
+            year=schedule.year,
+            version=schedule.version,
+            notice_reference=schedule.notice.reference,
+            notice_published_on=schedule.notice.published_on,
+            holidays=sorted(schedule.holidays),
+            makeup_workdays=sorted(schedule.makeup_workdays),
+            entered_by=stored.entered_by,
+            entered_at=stored.entered_at,
         )
 
 

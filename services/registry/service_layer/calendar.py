@@ -1,102 +1,119 @@
-"""The official calendar: schedules entered without a release, and what a year looks like."""
+"""The official calendar: the registry office enters each year's schedule, once, for all.
+
+An entered schedule is stored as a new version of its year, announced on
+`pledgeflow.registry.calendar` for every service that counts working days, and every open
+filing whose deadline was counted provisionally or on an older version is counted anew in
+the same transaction; each deadline that moves is announced on the filing's topic.
+"""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
-from services.registry.domain.calendar import YearSchedule
-from services.registry.service_layer.errors import CalendarYearUnknown
+from services.registry.service_layer.deadlines import registration_deadline
 from services.registry.service_layer.ports import RegistryUnitOfWork
+from shared.calendars import StoredSchedule
 from shared.kernel.messages import Command, Query
-from shared.workdays import OfficialCalendar
+from shared.workdays import Notice, OfficialCalendar, YearSchedule, end_of_beijing_day
 
 log = logging.getLogger(__name__)
 
-_SATURDAY = 5
-
 
 @dataclass(frozen=True)
-class YearView:
-    """The days of a year that break the weekday/weekend rule, and where that comes from."""
+class EnterSchedule(Command):
+    """A year's schedule from the State Council's notice, as the registry office enters it."""
 
     year: int
-    source: str
-    non_working_weekdays: list[date]
-    working_weekend_days: list[date]
-
-
-class CalendarBook:
-    """The in-memory official calendar, kept in step with the schedules in the database."""
-
-    def __init__(self, calendar: OfficialCalendar) -> None:
-        self.calendar = calendar
-        self._versions: dict[int, int] = {}
-
-    def install(self, schedule: YearSchedule, version: int) -> None:
-        """Put a stored schedule into force, unless a newer one already is."""
-        if self._versions.get(schedule.year, 0) >= version:
-            return
-        self.calendar.load_year(schedule.year, schedule.holidays, schedule.makeup_workdays)
-        self._versions[schedule.year] = version
-        log.info("official calendar year loaded", extra={"year": schedule.year})
-
-    def refresh(self, stored: list[tuple[YearSchedule, int]]) -> None:
-        """Put in force every stored schedule that is new or changed since the last look."""
-        for schedule, version in stored:
-            self.install(schedule, version)
-
-
-@dataclass(frozen=True)
-class SaveYear(Command):
-    schedule: YearSchedule
+    holidays: frozenset[date]
+    makeup_workdays: frozenset[date]
+    notice: Notice
+    entered_by: str
     at: datetime
 
 
 @dataclass(frozen=True)
-class DescribeYear(Query):
-    year: int
+class RecountDeadlines(Command):
+    """Count anew the open deadlines that relied on a schedule the calendar in force replaced."""
+
+    at: datetime
 
 
 @dataclass(frozen=True)
-class StoredYears(Query):
-    """Every stored schedule with its version."""
+class SchedulesInForce(Query):
+    """The newest stored version of every year."""
 
 
-async def save_year(command: SaveYear, uow: RegistryUnitOfWork, deps: object) -> int:
-    """Store a year's schedule as the registry office entered it; returns its version."""
-    return await uow.calendar.put(command.schedule, command.at)
+@dataclass(frozen=True)
+class ScheduleHistory(Query):
+    year: int
 
 
-async def stored_years(
-    query: StoredYears, uow: RegistryUnitOfWork, deps: object
-) -> list[tuple[YearSchedule, int]]:
-    """Every stored schedule with its version (for replicas catching up)."""
-    return await uow.calendar.all()
-
-
-async def read_year(query: DescribeYear, uow: RegistryUnitOfWork, deps: Any) -> YearView:
-    """The non-working weekdays and working weekend days of a year."""
-    return await describe_year(query.year, deps.calendar, uow)
-
-
-async def describe_year(year: int, calendar: OfficialCalendar, uow: RegistryUnitOfWork) -> YearView:
-    """The non-working weekdays and working weekend days of a year."""
-    if await uow.calendar.get(year) is not None:
-        source = "official_notice"
-    elif calendar.covers(year):
-        source = "library"
-    else:
-        raise CalendarYearUnknown(f"no schedule for {year}; enter the State Council's notice")
-    days = [date(year, 1, 1) + timedelta(days=i) for i in range(366)]
-    days = [d for d in days if d.year == year]
-    weekday = [d for d in days if d.weekday() < _SATURDAY]
-    weekend = [d for d in days if d.weekday() >= _SATURDAY]
-    return YearView(
-        year=year,
-        source=source,
-        non_working_weekdays=[d for d in weekday if not calendar.is_working_day(d)],
-        working_weekend_days=[d for d in weekend if calendar.is_working_day(d)],
+async def enter_schedule(
+    command: EnterSchedule, uow: RegistryUnitOfWork, deps: Any
+) -> StoredSchedule:
+    """Store the schedule as the year's next version, announce it, recount open deadlines."""
+    year = await uow.calendar.year(command.year)
+    schedule = YearSchedule(
+        command.year,
+        command.holidays,
+        command.makeup_workdays,
+        year.next_version(),
+        command.notice,
     )
+    year.publish(schedule, command.entered_by, command.at)
+    stored = StoredSchedule(schedule, command.entered_by, command.at)
+    await uow.calendar.add(stored)
+    trial = deps.calendar.copy()
+    trial.install(schedule)
+    await recount(trial, command.at, uow)
+    return stored
+
+
+async def recount_deadlines(
+    command: RecountDeadlines, uow: RegistryUnitOfWork, deps: Any
+) -> list[str]:
+    """Count anew, on the calendar in force, the open deadlines that relied on older schedules."""
+    return await recount(deps.calendar, command.at, uow)
+
+
+async def schedules_in_force(
+    query: SchedulesInForce, uow: RegistryUnitOfWork, deps: Any
+) -> list[StoredSchedule]:
+    """The newest stored version of every year (put in force at start and by other replicas)."""
+    return await uow.calendar.in_force()
+
+
+async def schedule_history(
+    query: ScheduleHistory, uow: RegistryUnitOfWork, deps: Any
+) -> list[StoredSchedule]:
+    """Every version of a year's schedule entered here, oldest first."""
+    return await uow.calendar.history(query.year)
+
+
+async def recount(calendar: OfficialCalendar, now: datetime, uow: RegistryUnitOfWork) -> list[str]:
+    """Count anew every open deadline that relied on a schedule `calendar` has replaced.
+
+    Returns the filings whose deadline moved (each announced).
+    """
+    official = calendar.official_years()
+    if not official:
+        return []
+    since = end_of_beijing_day(date(min(official) - 1, 12, 31))
+    moved = []
+    for filing in await uow.filings.running_deadlines_from(since):
+        stale = filing.counted_deadline.stale_years(official)
+        if not stale:
+            continue
+        deadline = registration_deadline(
+            filing.clock_started_at, bool(filing.data.trademarks), calendar
+        )
+        year = stale[0]
+        if filing.recount_deadline(deadline, year, official.get(year, 0), now):
+            moved.append(filing.filing_id)
+        await uow.filings.save(filing)
+    if moved:
+        log.info("deadlines moved by a new official schedule", extra={"filings": moved})
+    return moved

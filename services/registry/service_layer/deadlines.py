@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from services.registry.domain.filing import Deadline
-from shared.workdays import (
-    CalendarYearNotLoaded,
-    OfficialCalendar,
-    beijing_date,
-    deadline_for,
-    end_of_beijing_day,
-)
-
-log = logging.getLogger(__name__)
+from shared.workdays import OfficialCalendar, count_deadline
 
 PATENT_WORKING_DAYS = 1
 TRADEMARK_WORKING_DAYS = 2
@@ -25,21 +16,10 @@ def registration_deadline(
 ) -> Deadline:
     """End of the 1st (patents) or 2nd (trademarks) working day after the day of receipt.
 
-    For a year whose official schedule is not loaded yet, weekends alone are skipped and an
-    operator warning is logged, so filings are never turned away for want of a calendar; such
-    a deadline is marked provisional.
+    A count that runs through a year without its official schedule uses the statutory days
+    off of the holiday regulations and is marked provisional: the schedule, once loaded,
+    counts it anew.
     """
     days = TRADEMARK_WORKING_DAYS if has_trademarks else PATENT_WORKING_DAYS
-    try:
-        return Deadline(deadline_for(received_at, days, calendar))
-    except CalendarYearNotLoaded as exc:
-        log.warning(
-            "official calendar not loaded; deadline counted on weekdays only",
-            extra={"year": exc.year},
-        )
-        day = beijing_date(received_at)
-        while days:
-            day += timedelta(days=1)
-            if day.weekday() < 5:
-                days -= 1
-        return Deadline(end_of_beijing_day(day), provisional=True)
+    counted = count_deadline(received_at, days, calendar)
+    return Deadline(counted.at, counted.provisional, counted.basis)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.registry.service_layer.calendar import CalendarBook
+from shared.calendars import CalendarBook
 from shared.kernel.clock import Clock
 from shared.workdays import OfficialCalendar
 

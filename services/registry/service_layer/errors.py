@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from shared.kernel.errors import NotFound
 
-__all__ = ["CalendarYearUnknown", "FilingNotFound", "NotFound", "PledgeNotFound", "RightNotFound"]
+__all__ = ["FilingNotFound", "NotFound", "PledgeNotFound", "RightNotFound"]
 
 
 class FilingNotFound(NotFound):
@@ -12,13 +12,6 @@ class FilingNotFound(NotFound):
 
     code = "filing.not_found"
     title = "Filing not found"
-
-
-class CalendarYearUnknown(NotFound):
-    """Neither the calendar library nor the registry office has a schedule for the year."""
-
-    code = "calendar.year_not_loaded"
-    title = "No working-day schedule for this year"
 
 
 class PledgeNotFound(NotFound):

@@ -9,12 +9,13 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Protocol
 
-from services.registry.domain.calendar import YearSchedule
+from services.registry.domain.calendar import OfficialYear
 from services.registry.domain.gazette import RegisterEntry
 from services.registry.domain.pledge import PledgeFiling
 from services.registry.domain.recordal import Recordal
 from services.registry.domain.register import Patent, Trademark
 from services.registry.domain.rights import RightEntry
+from shared.calendars import StoredSchedule
 from shared.messagebus import UnitOfWork
 
 
@@ -61,6 +62,8 @@ class FilingRepository(Protocol):
 
     async def overdue_unflagged(self, now: datetime, limit: int) -> list[str]: ...
 
+    async def running_deadlines_from(self, since: datetime) -> list[PledgeFiling]: ...
+
     async def received_between(
         self, since: datetime | None, until: datetime | None
     ) -> list[PledgeFiling]: ...
@@ -71,13 +74,15 @@ class FilingRepository(Protocol):
 
 
 class CalendarRepository(Protocol):
-    """The official working-day schedules the registry office entered."""
+    """The official working-day schedules the registry office published, every version."""
 
-    async def get(self, year: int) -> YearSchedule | None: ...
+    async def year(self, year: int) -> OfficialYear: ...
 
-    async def all(self) -> list[tuple[YearSchedule, int]]: ...
+    async def add(self, stored: StoredSchedule) -> None: ...
 
-    async def put(self, schedule: YearSchedule, at: datetime) -> int: ...
+    async def in_force(self) -> list[StoredSchedule]: ...
+
+    async def history(self, year: int) -> list[StoredSchedule]: ...
 
 
 class RecordalRepository(Protocol):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Self
 
-from services.registry.adapters.calendar import CalendarRepository
+from services.registry.adapters.calendar import SqlOfficialYears
 from services.registry.adapters.gazette import GazetteRepository
 from services.registry.adapters.recordals import RecordalRepository
 from services.registry.adapters.repository import SqlFilingRepository, SqlRegisterRepository
@@ -14,7 +14,7 @@ from shared.uow import SqlUnitOfWork
 class SqlRegistryUnitOfWork(SqlUnitOfWork):
     register: SqlRegisterRepository
     filings: SqlFilingRepository
-    calendar: CalendarRepository
+    calendar: SqlOfficialYears
     recordals: RecordalRepository
     gazette: GazetteRepository
 
@@ -22,7 +22,7 @@ class SqlRegistryUnitOfWork(SqlUnitOfWork):
         await super().__aenter__()
         self.register = self.repository(SqlRegisterRepository(self.session))
         self.filings = self.repository(SqlFilingRepository(self.session))
-        self.calendar = CalendarRepository(self.session)
+        self.calendar = self.repository(SqlOfficialYears(self.session))
         self.recordals = RecordalRepository(self.session)
         self.gazette = GazetteRepository(self.session)
         return self

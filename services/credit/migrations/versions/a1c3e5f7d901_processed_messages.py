@@ -1,7 +1,7 @@
 """processed messages: one deduplication record for consumed events and idempotency keys
 
 Revision ID: a1c3e5f7d901
-Revises: b8d4f2a61c93
+Revises: 7c4d2e8f1a90
 Create Date: 2026-11-30 09:00:00.000000
 
 """
@@ -14,7 +14,7 @@ from shared.tables import merge_inbox_and_idempotency_keys
 
 # revision identifiers, used by Alembic.
 revision: str = "a1c3e5f7d901"
-down_revision: str | Sequence[str] | None = "b8d4f2a61c93"
+down_revision: str | Sequence[str] | None = "7c4d2e8f1a90"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
