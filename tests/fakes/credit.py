@@ -181,8 +181,8 @@ class FakeScheduleStore(FakeRepository):
         return max(versions, key=lambda s: s.version) if versions else None
 
     async def in_force(self) -> list[StoredSchedule]:
-        years = sorted({year for year, _ in self.rows})
-        return [s for s in (await self.latest(year) for year in years) if s is not None]
+        found = [await self.latest(year) for year in sorted({year for year, _ in self.rows})]
+        return [stored for stored in found if stored is not None]
 
     async def add(self, stored: StoredSchedule) -> None:
         key = (stored.year, stored.version)
