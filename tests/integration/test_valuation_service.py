@@ -10,7 +10,12 @@ from typing import Any
 
 import pytest
 
-from services.valuation.adapters.orm import impairments, pledged_collateral, signoffs
+from services.valuation.adapters.orm import (
+    impairments,
+    loan_collateral,
+    pledged_collateral,
+    signoffs,
+)
 from services.valuation.app import create_app
 from services.valuation.settings import ValuationSettings
 from tests.conftest import migrated
@@ -86,8 +91,8 @@ async def test_lapse_of_a_pledged_right_impairs_the_loan_once(valuation: Running
     assert impaired.payload["previous_central"] == completed["central"]
     [row] = await valuation.rows(impairments)
     assert (row["loan_reference"], row["right_number"]) == (loan_id, PATENT)
-    pledges = await valuation.rows(pledged_collateral)
-    assert {p["valuation_id"] for p in pledges} == {impaired.payload["valuation_id"]}
+    [followed] = await valuation.rows(loan_collateral)
+    assert (followed["valuation_id"], followed["version"]) == (impaired.payload["valuation_id"], 1)
 
 
 async def _valued_loan(valuation: Running, revenue: str) -> dict[str, Any]:

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from services.valuation.adapters.orm import valuations
-from services.valuation.domain import BankInputs, RightFacts, load_parameters, value_right
+from services.valuation.adapters.parameters import load_parameters
+from services.valuation.domain import BankInputs, RightFacts, value_right
 from tests.unit.test_valuation_service import (
     BANK,
     PATENT,
