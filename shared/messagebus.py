@@ -14,6 +14,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from types import TracebackType
 from typing import Any, Generic, Protocol, Self, TypeVar
 
 from shared.context import EventContext, reset_context, set_context
@@ -34,7 +35,12 @@ class UnitOfWork(Protocol):
 
     async def __aenter__(self) -> Self: ...
 
-    async def __aexit__(self, *exc: object) -> None: ...
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
 
     async def seen_before(self, dedup: Dedup) -> Earlier | None:
         """The earlier handling of this message, if any; claims the key when it is new."""
