@@ -92,6 +92,11 @@ class ParameterSets(Protocol):
 class ValuationUnitOfWork(UnitOfWork, Protocol):
     """Valuation's transaction: the register read model, valuations and followed collateral."""
 
-    rights: RightRepository
-    valuations: ValuationRepository
-    collaterals: CollateralRepository
+    @property
+    def rights(self) -> RightRepository: ...
+
+    @property
+    def valuations(self) -> ValuationRepository: ...
+
+    @property
+    def collaterals(self) -> CollateralRepository: ...
