@@ -1,5 +1,6 @@
-"""Valuation's unit of work and repositories: the same tests on the in-memory fakes and on
-PostgreSQL with the real migrations, so the fakes the service tests use cannot drift."""
+"""Valuation's unit of work and repositories: the same tests on the in-memory fakes, on
+PostgreSQL and on SQLite (the local stack's database) with the real migrations, so the fakes
+the service tests use cannot drift."""
 
 from __future__ import annotations
 
@@ -34,8 +35,14 @@ T0 = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
 PATENT = "202010123456.2"
 TRADEMARK = "31234567"
 TABLES = (
-    "impairments, pledged_collateral, loan_collateral, signoffs, valuations, rights,"
-    " processed_messages, outbox"
+    "impairments",
+    "pledged_collateral",
+    "loan_collateral",
+    "signoffs",
+    "valuations",
+    "rights",
+    "processed_messages",
+    "outbox",
 )
 
 
@@ -43,10 +50,16 @@ TABLES = (
 class Backend:
     unit_of_work: Callable[[], ValuationUnitOfWork]
     events: Callable[[], Awaitable[list[Envelope]]]
+    one_writer_at_a_time: bool = False
+
+    def concurrently(self) -> None:
+        """Skip a test of two open units of work: on SQLite the second waits for the first."""
+        if self.one_writer_at_a_time:
+            pytest.skip("SQLite runs one transaction at a time")
 
 
 @pytest.fixture(scope="module")
-async def valuation_database(
+async def postgres_database(
     make_database: Callable[[], Awaitable[str]],
 ) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(await migrated("valuation", await make_database()))
@@ -56,12 +69,22 @@ async def valuation_database(
         await engine.dispose()
 
 
-@pytest.fixture(params=["fake", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(scope="module")
+async def sqlite_database(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[AsyncEngine]:
+    path = tmp_path_factory.mktemp("valuation") / "valuation.db"
+    engine = create_engine(await migrated("valuation", f"sqlite+aiosqlite:///{path}"))
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(params=["fake", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def backend(request: pytest.FixtureRequest) -> Backend:
-    """The in-memory fakes, or the SQL unit of work on PostgreSQL."""
-    if request.param == "postgres":
-        postgres: Backend = request.getfixturevalue("postgres_backend")
-        return postgres
+    """The in-memory fakes, or the SQL unit of work on PostgreSQL or SQLite."""
+    if request.param != "fake":
+        sql: Backend = request.getfixturevalue(f"{request.param}_backend")
+        return sql
     database = FakeValuationDatabase()
 
     async def committed_events() -> list[Envelope]:
@@ -71,10 +94,21 @@ def backend(request: pytest.FixtureRequest) -> Backend:
 
 
 @pytest.fixture
-async def postgres_backend(valuation_database: AsyncEngine) -> Backend:
-    engine = valuation_database
-    async with engine.begin() as connection:
-        await connection.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY"))
+async def postgres_backend(postgres_database: AsyncEngine) -> Backend:
+    async with postgres_database.begin() as connection:
+        await connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY"))
+    return _sql_backend(postgres_database)
+
+
+@pytest.fixture
+async def sqlite_backend(sqlite_database: AsyncEngine) -> Backend:
+    async with sqlite_database.begin() as connection:
+        for table in TABLES:
+            await connection.execute(text(f"DELETE FROM {table}"))
+    return replace(_sql_backend(sqlite_database), one_writer_at_a_time=True)
+
+
+def _sql_backend(engine: AsyncEngine) -> Backend:
     outbox = metadata.tables["outbox"]
     storage = Storage(
         sessions=session_factory(engine),
@@ -275,6 +309,7 @@ async def test_a_loan_is_valued_for_credit_once(backend: Backend) -> None:
 
 
 async def test_two_units_of_work_valuing_one_loan_for_credit_keep_one(backend: Backend) -> None:
+    backend.concurrently()
     async with backend.unit_of_work() as first, backend.unit_of_work() as second:
         await first.valuations.add(valuation(CREDIT, "loan-1"))
         await first.commit()
@@ -306,6 +341,7 @@ async def test_a_sign_off_is_kept_with_its_valuation(backend: Backend) -> None:
 
 
 async def test_concurrent_sign_offs_keep_the_first(backend: Backend) -> None:
+    backend.concurrently()
     made = valuation(status="provisional")
     await stored(backend, made)
     async with backend.unit_of_work() as first, backend.unit_of_work() as second:
@@ -448,6 +484,7 @@ async def test_a_request_is_remembered_with_what_it_made(backend: Backend) -> No
 
 
 async def test_a_request_remembered_concurrently_is_a_conflict(backend: Backend) -> None:
+    backend.concurrently()
     request = Dedup.of_request("bank-hangzhou", "key-1", {"annual_revenue": "1.00"})
     async with backend.unit_of_work() as first, backend.unit_of_work() as second:
         assert await first.seen_before(request) is None
