@@ -1,7 +1,9 @@
-"""Valuation on PostgreSQL: sign-off, pledged collateral and impairment, reproduction."""
+"""Valuation on PostgreSQL with its real migrations, consumers and outbox relay: a loan valued
+once, sign-off, pledged collateral and impairment, reproduction."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
@@ -15,12 +17,19 @@ from services.valuation.adapters.orm import (
     loan_collateral,
     pledged_collateral,
     signoffs,
+    valuations,
 )
 from services.valuation.app import create_app
+from services.valuation.domain.records import RightRef
+from services.valuation.service_layer.commands import BankFigures, ValueApplication
 from services.valuation.settings import ValuationSettings
+from shared.messagebus import resource_id
+from shared.topics import CREDIT_LOANS as LOANS_TOPIC
+from shared.topics import REGISTRY_RIGHTS as RIGHTS_TOPIC
+from shared.topics import VALUATIONS as VALUATIONS_TOPIC
 from tests.conftest import migrated
 from tests.integration.conftest import Running, envelope, eventually, publish, running
-from tests.unit.test_valuation_service import (
+from tests.unit.valuation_harness import (
     application_payload,
     patent_payload,
     trademark_payload,
@@ -28,9 +37,6 @@ from tests.unit.test_valuation_service import (
 
 pytestmark = pytest.mark.postgres
 
-RIGHTS_TOPIC = "pledgeflow.registry.rights"
-LOANS_TOPIC = "pledgeflow.credit.loans"
-VALUATIONS_TOPIC = "pledgeflow.valuation.valuations"
 PATENT = "202010123456.2"
 TRADEMARK = "31234567"
 APPRAISER = {"X-Appraiser-Id": "appraiser-wang"}
@@ -48,6 +54,50 @@ async def valuation(make_database: Callable[[], Awaitable[str]]) -> AsyncIterato
     )
     async with running(create_app, settings) as service:
         yield service
+
+
+async def test_a_loan_application_is_valued_once_and_the_valuation_follows_its_case(
+    valuation: Running,
+) -> None:
+    completed = await _valued_loan(valuation, revenue="8000000.00")
+    loan_id = completed["reference"]
+    [event] = valuation.events(VALUATIONS_TOPIC, "valuation.completed")
+    [application] = valuation.events(LOANS_TOPIC, "credit.application.submitted")
+    assert (event.producer, event.aggregate_id, event.aggregate_version) == (
+        "valuation",
+        completed["valuation_id"],
+        1,
+    )
+    assert (event.correlation_id, event.causation_id) == (
+        application.correlation_id,
+        application.event_id,
+    )
+
+    republished = replace(application, event_id=str(uuid.uuid4()))
+    await publish(valuation.bus, LOANS_TOPIC, republished)
+    await eventually(lambda: valuation.handled("valuation.applications") == 2)
+    assert await valuation.count(valuations, valuations.c.reference == loan_id) == 1
+    assert len(valuation.events(VALUATIONS_TOPIC, "valuation.completed")) == 1
+
+
+async def test_concurrent_deliveries_of_one_application_make_one_valuation(
+    valuation: Running,
+) -> None:
+    command = ValueApplication(
+        loan_id=str(uuid.uuid4()),
+        rights=(RightRef("patent", PATENT),),
+        figures=BankFigures(annual_revenue=Decimal("1000000.00")),
+    )
+
+    concurrent = await asyncio.gather(
+        *(valuation.runtime.messages.handle(command) for _ in range(4))
+    )
+
+    made = {resource_id(handled.result) for handled in concurrent}
+    assert len(made) == 1 and None not in made
+    assert await valuation.count(valuations, valuations.c.reference == command.loan_id) == 1
+    await eventually(lambda: valuation.events(VALUATIONS_TOPIC, "valuation.completed"))
+    assert len(valuation.events(VALUATIONS_TOPIC, "valuation.completed")) == 1
 
 
 async def test_provisional_valuation_is_adjusted_and_reproducible(valuation: Running) -> None:
