@@ -53,7 +53,6 @@ def create_app(
         runtime,
         "Valuation of pledged patents and trademarks: ranges, methods, drivers and sign-off.",
         [api.router, appraisals.router],
-        deps=deps,
     )
     install_audit(app, audit_log)
     return app
