@@ -25,12 +25,12 @@ from typing import Any
 import httpx
 
 from bench.flows import percentile
+from services.valuation.adapters.parameters import load_parameters
 from services.valuation.app import create_app
 from services.valuation.domain import (
     BankInputs,
     Comparable,
     RightFacts,
-    load_parameters,
     value_bundle,
 )
 from services.valuation.settings import ValuationSettings

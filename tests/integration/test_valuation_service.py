@@ -1,7 +1,9 @@
-"""Valuation on PostgreSQL: sign-off, pledged collateral and impairment, reproduction."""
+"""Valuation on PostgreSQL with its real migrations, consumers and outbox relay: a loan valued
+once, sign-off, pledged collateral and impairment, reproduction."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -10,12 +12,24 @@ from typing import Any
 
 import pytest
 
-from services.valuation.adapters.orm import impairments, pledged_collateral, signoffs
+from services.valuation.adapters.orm import (
+    impairments,
+    loan_collateral,
+    pledged_collateral,
+    signoffs,
+    valuations,
+)
 from services.valuation.app import create_app
+from services.valuation.domain.records import RightRef
+from services.valuation.service_layer.commands import BankFigures, ValueApplication
 from services.valuation.settings import ValuationSettings
+from shared.messagebus import resource_id
+from shared.topics import CREDIT_LOANS as LOANS_TOPIC
+from shared.topics import REGISTRY_RIGHTS as RIGHTS_TOPIC
+from shared.topics import VALUATIONS as VALUATIONS_TOPIC
 from tests.conftest import MakeDatabase
 from tests.integration.conftest import Running, envelope, eventually, publish, running
-from tests.unit.test_valuation_service import (
+from tests.unit.valuation_harness import (
     application_payload,
     patent_payload,
     trademark_payload,
@@ -23,9 +37,6 @@ from tests.unit.test_valuation_service import (
 
 pytestmark = pytest.mark.postgres
 
-RIGHTS_TOPIC = "pledgeflow.registry.rights"
-LOANS_TOPIC = "pledgeflow.credit.loans"
-VALUATIONS_TOPIC = "pledgeflow.valuation.valuations"
 PATENT = "202010123456.2"
 TRADEMARK = "31234567"
 APPRAISER = {"X-Appraiser-Id": "appraiser-wang"}
@@ -43,6 +54,50 @@ async def valuation(make_database: MakeDatabase) -> AsyncIterator[Running]:
     )
     async with running(create_app, settings) as service:
         yield service
+
+
+async def test_a_loan_application_is_valued_once_and_the_valuation_follows_its_case(
+    valuation: Running,
+) -> None:
+    completed = await _valued_loan(valuation, revenue="8000000.00")
+    loan_id = completed["reference"]
+    [event] = valuation.events(VALUATIONS_TOPIC, "valuation.completed")
+    [application] = valuation.events(LOANS_TOPIC, "credit.application.submitted")
+    assert (event.producer, event.aggregate_id, event.aggregate_version) == (
+        "valuation",
+        completed["valuation_id"],
+        1,
+    )
+    assert (event.correlation_id, event.causation_id) == (
+        application.correlation_id,
+        application.event_id,
+    )
+
+    republished = replace(application, event_id=str(uuid.uuid4()))
+    await publish(valuation.bus, LOANS_TOPIC, republished)
+    await eventually(lambda: valuation.handled("valuation.applications") == 2)
+    assert await valuation.count(valuations, valuations.c.reference == loan_id) == 1
+    assert len(valuation.events(VALUATIONS_TOPIC, "valuation.completed")) == 1
+
+
+async def test_concurrent_deliveries_of_one_application_make_one_valuation(
+    valuation: Running,
+) -> None:
+    command = ValueApplication(
+        loan_id=str(uuid.uuid4()),
+        rights=(RightRef("patent", PATENT),),
+        figures=BankFigures(annual_revenue=Decimal("1000000.00")),
+    )
+
+    concurrent = await asyncio.gather(
+        *(valuation.runtime.messages.handle(command) for _ in range(4))
+    )
+
+    made = {resource_id(handled.result) for handled in concurrent}
+    assert len(made) == 1 and None not in made
+    assert await valuation.count(valuations, valuations.c.reference == command.loan_id) == 1
+    await eventually(lambda: valuation.events(VALUATIONS_TOPIC, "valuation.completed"))
+    assert len(valuation.events(VALUATIONS_TOPIC, "valuation.completed")) == 1
 
 
 async def test_provisional_valuation_is_adjusted_and_reproducible(valuation: Running) -> None:
@@ -86,8 +141,8 @@ async def test_lapse_of_a_pledged_right_impairs_the_loan_once(valuation: Running
     assert impaired.payload["previous_central"] == completed["central"]
     [row] = await valuation.rows(impairments)
     assert (row["loan_reference"], row["right_number"]) == (loan_id, PATENT)
-    pledges = await valuation.rows(pledged_collateral)
-    assert {p["valuation_id"] for p in pledges} == {impaired.payload["valuation_id"]}
+    [followed] = await valuation.rows(loan_collateral)
+    assert (followed["valuation_id"], followed["version"]) == (impaired.payload["valuation_id"], 1)
 
 
 async def _valued_loan(valuation: Running, revenue: str) -> dict[str, Any]:

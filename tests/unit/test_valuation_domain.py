@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from services.valuation.adapters.parameters import load_parameters
 from services.valuation.domain import (
     BankInputs,
     Comparable,
@@ -20,7 +21,6 @@ from services.valuation.domain import (
     RightValuation,
     discount_rate,
     income_royalty_share,
-    load_parameters,
     market_value,
     remaining_whole_years,
     royalty_rate,

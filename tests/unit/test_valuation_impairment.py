@@ -11,21 +11,15 @@ import pytest
 
 from services.valuation.domain import RightFacts, impairment_reason
 from shared.envelope import Envelope
-from shared.identifiers import make_uscc
-from tests.unit.test_valuation_service import (
-    LOANS_TOPIC,
+from shared.topics import CREDIT_LOANS, REGISTRY_RIGHTS
+from tests.unit.valuation_harness import (
+    APPLICATIONS,
     PATENT,
+    RIGHTS,
     SECOND_PATENT,
     TRADEMARK,
-    VALUATIONS_TOPIC,
     Service,
-    apply,
     envelope,
-    eventually,
-    publish,
-    record_patent,
-    record_trademark,
-    recorded,
     service,
 )
 
@@ -68,11 +62,10 @@ async def test_lapse_of_a_pledged_right_impairs_its_loan_once(service: Service) 
     loan_id, completed = await _disbursed_loan(
         service, [("patent", PATENT), ("trademark", TRADEMARK)]
     )
-    await record_patent(service, SECOND_PATENT)
-    await recorded(service, SECOND_PATENT)
+    await service.record_patent(SECOND_PATENT)
 
-    lapse = await record_patent(service, PATENT, status="terminated", version=2)
-    [impaired] = await eventually(lambda: _events(service, "valuation.impaired"))
+    lapse = await service.record_patent(PATENT, status="terminated", version=2)
+    [impaired] = service.events("valuation.impaired")
 
     payload = impaired.payload
     patent_value, trademark_value = (Decimal(r["central"]) for r in completed.payload["rights"])
@@ -85,41 +78,72 @@ async def test_lapse_of_a_pledged_right_impairs_its_loan_once(service: Service) 
     assert Decimal(payload["new_central"]) == trademark_value
     assert Decimal(payload["previous_right_central"]) == patent_value
     assert Decimal(payload["new_right_central"]) == 0
-    assert payload["detected_at"]
+    assert payload["detected_at"] == service.clock.now().isoformat()
     revalued = _completed(service, payload["valuation_id"])
     assert revalued["requested_by"] == "revaluation"
     assert revalued["reference"] == loan_id
     assert revalued["central"] == payload["new_central"]
     assert revalued["rights"][0]["zero_reason"] == "right.lapsed"
 
-    await publish(service.bus, "pledgeflow.registry.rights", lapse)
-    await record_patent(service, PATENT, status="terminated", version=3)
-    await record_patent(service, SECOND_PATENT, status="terminated", version=2)
-    await eventually(lambda: service.handled("valuation.rights") == 6)
-    await _published(service)
-    assert len(_events(service, "valuation.impaired")) == 1
-    assert len(_events(service, "valuation.completed")) == 2
+    await service.deliver(REGISTRY_RIGHTS, lapse)
+    await service.record_patent(PATENT, status="terminated", version=3)
+    await service.record_patent(SECOND_PATENT, status="terminated", version=2)
+    assert service.handled(RIGHTS) == 6
+    assert len(service.events("valuation.impaired")) == 1
+    assert len(service.events("valuation.completed")) == 2
+
+
+async def test_each_impairment_of_a_loan_carries_the_next_version(service: Service) -> None:
+    loan_id, _ = await _disbursed_loan(service, [("patent", PATENT), ("trademark", TRADEMARK)])
+
+    await service.record_patent(PATENT, status="terminated", version=2)
+    await service.record_trademark(TRADEMARK, status="revoked", version=2)
+
+    first, second = service.events("valuation.impaired")
+    assert [(e.aggregate_id, e.aggregate_version) for e in (first, second)] == [
+        (loan_id, 1),
+        (loan_id, 2),
+    ]
+    assert (second.payload["right_number"], second.payload["reason"]) == (
+        TRADEMARK,
+        "right.revoked",
+    )
+    assert second.payload["previous_central"] == first.payload["new_central"]
+    assert Decimal(second.payload["new_central"]) == 0
+    assert _completed(service, second.payload["valuation_id"])["central"] == "0.00"
 
 
 @pytest.mark.parametrize("event_type", ["credit.loan.repaid", "credit.pledge_release.requested"])
 async def test_a_released_loan_is_no_longer_watched(service: Service, event_type: str) -> None:
     loan_id, _ = await _disbursed_loan(service, [("patent", PATENT)])
-    await publish(service.bus, LOANS_TOPIC, envelope(event_type, loan_id, {"loan_id": loan_id}))
-    await eventually(lambda: service.handled("valuation.applications") == 3)
+    await service.deliver(CREDIT_LOANS, envelope(event_type, loan_id, {"loan_id": loan_id}))
+    assert service.handled(APPLICATIONS) == 3
 
-    await record_patent(service, PATENT, status="terminated", version=2)
-    await eventually(lambda: service.handled("valuation.rights") == 2)
-    await _published(service)
+    await service.record_patent(PATENT, status="terminated", version=2)
+    await service.disburse(loan_id)
+    await service.record_patent(PATENT, status="expired", version=3)
 
-    assert not _events(service, "valuation.impaired")
+    assert service.handled(RIGHTS) == 3
+    assert not service.events("valuation.impaired")
+
+
+async def test_a_disbursement_published_again_follows_the_loan_once(service: Service) -> None:
+    loan_id, _ = await _disbursed_loan(service, [("patent", PATENT)])
+
+    await service.disburse(loan_id)
+    await service.record_patent(PATENT, status="terminated", version=2)
+
+    assert service.handled(APPLICATIONS) == 3
+    [impaired] = service.events("valuation.impaired")
+    assert impaired.aggregate_version == 1
 
 
 async def test_a_term_nearing_its_end_impairs_the_loan(service: Service) -> None:
     loan_id, completed = await _disbursed_loan(service, [("patent", PATENT)])
-    term_end = (date.today() + timedelta(days=400)).isoformat()
+    term_end = (service.clock.now().date() + timedelta(days=400)).isoformat()
 
-    await record_patent(service, PATENT, version=2, term_end=term_end)
-    [impaired] = await eventually(lambda: _events(service, "valuation.impaired"))
+    await service.record_patent(PATENT, version=2, term_end=term_end)
+    [impaired] = service.events("valuation.impaired")
 
     payload = impaired.payload
     assert payload["loan_reference"] == loan_id
@@ -134,10 +158,21 @@ async def test_a_term_nearing_its_end_impairs_the_loan(service: Service) -> None
     assert horizon["value"] == "1 years"
 
 
-async def test_disbursement_of_a_loan_never_valued_is_dead_lettered(service: Service) -> None:
-    await publish(service.bus, LOANS_TOPIC, _disbursed("unknown-loan"))
+async def test_a_shorter_minimum_term_does_not_impair_the_loan() -> None:
+    relaxed = Service(impairment_min_remaining_years=1)
+    async with relaxed.client:
+        await _disbursed_loan(relaxed, [("patent", PATENT)])
+        term_end = (relaxed.clock.now().date() + timedelta(days=400)).isoformat()
 
-    [dead] = await eventually(lambda: service.bus.messages("pledgeflow.dlq.valuation.applications"))
+        await relaxed.record_patent(PATENT, version=2, term_end=term_end)
+
+    assert not relaxed.events("valuation.impaired")
+
+
+async def test_disbursement_of_a_loan_never_valued_is_dead_lettered(service: Service) -> None:
+    await service.disburse("unknown-loan")
+
+    [dead] = service.dead_lettered(APPLICATIONS)
     assert dead.header("dlq.reason") == "loan.not_valued"
 
 
@@ -146,51 +181,20 @@ async def _disbursed_loan(
 ) -> tuple[str, Envelope]:
     for right_type, number in collateral:
         if right_type == "patent":
-            await record_patent(service, number)
+            await service.record_patent(number)
         else:
-            await record_trademark(service, number)
-        await recorded(service, number)
-    application, completed = await apply(service, collateral)
+            await service.record_trademark(number)
+    application, completed = await service.apply(collateral)
     loan_id = application.payload["loan_id"]
-    await publish(service.bus, LOANS_TOPIC, _disbursed(loan_id))
-    await eventually(lambda: service.handled("valuation.applications") == 2)
+    await service.disburse(loan_id)
+    assert service.handled(APPLICATIONS) == 2
     return loan_id, completed
-
-
-def _disbursed(loan_id: str) -> Envelope:
-    return envelope(
-        "credit.loan.disbursed",
-        loan_id,
-        {
-            "loan_id": loan_id,
-            "bank_id": "bank-of-test",
-            "enterprise_uscc": make_uscc(42),
-            "amount": "300000.00",
-            "annual_rate": "0.0385",
-            "maturity_date": "2027-06-01",
-            "pledge_registration_number": "Y2026000001",
-            "inclusive": True,
-            "disbursed_at": "2026-06-02T02:00:00+00:00",
-        },
-    )
-
-
-async def _published(service: Service) -> None:
-    async def drained() -> bool:
-        return await service.runtime.relay.backlog() == 0
-
-    await eventually(drained)
-
-
-def _events(service: Service, event_type: str) -> list[Envelope]:
-    found = [Envelope.from_json(m.value) for m in service.bus.messages(VALUATIONS_TOPIC)]
-    return [e for e in found if e.event_type == event_type]
 
 
 def _completed(service: Service, valuation_id: str) -> dict[str, Any]:
     [found] = [
         e.payload
-        for e in _events(service, "valuation.completed")
+        for e in service.events("valuation.completed")
         if e.payload["valuation_id"] == valuation_id
     ]
     return found

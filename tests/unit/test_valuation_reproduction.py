@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-from services.valuation.adapters.orm import valuations
-from services.valuation.domain import BankInputs, RightFacts, load_parameters, value_right
-from tests.unit.test_valuation_service import (
+import pytest
+
+from services.valuation.adapters.parameters import ParameterFiles, load_parameters
+from services.valuation.domain import BankInputs, ParametersUnavailable, RightFacts, value_right
+from services.valuation.domain.valuation import Valuation
+from tests.fakes.valuation import FakeValuationDatabase
+from tests.unit.valuation_harness import (
     BANK,
     PATENT,
     SECOND_PATENT,
     UNKNOWN_PATENT,
     Service,
-    migrated_sqlite,
-    record_patent,
-    recorded,
-    running_service,
     service,
 )
 
@@ -69,6 +69,12 @@ def test_parameter_version_2026_2_differs_only_in_the_electronics_royalty_range(
     )
 
 
+def test_a_parameter_version_that_cannot_be_loaded_is_unavailable() -> None:
+    with pytest.raises(ParametersUnavailable) as refused:
+        ParameterFiles().get("2019.9")
+    assert refused.value.code == "parameters.unavailable"
+
+
 async def test_a_stored_valuation_reproduces_every_figure(service: Service) -> None:
     valuation = await _value(service)
 
@@ -82,19 +88,18 @@ async def test_a_stored_valuation_reproduces_every_figure(service: Service) -> N
         "differences": [],
     }
     missing = await service.client.post("/internal/v1/valuations/nope/reproduce")
-    assert missing.status_code == 404
+    assert (missing.status_code, missing.json()["code"]) == (404, "valuation.not_found")
 
 
-async def test_reproduction_uses_the_recorded_version_and_register_snapshot(
-    tmp_path: Path,
-) -> None:
-    url = await migrated_sqlite(tmp_path)
-    async with running_service(url) as first:
+async def test_reproduction_uses_the_recorded_version_and_register_snapshot() -> None:
+    database = FakeValuationDatabase()
+    first = Service(database)
+    async with first.client:
         under_2026_1 = await _value(first)
-        await record_patent(first, PATENT, status="terminated", version=2)
-        await recorded(first, PATENT, version=2)
+        await first.record_patent(PATENT, status="terminated", version=2)
 
-    async with running_service(url, parameter_version="2026.2") as second:
+    second = Service(database, parameter_version="2026.2")
+    async with second.client:
         replayed = await _reproduce(second, under_2026_1["valuation_id"])
         under_2026_2 = await _post(second)
         replayed_2026_2 = await _reproduce(second, under_2026_2["valuation_id"])
@@ -109,12 +114,7 @@ async def test_reproduction_uses_the_recorded_version_and_register_snapshot(
 async def test_another_parameter_version_gives_different_figures(service: Service) -> None:
     valuation = await _value(service)
     valuation_id = valuation["valuation_id"]
-    async with service.runtime.engine.begin() as connection:
-        await connection.execute(
-            valuations.update()
-            .where(valuations.c.valuation_id == valuation_id)
-            .values(parameter_version="2026.2")
-        )
+    _tamper(service, valuation_id, parameter_version="2026.2")
 
     result = await _reproduce(service, valuation_id)
 
@@ -128,31 +128,40 @@ async def test_another_parameter_version_gives_different_figures(service: Servic
     assert royalty
 
 
+async def test_a_version_no_longer_stored_cannot_be_reproduced(service: Service) -> None:
+    valuation = await _value(service)
+    _tamper(service, valuation["valuation_id"], parameter_version="2019.9")
+
+    response = await service.client.post(
+        f"/internal/v1/valuations/{valuation['valuation_id']}/reproduce"
+    )
+
+    assert (response.status_code, response.json()["code"]) == (409, "parameters.unavailable")
+
+
 async def test_a_changed_stored_figure_is_reported(service: Service) -> None:
     valuation = await _value(service)
-    async with service.runtime.engine.begin() as connection:
-        await connection.execute(
-            valuations.update()
-            .where(valuations.c.valuation_id == valuation["valuation_id"])
-            .values(total_central=Decimal(valuation["central"]) + Decimal("0.01"))
-        )
+    changed = Decimal(valuation["central"]) + Decimal("0.01")
+    _tamper(service, valuation["valuation_id"], central=changed)
 
     result = await _reproduce(service, valuation["valuation_id"])
 
     assert result["matches"] is False
     assert result["differences"] == [
-        {
-            "figure": "central",
-            "recorded": str(Decimal(valuation["central"]) + Decimal("0.01")),
-            "reproduced": valuation["central"],
-        }
+        {"figure": "central", "recorded": str(changed), "reproduced": valuation["central"]}
     ]
+
+
+def _tamper(service: Service, valuation_id: str, **figures: Any) -> None:
+    def change(valuation: Valuation) -> Valuation:
+        return replace(valuation, completed=replace(valuation.completed, **figures))
+
+    service.database.valuations.tamper(valuation_id, change)
 
 
 async def _value(service: Service) -> dict[str, Any]:
     for number in (PATENT, SECOND_PATENT):
-        await record_patent(service, number)
-        await recorded(service, number)
+        await service.record_patent(number)
     return await _post(service)
 
 

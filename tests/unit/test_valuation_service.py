@@ -1,242 +1,66 @@
-"""The valuation service in-process: register events in, valuations out, and its HTTP API."""
+"""The valuation service on fakes: register events in, valuations out, and its HTTP API."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import replace
+from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 
-from services.valuation.app import create_app
 from services.valuation.service_layer.handlers import split_evenly
-from services.valuation.settings import ValuationSettings
-from shared.bus.base import Message, Record
-from shared.bus.memory import InMemoryBus
 from shared.envelope import Envelope
-from shared.identifiers import make_uscc
-from shared.migrations import upgrade
-from shared.runtime import ServiceRuntime
-from shared.tokens import audience
-from tests.credentials import ActingAs
+from shared.topics import CREDIT_LOANS, REGISTRY_RIGHTS
+from tests.unit.valuation_harness import (
+    APPLICATIONS,
+    BANK,
+    PATENT,
+    RIGHTS,
+    SECOND_PATENT,
+    START,
+    TRADEMARK,
+    UNKNOWN_PATENT,
+    Service,
+    application_payload,
+    envelope,
+    patent_payload,
+    service,
+)
 
-RIGHTS_TOPIC = "pledgeflow.registry.rights"
-LOANS_TOPIC = "pledgeflow.credit.loans"
-VALUATIONS_TOPIC = "pledgeflow.valuation.valuations"
-DLQ_APPLICATIONS = "pledgeflow.dlq.valuation.applications"
+__all__ = ["service"]
 
-PATENT = "202010123456.2"
-SECOND_PATENT = "202110654321.3"
-UTILITY_MODEL = "202020111222.1"
-UNKNOWN_PATENT = "201910777888.2"
-TRADEMARK = "31234567"
-BANK = {"X-Bank-Id": "bank-hangzhou"}
-
-
-@dataclass
-class Service:
-    bus: InMemoryBus
-    client: httpx.AsyncClient
-    runtime: ServiceRuntime
-
-    def handled(self, consumer: str) -> int:
-        return next(c.handled for c in self.runtime.consumers if c.name == consumer)
-
-
-async def migrated_sqlite(tmp_path: Path) -> str:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'valuation.db'}"
-    await asyncio.to_thread(upgrade, "valuation", url)
-    return url
-
-
-@asynccontextmanager
-async def running_service(url: str, **overrides: Any) -> AsyncIterator[Service]:
-    settings = ValuationSettings(
-        environment="test",
-        database_url=url,
-        kafka_bootstrap_servers="memory://",
-        outbox_poll_interval=0.05,
-        **overrides,
-    )
-    bus = InMemoryBus()
-    app = create_app(settings, bus=bus)
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=transport,
-            base_url="http://valuation",
-            auth=ActingAs(audience=audience("valuation")),
-        ) as client,
-    ):
-        yield Service(bus, client, app.state.runtime)
-
-
-@pytest.fixture
-async def service(tmp_path: Path) -> AsyncIterator[Service]:
-    async with running_service(await migrated_sqlite(tmp_path)) as running:
-        yield running
-
-
-async def eventually(probe: Callable[[], Any], timeout: float = 5.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = probe()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return result
-        await asyncio.sleep(0.02)
-    raise AssertionError("condition not met before the deadline")
-
-
-def envelope(
-    event_type: str, aggregate_id: str, payload: dict[str, Any], version: int = 1
-) -> Envelope:
-    return Envelope(
-        event_type=event_type,
-        schema_version=1,
-        aggregate_id=aggregate_id,
-        aggregate_version=version,
-        producer="test",
-        payload=payload,
-        correlation_id=str(uuid.uuid4()),
-    )
-
-
-async def publish(bus: InMemoryBus, topic: str, event: Envelope) -> None:
-    await bus.publish([Record(topic=topic, key=event.aggregate_id, value=event.to_json())])
-
-
-def patent_payload(number: str, status: str = "valid", **changes: Any) -> dict[str, Any]:
-    payload = {
-        "number": number,
-        "kind": "invention",
-        "title": "Lens assembly",
-        "holders": [{"name": "Lens Optics Co.", "uscc": make_uscc(42)}],
-        "filing_date": "2020-03-02",
-        "grant_date": "2022-05-10",
-        "term_end": "2040-03-01",
-        "legal_status": status,
-        "fees_paid_through": "2027-03-01",
-        "frozen": False,
-        "invalidation_pending": False,
-        "main_ipc": "G02B 7/02",
-    }
-    return payload | changes
-
-
-def trademark_payload(number: str, status: str = "registered") -> dict[str, Any]:
-    return {
-        "number": number,
-        "nice_class": 9,
-        "goods": ["optical lenses"],
-        "mark": "CLEARVIEW",
-        "owner": {"name": "Lens Optics Co.", "uscc": make_uscc(42)},
-        "valid_until": "2034-08-13",
-        "status": status,
-        "frozen": False,
-    }
-
-
-def application_payload(
-    loan_id: str, collateral: list[tuple[str, str]], revenue: str = "8000000.00"
-) -> dict[str, Any]:
-    return {
-        "loan_id": loan_id,
-        "bank_id": "bank-of-test",
-        "enterprise": {
-            "uscc": make_uscc(42),
-            "name": "Lens Optics Co.",
-            "address": "1 Zhangjiang Road, Shanghai",
-            "size_class": "small",
-            "high_tech": True,
-        },
-        "requested_amount": "2000000.00",
-        "term_months": 12,
-        "purpose": "working capital",
-        "collateral": [{"right_type": t, "number": n} for t, n in collateral],
-        "attributable_revenue": revenue,
-        "industry": "electronics",
-        "submitted_at": "2026-06-01T02:00:00+00:00",
-    }
-
-
-async def record_patent(
-    service: Service, number: str, status: str = "valid", version: int = 1, **changes: Any
-) -> Envelope:
-    payload = patent_payload(number, status, **changes)
-    event = envelope("registry.patent.recorded", number, payload, version)
-    await publish(service.bus, RIGHTS_TOPIC, event)
-    return event
-
-
-async def record_trademark(
-    service: Service, number: str, status: str = "registered", version: int = 1
-) -> Envelope:
-    payload = trademark_payload(number, status)
-    event = envelope("registry.trademark.recorded", number, payload, version)
-    await publish(service.bus, RIGHTS_TOPIC, event)
-    return event
-
-
-async def recorded(service: Service, number: str, version: int = 1) -> dict[str, Any]:
-    async def probe() -> dict[str, Any] | None:
-        response = await service.client.get(f"/internal/v1/rights/{number}")
-        if response.status_code != 200 or response.json()["source_event_version"] < version:
-            return None
-        return response.json()
-
-    return await eventually(probe)
-
-
-async def valuation_for(service: Service, loan_id: str) -> tuple[Envelope, Message]:
-    def probe() -> tuple[Envelope, Message] | None:
-        for message in service.bus.messages(VALUATIONS_TOPIC):
-            event = Envelope.from_json(message.value)
-            if event.payload["reference"] == loan_id:
-                return event, message
-        return None
-
-    return await eventually(probe)
-
-
-async def apply(
-    service: Service, collateral: list[tuple[str, str]], revenue: str = "8000000.00"
-) -> tuple[Envelope, Envelope]:
-    loan_id = str(uuid.uuid4())
-    event = envelope(
-        "credit.application.submitted", loan_id, application_payload(loan_id, collateral, revenue)
-    )
-    await publish(service.bus, LOANS_TOPIC, event)
-    completed, _ = await valuation_for(service, loan_id)
-    return event, completed
+ON_DEMAND = {
+    "rights": [
+        {"right_type": "patent", "number": f"CN{PATENT}"},
+        {"right_type": "patent", "number": SECOND_PATENT},
+        {"right_type": "patent", "number": UNKNOWN_PATENT},
+    ],
+    "annual_revenue": "1000.01",
+    "industry": "electronics",
+    "high_tech": True,
+    "comparables": [{"price": "900.00", "similarity": "0.8"}],
+    "replacement_cost": "100.00",
+}
 
 
 async def test_application_is_valued_from_the_register_read_model(service: Service) -> None:
-    await record_patent(service, PATENT)
-    await recorded(service, PATENT)
+    await service.record_patent(PATENT)
+    assert (await service.right(PATENT))["source_event_version"] == 1
 
-    application, completed = await apply(service, [("patent", f"CN {PATENT}")])
+    application, completed = await service.apply([("patent", f"CN {PATENT}")])
 
     payload = completed.payload
-    assert completed.event_type == "valuation.completed"
-    assert completed.schema_version == 1
-    assert completed.producer == "valuation"
-    assert completed.aggregate_id == payload["valuation_id"]
+    assert (completed.event_type, completed.schema_version) == ("valuation.completed", 1)
+    assert (completed.aggregate_id, completed.aggregate_version) == (payload["valuation_id"], 1)
     assert completed.correlation_id == application.correlation_id
     assert completed.causation_id == application.event_id
     assert payload["reference"] == application.payload["loan_id"]
     assert payload["requested_by"] == "credit"
     assert payload["parameter_version"] == "2026.1"
     assert payload["status"] == "final"
+    assert payload["completed_at"] == START.isoformat()
+    assert payload["as_of"] == "2026-06-01"
     assert Decimal(payload["central"]) > 0
     [right] = payload["rights"]
     assert right["number"] == PATENT
@@ -249,8 +73,32 @@ async def test_application_is_valued_from_the_register_read_model(service: Servi
     }
 
 
+async def test_the_valuation_date_is_the_beijing_date_of_the_service_clock(
+    service: Service,
+) -> None:
+    service.clock.set(START.replace(hour=16, minute=30) + timedelta(days=30))
+
+    _, completed = await service.apply([("patent", PATENT)])
+
+    assert completed.payload["as_of"] == "2026-07-02"
+    assert completed.payload["completed_at"] == "2026-07-01T16:30:00+00:00"
+
+
+async def test_an_application_published_again_is_valued_once(service: Service) -> None:
+    await service.record_patent(PATENT)
+    application, completed = await service.apply([("patent", PATENT)])
+
+    await service.deliver(CREDIT_LOANS, application)
+    republished = replace(application, event_id=str(uuid.uuid4()))
+    await service.deliver(CREDIT_LOANS, republished)
+
+    assert service.events("valuation.completed") == [completed]
+    assert service.handled(APPLICATIONS) == 2
+    assert not service.dead_lettered(APPLICATIONS)
+
+
 async def test_right_missing_from_the_register_is_valued_at_zero(service: Service) -> None:
-    _, completed = await apply(service, [("patent", UNKNOWN_PATENT), ("trademark", TRADEMARK)])
+    _, completed = await service.apply([("patent", UNKNOWN_PATENT), ("trademark", TRADEMARK)])
 
     payload = completed.payload
     assert Decimal(payload["central"]) == 0
@@ -262,10 +110,10 @@ async def test_right_missing_from_the_register_is_valued_at_zero(service: Servic
 
 
 async def test_lapsed_patent_is_valued_at_zero_with_its_reason(service: Service) -> None:
-    await record_patent(service, PATENT, status="terminated")
-    assert (await recorded(service, PATENT))["legal_status"] == "lapsed"
+    await service.record_patent(PATENT, status="terminated")
+    assert (await service.right(PATENT))["legal_status"] == "lapsed"
 
-    _, completed = await apply(service, [("patent", PATENT)])
+    _, completed = await service.apply([("patent", PATENT)])
 
     [right] = completed.payload["rights"]
     assert right["zero_reason"] == "right.lapsed"
@@ -276,12 +124,12 @@ async def test_lapsed_patent_is_valued_at_zero_with_its_reason(service: Service)
 async def test_trademark_statuses_are_mapped_and_registered_marks_are_valued(
     service: Service,
 ) -> None:
-    await record_trademark(service, TRADEMARK)
-    await record_trademark(service, "7654321", status="cancelled")
-    assert (await recorded(service, TRADEMARK))["legal_status"] == "valid"
-    assert (await recorded(service, "7654321"))["legal_status"] == "revoked"
+    await service.record_trademark(TRADEMARK)
+    await service.record_trademark("7654321", status="cancelled")
+    assert (await service.right(TRADEMARK))["legal_status"] == "valid"
+    assert (await service.right("7654321"))["legal_status"] == "revoked"
 
-    _, completed = await apply(service, [("trademark", TRADEMARK), ("trademark", "7654321")])
+    _, completed = await service.apply([("trademark", TRADEMARK), ("trademark", "7654321")])
 
     valid, revoked = completed.payload["rights"]
     assert valid["method"] == "relief_from_royalty"
@@ -290,41 +138,40 @@ async def test_trademark_statuses_are_mapped_and_registered_marks_are_valued(
 
 
 async def test_an_older_register_version_never_overwrites_a_newer_one(service: Service) -> None:
-    await record_patent(service, PATENT, status="valid", version=2)
-    await recorded(service, PATENT, version=2)
-    await record_patent(service, PATENT, status="terminated", version=1)
-    await eventually(lambda: service.handled("valuation.rights") == 2)
+    await service.record_patent(PATENT, status="valid", version=2)
+    await service.record_patent(PATENT, status="terminated", version=1)
 
-    row = await recorded(service, PATENT)
+    row = await service.right(PATENT)
+    assert service.handled(RIGHTS) == 2
     assert row["legal_status"] == "valid"
     assert row["source_event_version"] == 2
+    assert row["updated_at"] == START.isoformat().replace("+00:00", "Z")
+
+
+async def test_a_register_event_delivered_twice_is_applied_once(service: Service) -> None:
+    event = await service.record_patent(PATENT)
+    service.clock.advance(timedelta(hours=1))
+
+    await service.deliver(REGISTRY_RIGHTS, event)
+
+    assert service.handled(RIGHTS) == 1
+    assert (await service.right(PATENT))["updated_at"] == START.isoformat().replace("+00:00", "Z")
 
 
 async def test_on_demand_valuation_returns_ranges_drivers_and_parameter_version(
     service: Service,
 ) -> None:
     for number in (PATENT, SECOND_PATENT):
-        await record_patent(service, number)
-        await recorded(service, number)
-    body = {
-        "rights": [
-            {"right_type": "patent", "number": f"CN{PATENT}"},
-            {"right_type": "patent", "number": SECOND_PATENT},
-            {"right_type": "patent", "number": UNKNOWN_PATENT},
-        ],
-        "annual_revenue": "1000.01",
-        "industry": "electronics",
-        "high_tech": True,
-        "comparables": [{"price": "900.00", "similarity": "0.8"}],
-        "replacement_cost": "100.00",
-    }
+        await service.record_patent(number)
 
-    response = await service.client.post("/v1/valuations", json=body, headers=BANK)
+    response = await service.value_on_demand(ON_DEMAND)
 
     assert response.status_code == 201, response.text
+    assert "Idempotent-Replayed" not in response.headers
     valuation = response.json()
     assert valuation["parameter_version"] == "2026.1"
     assert valuation["reference"] is None
+    assert valuation["requested_by"] == "bank-of-test"
     first, second, unknown = valuation["rights"]
     assert (first["number"], second["number"]) == (PATENT, SECOND_PATENT)
     assert first["drivers"] and all({"name", "value", "effect"} <= set(d) for d in first["drivers"])
@@ -338,22 +185,33 @@ async def test_on_demand_valuation_returns_ranges_drivers_and_parameter_version(
 
     again = await service.client.get(f"/v1/valuations/{valuation['valuation_id']}", headers=BANK)
     assert again.status_code == 200
-    assert again.json()["rights"] == valuation["rights"]
-    assert again.json()["central"] == valuation["central"]
-    stranger = {"X-Bank-Id": "bank-qingdao"}
+    assert again.json() == valuation
+    stranger = {"X-Bank-Id": "another-bank"}
     hidden = await service.client.get(
         f"/v1/valuations/{valuation['valuation_id']}", headers=stranger
     )
     assert hidden.status_code == 404
     assert hidden.json()["code"] == "valuation.not_found"
+    [shipped] = service.events()
+    assert (shipped.aggregate_id, shipped.aggregate_version) == (valuation["valuation_id"], 1)
 
-    def shipped() -> bool:
-        return any(
-            Envelope.from_json(m.value).aggregate_id == valuation["valuation_id"]
-            for m in service.bus.messages(VALUATIONS_TOPIC)
-        )
 
-    await eventually(shipped)
+async def test_a_retried_valuation_returns_the_first_and_a_reused_key_is_refused(
+    service: Service,
+) -> None:
+    key = {"Idempotency-Key": "retry-0001"}
+    first = await service.value_on_demand(ON_DEMAND, **key)
+    retry = await service.value_on_demand(ON_DEMAND, **key)
+    other = await service.value_on_demand(ON_DEMAND | {"annual_revenue": "2000.00"}, **key)
+    elsewhere = await service.value_on_demand(ON_DEMAND, **key, **{"X-Bank-Id": "bank-qingdao"})
+
+    assert (first.status_code, retry.status_code) == (201, 201)
+    assert retry.headers.get("Idempotent-Replayed") == "true"
+    assert retry.json() == first.json()
+    assert (other.status_code, other.json()["code"]) == (422, "idempotency.key_reused")
+    assert elsewhere.status_code == 201
+    assert elsewhere.json()["valuation_id"] != first.json()["valuation_id"]
+    assert len(service.events("valuation.completed")) == 2
 
 
 @pytest.mark.parametrize(
@@ -366,15 +224,28 @@ async def test_on_demand_valuation_returns_ranges_drivers_and_parameter_version(
 async def test_malformed_patent_number_is_rejected(
     service: Service, number: str, code: str
 ) -> None:
+    body = {"rights": [{"right_type": "patent", "number": number}], "annual_revenue": "1000.00"}
+
+    response = await service.value_on_demand(body)
+
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == code
+    assert not service.events()
+
+
+async def test_a_right_listed_twice_is_rejected(service: Service) -> None:
     body = {
-        "rights": [{"right_type": "patent", "number": number}],
+        "rights": [
+            {"right_type": "patent", "number": f"CN{PATENT}"},
+            {"right_type": "patent", "number": f"ZL {PATENT}"},
+        ],
         "annual_revenue": "1000.00",
     }
 
-    response = await service.client.post("/v1/valuations", json=body, headers=BANK)
+    response = await service.value_on_demand(body)
 
-    assert response.status_code == 422
-    assert response.json()["code"] == code
+    assert (response.status_code, response.json()["code"]) == (422, "rights.duplicate")
 
 
 async def test_a_bank_credential_is_required_and_unknown_rights_are_not_found(
@@ -384,10 +255,14 @@ async def test_a_bank_credential_is_required_and_unknown_rights_are_not_found(
 
     missing = await service.client.post("/v1/valuations", json=body, headers={"X-Anonymous": "1"})
     staff = await service.client.post("/v1/valuations", json=body, headers={"X-Appraiser-Id": "a1"})
+    reserved = await service.client.post(
+        "/v1/valuations", json=body, headers={"X-Bank-Id": "credit"}
+    )
     unknown = await service.client.get(f"/internal/v1/rights/{UNKNOWN_PATENT}")
 
     assert (missing.status_code, missing.json()["code"]) == (401, "auth.missing")
     assert (staff.status_code, staff.json()["code"]) == (403, "auth.bank_only")
+    assert (reserved.status_code, reserved.json()["code"]) == (403, "bank.reserved_name")
     assert unknown.status_code == 404
     assert unknown.json()["code"] == "right.not_found"
 
@@ -398,20 +273,20 @@ async def test_malformed_application_goes_to_the_dead_letter_topic(service: Serv
     payload["attributable_revenue"] = "a lot"
     event = envelope("credit.application.submitted", loan_id, payload)
 
-    await publish(service.bus, LOANS_TOPIC, event)
+    await service.deliver(CREDIT_LOANS, event)
 
-    [dead] = await eventually(lambda: service.bus.messages(DLQ_APPLICATIONS))
+    [dead] = service.dead_lettered(APPLICATIONS)
     assert dead.header("dlq.reason") == "payload.invalid"
     assert Envelope.from_json(dead.value).event_id == event.event_id
-    assert not service.bus.messages(VALUATIONS_TOPIC)
+    assert not service.events()
 
 
 async def test_register_event_with_a_malformed_number_is_dead_lettered(service: Service) -> None:
     event = envelope("registry.patent.recorded", "x", patent_payload("202010123456.9"))
 
-    await publish(service.bus, RIGHTS_TOPIC, event)
+    await service.deliver(REGISTRY_RIGHTS, event)
 
-    [dead] = await eventually(lambda: service.bus.messages("pledgeflow.dlq.valuation.rights"))
+    [dead] = service.dead_lettered(RIGHTS)
     assert dead.header("dlq.reason") == "payload.invalid"
     assert "check digit" in (dead.header("dlq.detail") or "")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -17,23 +18,18 @@ from services.valuation.domain import (
     spread_range,
 )
 from shared.envelope import Envelope
-from tests.unit.test_valuation_service import (
+from tests.unit.valuation_harness import (
+    APPRAISER,
     BANK,
     PATENT,
+    START,
     TRADEMARK,
-    VALUATIONS_TOPIC,
     Service,
-    apply,
-    eventually,
-    record_patent,
-    record_trademark,
-    recorded,
     service,
 )
 
 __all__ = ["service"]
 
-APPRAISER = {"X-Appraiser-Id": "appraiser-li"}
 LARGE_REVENUE = "80000000.00"
 FEN = Decimal("0.01")
 
@@ -86,10 +82,9 @@ def test_max_loan_scales_with_the_central_weighted_ltv() -> None:
 
 
 async def test_valuation_below_the_threshold_is_final_and_not_pending(service: Service) -> None:
-    await record_patent(service, PATENT)
-    await recorded(service, PATENT)
+    await service.record_patent(PATENT)
 
-    _, completed = await apply(service, [("patent", PATENT)])
+    _, completed = await service.apply([("patent", PATENT)])
 
     assert completed.payload["status"] == "final"
     assert Decimal(completed.payload["central"]) <= Decimal("5000000.00")
@@ -114,7 +109,7 @@ async def test_large_valuation_is_provisional_until_an_appraiser_approves(
     approved = await _sign(service, valuation_id, "approve", {"reason": "checked licences"})
     assert approved.status_code == 200, approved.text
 
-    event = await _signed_off(service, valuation_id)
+    [event] = service.events("valuation.signed_off")
     payload = event.payload
     assert (event.aggregate_id, event.aggregate_version) == (valuation_id, 2)
     assert payload["outcome"] == "approved"
@@ -124,7 +119,7 @@ async def test_large_valuation_is_provisional_until_an_appraiser_approves(
     assert payload["requested_by"] == "credit"
     for figure in ("low", "central", "high", "recommended_max_loan", "rights"):
         assert payload[figure] == completed.payload[figure]
-    assert payload["signed_off_at"]
+    assert payload["signed_off_at"] == START.isoformat()
     again = await _sign(service, valuation_id, "approve", {})
     assert again.status_code == 409
     assert again.json()["code"] == "valuation.already_signed_off"
@@ -140,7 +135,8 @@ async def test_adjustment_with_reason_rescales_the_rights_pro_rata(service: Serv
     adjusted = await _sign(service, valuation_id, "adjust", body | {"reason": "thin market"})
     assert adjusted.status_code == 200, adjusted.text
 
-    payload = (await _signed_off(service, valuation_id)).payload
+    [event] = service.events("valuation.signed_off")
+    payload = event.payload
     assert payload["outcome"] == "adjusted"
     assert payload["reason"] == "thin market"
     assert {k: payload[k] for k in body} == body
@@ -210,15 +206,17 @@ async def test_adjustment_without_reason_order_or_appraiser_is_rejected(
     assert (response.status_code, response.json()["code"]) == (status, code)
     pending = await service.client.get("/internal/v1/appraisals/pending", headers=APPRAISER)
     assert [v["valuation_id"] for v in pending.json()["items"]] == [valuation_id]
-    assert not _events(service, "valuation.signed_off")
+    assert not service.events("valuation.signed_off")
 
 
 async def test_pending_pages_run_oldest_first_and_banks_see_the_sign_off(
     service: Service,
 ) -> None:
-    await record_patent(service, PATENT)
-    await recorded(service, PATENT)
-    created = [await _large_bank_valuation(service) for _ in range(3)]
+    await service.record_patent(PATENT)
+    created = []
+    for _ in range(3):
+        created.append(await _large_bank_valuation(service))
+        service.clock.advance(timedelta(seconds=1))
 
     first = await service.client.get(
         "/internal/v1/appraisals/pending", params={"limit": 2}, headers=APPRAISER
@@ -243,12 +241,10 @@ async def test_pending_pages_run_oldest_first_and_banks_see_the_sign_off(
 
 
 async def _large_credit_valuation(service: Service) -> Envelope:
-    await record_patent(service, PATENT)
-    await record_trademark(service, TRADEMARK)
-    await recorded(service, PATENT)
-    await recorded(service, TRADEMARK)
-    _, completed = await apply(
-        service, [("patent", PATENT), ("trademark", TRADEMARK)], revenue=LARGE_REVENUE
+    await service.record_patent(PATENT)
+    await service.record_trademark(TRADEMARK)
+    _, completed = await service.apply(
+        [("patent", PATENT), ("trademark", TRADEMARK)], revenue=LARGE_REVENUE
     )
     return completed
 
@@ -270,21 +266,6 @@ async def _sign(service: Service, valuation_id: str, action: str, body: dict[str
     return await service.client.post(
         f"/internal/v1/appraisals/{valuation_id}/{action}", json=body, headers=APPRAISER
     )
-
-
-def _events(service: Service, event_type: str) -> list[Envelope]:
-    found = [Envelope.from_json(m.value) for m in service.bus.messages(VALUATIONS_TOPIC)]
-    return [e for e in found if e.event_type == event_type]
-
-
-async def _signed_off(service: Service, valuation_id: str) -> Envelope:
-    def probe() -> Envelope | None:
-        matching = [
-            e for e in _events(service, "valuation.signed_off") if e.aggregate_id == valuation_id
-        ]
-        return matching[0] if matching else None
-
-    return await eventually(probe)
 
 
 def _random_range(rng: random.Random) -> ValueRange:

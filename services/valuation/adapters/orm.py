@@ -1,4 +1,4 @@
-"""Valuation's own tables: the register read model, valuations, sign-offs and pledges."""
+"""Valuation's own tables: the register read model, valuations, sign-offs, followed collateral."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
 )
 
+from services.valuation.domain.valuation import CREDIT
 from shared.tables import new_metadata
 
 metadata = new_metadata()
@@ -59,6 +60,14 @@ valuations = Table(
     Column("status", String(16), nullable=False, server_default="final"),
 )
 Index("ix_valuations_status_created_at", valuations.c.status, valuations.c.created_at)
+# A loan application is valued for credit once.
+Index(
+    "uq_valuations_credit_reference",
+    valuations.c.reference,
+    unique=True,
+    postgresql_where=valuations.c.requested_by == CREDIT,
+    sqlite_where=valuations.c.requested_by == CREDIT,
+)
 
 signoffs = Table(
     "signoffs",
@@ -83,13 +92,27 @@ signoffs = Table(
     Column("signed_off_at", DateTime(timezone=True), nullable=False),
 )
 
+loan_collateral = Table(
+    "loan_collateral",
+    metadata,
+    Column("loan_reference", String(64), primary_key=True),
+    Column("valuation_id", String(36), ForeignKey("valuations.valuation_id"), nullable=False),
+    Column("pledged_at", DateTime(timezone=True), nullable=False),
+    Column("released", Boolean, nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
 pledged_collateral = Table(
     "pledged_collateral",
     metadata,
     Column("right_number", String(20), primary_key=True),
-    Column("loan_reference", String(64), primary_key=True, index=True),
-    Column("valuation_id", String(36), ForeignKey("valuations.valuation_id"), nullable=False),
-    Column("pledged_at", DateTime(timezone=True), nullable=False),
+    Column(
+        "loan_reference",
+        String(64),
+        ForeignKey("loan_collateral.loan_reference"),
+        primary_key=True,
+        index=True,
+    ),
 )
 
 impairments = Table(

@@ -1,42 +1,39 @@
-"""The register read model, valuations with their sign-offs, pledges and impairments."""
+"""Valuation's storage on SQL: the register read model, valuations with their sign-offs, and
+the collateral of disbursed loans with its impairments."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, exists, func, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import CursorResult, Select, and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
 
 from services.valuation.adapters.orm import (
     impairments,
+    loan_collateral,
     pledged_collateral,
     rights,
     signoffs,
     valuations,
 )
 from services.valuation.domain import PROVISIONAL, ValueRange
-from services.valuation.service_layer.events import (
-    DriverData,
-    RightValue,
-    ValuationCompleted,
-    ValuationImpaired,
-)
-from services.valuation.service_layer.records import (
-    Pledge,
-    RegisteredRight,
-    SignOffRecord,
-    ValuationRecord,
-)
+from services.valuation.domain.collateral import Impairment, LoanCollateral
+from services.valuation.domain.events import DriverData, RightValue, ValuationCompleted
+from services.valuation.domain.records import RegisteredRight, SignOffRecord
+from services.valuation.domain.valuation import CREDIT, Valuation
 from shared.envelope import to_primitive
+from shared.uow import TrackingRepository
 
 FEN = Decimal("0.01")
 
 
-class RightRepository:
+class SqlRightRepository:
     """The read model of the register, fed by the registry's events."""
 
     def __init__(self, session: AsyncSession) -> None:
@@ -77,56 +74,54 @@ class RightRepository:
         return True
 
 
-class ValuationRepository:
-    """Valuations are written once and never changed; a provisional one gets one sign-off."""
+class SqlValuationRepository(TrackingRepository):
+    """Valuations are written once; a provisional one gets one sign-off row."""
 
     def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+        super().__init__(session)
+        self._signed: set[str] = set()
 
-    async def add(self, valuation: ValuationCompleted, inputs: Mapping[str, Any]) -> None:
-        """Store a completed valuation with its inputs."""
+    async def add(self, valuation: Valuation) -> None:
+        """Store a new valuation with its inputs (a second one for credit's loan conflicts)."""
+        completed = valuation.completed
         await self.session.execute(
             valuations.insert().values(
-                valuation_id=valuation.valuation_id,
-                reference=valuation.reference,
-                requested_by=valuation.requested_by,
-                parameter_version=valuation.parameter_version,
-                as_of=valuation.as_of,
-                total_low=valuation.low,
-                total_central=valuation.central,
-                total_high=valuation.high,
-                recommended_max_loan=valuation.recommended_max_loan,
+                valuation_id=completed.valuation_id,
+                reference=completed.reference,
+                requested_by=completed.requested_by,
+                parameter_version=completed.parameter_version,
+                as_of=completed.as_of,
+                total_low=completed.low,
+                total_central=completed.central,
+                total_high=completed.high,
+                recommended_max_loan=completed.recommended_max_loan,
                 result={
-                    "largest_share": to_primitive(valuation.largest_share),
-                    "concentration_note": valuation.concentration_note,
-                    "rights": to_primitive(valuation.rights),
+                    "largest_share": to_primitive(completed.largest_share),
+                    "concentration_note": completed.concentration_note,
+                    "rights": to_primitive(completed.rights),
                 },
-                inputs=to_primitive(dict(inputs)),
-                created_at=valuation.completed_at,
-                status=valuation.status,
+                inputs=to_primitive(dict(valuation.inputs)),
+                created_at=completed.completed_at,
+                status=completed.status,
             )
         )
+        self._seen(valuation)
+        await self.save(valuation)
 
-    async def get(self, valuation_id: str) -> ValuationRecord | None:
+    async def get(self, valuation_id: str) -> Valuation | None:
         """The valuation with its sign-off, or None."""
         query = select(valuations).where(valuations.c.valuation_id == valuation_id)
-        row = (await self.session.execute(query)).mappings().first()
-        if row is None:
-            return None
-        return ValuationRecord(_to_valuation(row), row["inputs"], await self._signoff(row))
+        found = await self._load(query)
+        return found[0] if found else None
 
-    async def latest_for(self, reference: str, requested_by: str) -> ValuationRecord | None:
-        """The latest valuation made for this requester under this reference, or None."""
-        query = (
-            select(valuations.c.valuation_id)
-            .where(valuations.c.reference == reference, valuations.c.requested_by == requested_by)
-            .order_by(valuations.c.created_at.desc(), valuations.c.valuation_id.desc())
-            .limit(1)
-        )
-        found = (await self.session.execute(query)).scalar_one_or_none()
-        return None if found is None else await self.get(found)
+    async def for_application(self, loan_reference: str) -> Valuation | None:
+        """The valuation made for credit of a loan application's collateral, or None."""
+        v = valuations.c
+        query = select(valuations).where(v.reference == loan_reference, v.requested_by == CREDIT)
+        found = await self._load(query)
+        return found[0] if found else None
 
-    async def pending(self, limit: int, after: str | None = None) -> list[ValuationRecord]:
+    async def pending(self, limit: int, after: str | None = None) -> list[Valuation]:
         """Provisional valuations without a sign-off, oldest first, after the valuation `after`."""
         v = valuations.c
         signed = exists().where(signoffs.c.valuation_id == v.valuation_id)
@@ -136,113 +131,172 @@ class ValuationRepository:
             query = query.where(
                 or_(v.created_at > since, and_(v.created_at == since, v.valuation_id > after))
             )
-        query = query.order_by(v.created_at, v.valuation_id).limit(limit)
+        return await self._load(query.order_by(v.created_at, v.valuation_id).limit(limit))
+
+    async def save(self, valuation: Valuation) -> None:
+        """Store a new sign-off; a second one for the valuation fails on its key."""
+        self._seen(valuation)
+        if valuation.signoff is None or valuation.valuation_id in self._signed:
+            return
+        await self.session.execute(signoffs.insert().values(_signoff_columns(valuation.signoff)))
+        self._signed.add(valuation.valuation_id)
+
+    async def _load(self, query: Select[Any]) -> list[Valuation]:
         rows = (await self.session.execute(query)).mappings().all()
-        return [ValuationRecord(_to_valuation(row), row["inputs"]) for row in rows]
+        ids = [row["valuation_id"] for row in rows]
+        signed: dict[str, SignOffRecord] = {}
+        if ids:
+            found = select(signoffs).where(signoffs.c.valuation_id.in_(ids))
+            for row in (await self.session.execute(found)).mappings():
+                signed[row["valuation_id"]] = _to_signoff(row)
+        loaded = []
+        for row in rows:
+            signoff = signed.get(row["valuation_id"])
+            valuation = Valuation(
+                _to_completed(row),
+                row["inputs"],
+                signoff,
+                version=2 if signoff else 1,
+            )
+            if signoff is not None:
+                self._signed.add(valuation.valuation_id)
+            loaded.append(self._seen(valuation))
+        return loaded
 
-    async def add_signoff(self, signoff: SignOffRecord) -> bool:
-        """Store the sign-off; False if the valuation already has one."""
-        try:
-            async with self.session.begin_nested():
-                await self.session.execute(signoffs.insert().values(_signoff_columns(signoff)))
-        except IntegrityError:
-            return False
-        return True
 
-    async def _signoff(self, row: Any) -> SignOffRecord | None:
-        query = select(signoffs).where(signoffs.c.valuation_id == row["valuation_id"])
-        found = (await self.session.execute(query)).mappings().first()
-        return None if found is None else _to_signoff(found)
+@dataclass(frozen=True)
+class _Stored:
+    """What the database holds of a loan's collateral, as this transaction last saw it."""
+
+    version: int
+    rights: frozenset[str]
+    impairments: int
+
+    @classmethod
+    def of(cls, collateral: LoanCollateral) -> _Stored:
+        return cls(collateral.version, frozenset(collateral.rights), len(collateral.impairments))
 
 
-class PledgeRepository:
-    """Rights pledged for disbursed loans, fed by credit's events."""
+NOTHING_STORED = _Stored(0, frozenset(), 0)
+
+
+class SqlCollateralRepository(TrackingRepository):
+    """The collateral of disbursed loans: one row per loan, one per followed right, one per
+    impairment; a save that lost a race to a concurrent writer raises `StaleDataError`."""
 
     def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+        super().__init__(session)
+        self._stored: dict[str, _Stored] = {}
 
-    async def add(self, pledges: Iterable[Pledge], pledged_at: datetime) -> None:
-        """Record the pledges not recorded yet."""
-        for pledge in pledges:
-            key = (
-                pledged_collateral.c.right_number == pledge.right_number,
-                pledged_collateral.c.loan_reference == pledge.loan_reference,
+    async def add(self, collateral: LoanCollateral) -> None:
+        """Start following a loan's collateral."""
+        self._seen(collateral)
+        await self.session.execute(
+            loan_collateral.insert().values(
+                loan_reference=collateral.loan_reference, **_collateral_columns(collateral)
             )
-            query = select(func.count()).select_from(pledged_collateral).where(*key)
-            if await self.session.scalar(query):
-                continue
-            await self.session.execute(
-                pledged_collateral.insert().values(**_pledge_columns(pledge), pledged_at=pledged_at)
-            )
+        )
+        await self._store_parts(collateral, NOTHING_STORED)
 
-    async def for_right(self, number: str) -> list[Pledge]:
-        """The live pledges of a right."""
-        query = select(pledged_collateral).where(pledged_collateral.c.right_number == number)
-        rows = (await self.session.execute(query)).mappings().all()
-        return [_to_pledge(row) for row in rows]
+    async def get(self, loan_reference: str) -> LoanCollateral | None:
+        """The collateral of one loan, locked until commit; or None."""
+        query = select(loan_collateral).where(loan_collateral.c.loan_reference == loan_reference)
+        found = await self._load(query.with_for_update())
+        return found[0] if found else None
 
-    async def lock_loan(self, loan_reference: str) -> str | None:
-        """Lock a loan's pledges until commit; returns the valuation its value rests on."""
+    async def following(self, right_number: str) -> list[LoanCollateral]:
+        """The collateral, not released, of every loan the right backs, locked until commit."""
+        c = loan_collateral.c
+        backed = select(pledged_collateral.c.loan_reference).where(
+            pledged_collateral.c.right_number == right_number
+        )
         query = (
-            select(pledged_collateral.c.valuation_id)
-            .where(pledged_collateral.c.loan_reference == loan_reference)
-            .order_by(pledged_collateral.c.right_number)
+            select(loan_collateral)
+            .where(c.loan_reference.in_(backed), c.released.is_(False))
+            .order_by(c.loan_reference)
             .with_for_update()
         )
-        return (await self.session.execute(query)).scalars().first()
+        return await self._load(query)
 
-    async def release(self, loan_reference: str) -> int:
-        """Forget a loan's pledges; returns how many there were."""
+    async def save(self, collateral: LoanCollateral) -> None:
+        """Store a loaded collateral's changes, unless someone changed it meanwhile."""
+        self._seen(collateral)
+        before = self._stored[collateral.loan_reference]
+        c = loan_collateral.c
         result = await self.session.execute(
-            pledged_collateral.delete().where(pledged_collateral.c.loan_reference == loan_reference)
+            loan_collateral.update()
+            .where(c.loan_reference == collateral.loan_reference, c.version == before.version)
+            .values(_collateral_columns(collateral))
         )
-        return int(cast(CursorResult[Any], result).rowcount)
+        if cast(CursorResult[Any], result).rowcount != 1:
+            raise StaleDataError(f"collateral of {collateral.loan_reference} changed concurrently")
+        await self._store_parts(collateral, before)
 
-    async def rebase(self, loan_reference: str, valuation_id: str) -> None:
-        """From now on the loan's collateral value rests on `valuation_id`."""
-        await self.session.execute(
-            pledged_collateral.update()
-            .where(pledged_collateral.c.loan_reference == loan_reference)
-            .values(valuation_id=valuation_id)
-        )
-
-
-class ImpairmentRepository:
-    """Impairments found, one per (loan, right, reason)."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def seen(self, loan_reference: str, right_number: str, reason: str) -> bool:
-        """Whether this impairment was found before."""
-        c = impairments.c
-        query = (
-            select(func.count())
-            .select_from(impairments)
-            .where(
-                c.loan_reference == loan_reference,
-                c.right_number == right_number,
-                c.reason == reason,
+    async def _store_parts(self, collateral: LoanCollateral, before: _Stored) -> None:
+        reference = collateral.loan_reference
+        p = pledged_collateral.c
+        dropped = before.rights - set(collateral.rights)
+        if dropped:
+            await self.session.execute(
+                pledged_collateral.delete().where(
+                    p.loan_reference == reference, p.right_number.in_(dropped)
+                )
             )
-        )
-        return bool(await self.session.scalar(query))
+        for number in collateral.rights:
+            if number not in before.rights:
+                values = {"right_number": number, "loan_reference": reference}
+                await self.session.execute(pledged_collateral.insert().values(values))
+        for found in collateral.impairments[before.impairments :]:
+            values = {"loan_reference": reference, **_impairment_columns(found)}
+            await self.session.execute(impairments.insert().values(values))
+        self._stored[reference] = _Stored.of(collateral)
 
-    async def add(self, impairment: ValuationImpaired) -> int:
-        """Store an impairment; returns how many the loan has had, this one included."""
-        await self.session.execute(
-            impairments.insert().values(
-                loan_reference=impairment.loan_reference,
-                right_number=impairment.right_number,
-                reason=impairment.reason,
-                valuation_id=impairment.valuation_id,
-                previous_central=impairment.previous_central,
-                new_central=impairment.new_central,
-                detected_at=impairment.detected_at,
+    async def _load(self, query: Select[Any]) -> list[LoanCollateral]:
+        rows = (await self.session.execute(query)).mappings().all()
+        references = [row["loan_reference"] for row in rows]
+        rights = await self._rights_of(references)
+        found = await self._impairments_of(references)
+        loaded = []
+        for row in rows:
+            reference = row["loan_reference"]
+            collateral = LoanCollateral(
+                reference,
+                row["valuation_id"],
+                tuple(rights.get(reference, ())),
+                _utc(row["pledged_at"]),
+                released=bool(row["released"]),
+                impairments=tuple(found.get(reference, ())),
+                version=row["version"],
             )
-        )
-        query = select(func.count()).select_from(impairments)
-        query = query.where(impairments.c.loan_reference == impairment.loan_reference)
-        return int(await self.session.scalar(query) or 0)
+            self._stored[reference] = _Stored.of(collateral)
+            loaded.append(self._seen(collateral))
+        return loaded
+
+    async def _rights_of(self, references: list[str]) -> dict[str, list[str]]:
+        by_loan: dict[str, list[str]] = defaultdict(list)
+        if references:
+            p = pledged_collateral.c
+            query = (
+                select(p.loan_reference, p.right_number)
+                .where(p.loan_reference.in_(references))
+                .order_by(p.right_number)
+            )
+            for reference, number in (await self.session.execute(query)).all():
+                by_loan[reference].append(number)
+        return by_loan
+
+    async def _impairments_of(self, references: list[str]) -> dict[str, list[Impairment]]:
+        by_loan: dict[str, list[Impairment]] = defaultdict(list)
+        if references:
+            i = impairments.c
+            query = (
+                select(impairments)
+                .where(i.loan_reference.in_(references))
+                .order_by(i.detected_at, i.right_number, i.reason)
+            )
+            for row in (await self.session.execute(query)).mappings():
+                by_loan[row["loan_reference"]].append(_to_impairment(row))
+        return by_loan
 
 
 def _columns(right: RegisteredRight) -> dict[str, Any]:
@@ -298,16 +352,35 @@ def _to_right(row: Any) -> RegisteredRight:
     )
 
 
-def _pledge_columns(pledge: Pledge) -> dict[str, Any]:
+def _collateral_columns(collateral: LoanCollateral) -> dict[str, Any]:
     return {
-        "right_number": pledge.right_number,
-        "loan_reference": pledge.loan_reference,
-        "valuation_id": pledge.valuation_id,
+        "valuation_id": collateral.valuation_id,
+        "pledged_at": collateral.pledged_at,
+        "released": collateral.released,
+        "version": collateral.version,
     }
 
 
-def _to_pledge(row: Any) -> Pledge:
-    return Pledge(row["right_number"], row["loan_reference"], row["valuation_id"])
+def _impairment_columns(found: Impairment) -> dict[str, Any]:
+    return {
+        "right_number": found.right_number,
+        "reason": found.reason,
+        "valuation_id": found.valuation_id,
+        "previous_central": found.previous_central,
+        "new_central": found.new_central,
+        "detected_at": found.detected_at,
+    }
+
+
+def _to_impairment(row: Any) -> Impairment:
+    return Impairment(
+        right_number=row["right_number"],
+        reason=row["reason"],
+        valuation_id=row["valuation_id"],
+        previous_central=_money(row["previous_central"]),
+        new_central=_money(row["new_central"]),
+        detected_at=_utc(row["detected_at"]),
+    )
 
 
 def _signoff_columns(signoff: SignOffRecord) -> dict[str, Any]:
@@ -367,7 +440,7 @@ def _to_right_value(data: Mapping[str, Any]) -> RightValue:
     )
 
 
-def _to_valuation(row: Any) -> ValuationCompleted:
+def _to_completed(row: Any) -> ValuationCompleted:
     result = row["result"]
     return ValuationCompleted(
         valuation_id=row["valuation_id"],

@@ -23,9 +23,9 @@ from services.valuation.domain.parameters import (
     CostSettings,
     MarketSettings,
     ParameterSet,
+    ParametersUnavailable,
     RateRange,
     ScoringSettings,
-    load_parameters,
 )
 from services.valuation.domain.scoring import (
     QualityScore,
@@ -62,6 +62,7 @@ __all__ = [
     "Driver",
     "MarketSettings",
     "ParameterSet",
+    "ParametersUnavailable",
     "QualityScore",
     "RateRange",
     "RightFacts",
@@ -74,7 +75,6 @@ __all__ = [
     "discount_rate",
     "impairment_reason",
     "income_royalty_share",
-    "load_parameters",
     "market_value",
     "reference_score",
     "relief_from_royalty",

@@ -1,4 +1,4 @@
-"""Versioned valuation parameters loaded from YAML files."""
+"""Versioned valuation parameters, validated from a plain mapping (the adapters read the files)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import yaml
+from shared.kernel.errors import Conflict
 
-PARAMETERS_DIR = Path(__file__).resolve().parent.parent / "parameters"
 RIGHT_KINDS = ("invention", "utility_model", "design", "trademark")
 PREMIUM_NAMES = ("technical", "market", "funding", "management")
 SCORE_INDICATORS = (
@@ -38,6 +36,18 @@ SATURATED_INDICATORS = (
 MATURITY_LEVELS = ("lab", "pilot", "mass_production")
 HUNDRED = Decimal("100")
 _VERSION_PATTERN = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]*$")
+
+
+class ParametersUnavailable(Conflict):
+    """The parameter version a valuation recorded cannot be loaded."""
+
+    code = "parameters.unavailable"
+    title = "Parameter version unavailable"
+
+
+def is_version(name: str) -> bool:
+    """Whether `name` can name a parameter version (letters, digits, `.`, `_`, `-`)."""
+    return bool(_VERSION_PATTERN.match(name))
 
 
 @dataclass(frozen=True)
@@ -113,7 +123,7 @@ class ParameterSet:
     def from_mapping(cls, data: Mapping[str, Any]) -> ParameterSet:
         """Build and validate a parameter set from a plain mapping (e.g. parsed YAML)."""
         version = str(_require(data, "version"))
-        if not _VERSION_PATTERN.match(version):
+        if not is_version(version):
             raise ValueError(f"invalid parameter version {version!r}")
         royalty = _ranges(_require(data, "royalty_ranges"), None)
         if "default" not in royalty:
@@ -132,21 +142,6 @@ class ParameterSet:
             cost=_cost(_require(data, "cost")),
             scoring=_scoring(_require(data, "scoring")),
         )
-
-
-def load_parameters(version: str) -> ParameterSet:
-    """Load the parameter set stored as parameters/<version>.yaml."""
-    if not _VERSION_PATTERN.match(version):
-        raise ValueError(f"invalid parameter version {version!r}")
-    path = PARAMETERS_DIR / f"{version}.yaml"
-    with path.open(encoding="utf-8") as handle:
-        data = yaml.safe_load(handle)
-    if not isinstance(data, Mapping):
-        raise ValueError(f"{path.name} does not hold a mapping")
-    params = ParameterSet.from_mapping(data)
-    if params.version != version:
-        raise ValueError(f"{path.name} declares version {params.version!r}")
-    return params
 
 
 def _frozen(mapping: dict[str, Any]) -> Mapping[str, Any]:

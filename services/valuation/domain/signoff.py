@@ -9,6 +9,7 @@ from decimal import Decimal, localcontext
 from fractions import Fraction
 
 from services.valuation.domain.model import DECIMAL_CONTEXT, ZERO, to_fen
+from shared.kernel.errors import Invalid
 
 FINAL = "final"
 PROVISIONAL = "provisional"
@@ -16,13 +17,13 @@ APPROVED = "approved"
 ADJUSTED = "adjusted"
 
 
-class SignOffRefused(Exception):
-    """A sign-off the rules do not allow; `code` is stable and machine-readable."""
+class SignOffRefused(Invalid):
+    """A sign-off whose content the rules do not allow; `code` is stable and machine-readable."""
+
+    title = "The sign-off breaks a rule"
 
     def __init__(self, code: str, detail: str) -> None:
-        super().__init__(f"{code}: {detail}")
-        self.code = code
-        self.detail = detail
+        super().__init__(detail, code=code)
 
 
 @dataclass(frozen=True)

@@ -1,50 +1,25 @@
-"""HTTP API of the valuation service: on-demand valuations for banks, the read model, replays."""
+"""HTTP API of the valuation service: each route builds one command or query for the bus."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 
-from services.valuation.adapters.orm import idempotency_keys
 from services.valuation.domain import Comparable
-from services.valuation.entrypoints.deps import OFFICE_STAFF, CurrentBank, Policy, UowDep
+from services.valuation.domain.records import RightRef
+from services.valuation.domain.valuation import Valuation
+from services.valuation.entrypoints.deps import OFFICE_STAFF, CurrentBank
 from services.valuation.entrypoints.schemas import (
     ReproductionOut,
-    RightIn,
     RightOut,
     ValuationOut,
     ValuationRequestIn,
 )
-from services.valuation.service_layer import handlers, reproduction
-from services.valuation.service_layer.records import ValuationRecord
-from services.valuation.service_layer.unit_of_work import ValuationUnitOfWork
-from shared.http import Problem
-from shared.idempotency import REPLAYED_HEADER, IdempotencyClaim, IdempotencyKey, run_idempotent
-from shared.identifiers import InvalidIdentifier
+from services.valuation.service_layer import commands as c
+from shared.http import Messages
+from shared.idempotency import IdempotencyKey, mark_replayed, request_dedup
 from shared.openapi import problem_responses
 
 router = APIRouter(responses=problem_responses(401, 403, 422))
-
-
-def _rights(rights: list[RightIn]) -> tuple[handlers.RightRef, ...]:
-    try:
-        refs = tuple(
-            handlers.RightRef(r.right_type, handlers.canonical_number(r.right_type, r.number))
-            for r in rights
-        )
-    except InvalidIdentifier as exc:
-        raise Problem(422, exc.code, "Invalid identifier", str(exc)) from exc
-    if len(set(refs)) != len(refs):
-        raise Problem(422, "rights.duplicate", "Duplicate right", "a right is listed twice")
-    return refs
-
-
-def _register_number(number: str) -> str:
-    for right_type in ("patent", "trademark"):
-        try:
-            return handlers.canonical_number(right_type, number)
-        except InvalidIdentifier:
-            continue
-    return number
 
 
 @router.post(
@@ -57,8 +32,7 @@ def _register_number(number: str) -> str:
 async def create_valuation(
     body: ValuationRequestIn,
     bank: CurrentBank,
-    policy: Policy,
-    request: Request,
+    messages: Messages,
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> ValuationOut:
@@ -66,33 +40,23 @@ async def create_valuation(
 
     With an `Idempotency-Key`, a retry returns the valuation the first request made.
     """
-    command = handlers.ValueCollateral(
-        reference=None,
+    command = c.ValueRights(
         requested_by=bank,
-        rights=_rights(body.rights),
-        annual_revenue=body.annual_revenue,
-        revenue_growth=body.revenue_growth,
-        industry=body.industry,
-        high_tech=body.high_tech,
-        comparables=tuple(Comparable(c.price, c.similarity) for c in body.comparables),
-        replacement_cost=body.replacement_cost,
-        policy=policy,
+        rights=tuple(RightRef(r.right_type, r.number) for r in body.rights),
+        figures=c.BankFigures(
+            annual_revenue=body.annual_revenue,
+            revenue_growth=body.revenue_growth,
+            industry=body.industry,
+            high_tech=body.high_tech,
+            comparables=tuple(Comparable(x.price, x.similarity) for x in body.comparables),
+            replacement_cost=body.replacement_cost,
+        ),
     )
-    claim = IdempotencyClaim.of(bank, idempotency_key, body.model_dump(mode="json"))
-
-    async def replay(uow: ValuationUnitOfWork, valuation_id: str) -> ValuationRecord:
-        return await handlers.get_valuation(valuation_id, bank, uow)
-
-    record, replayed = await run_idempotent(
-        request.app.state.runtime.unit_of_work,
-        idempotency_keys,
-        claim,
-        lambda uow: handlers.request_valuation(command, uow),
-        replay,
-    )
-    if replayed:
-        response.headers[REPLAYED_HEADER] = "true"
-    return ValuationOut.of(record)
+    dedup = request_dedup(bank, idempotency_key, body.model_dump(mode="json"))
+    handled = await messages.handle(command, dedup=dedup)
+    mark_replayed(response, handled)
+    assert isinstance(handled.result, Valuation)
+    return ValuationOut.of(handled.result)
 
 
 @router.get(
@@ -101,14 +65,9 @@ async def create_valuation(
     tags=["valuations"],
     responses=problem_responses(404),
 )
-async def get_valuation(valuation_id: str, bank: CurrentBank, uow: UowDep) -> ValuationOut:
+async def get_valuation(valuation_id: str, bank: CurrentBank, messages: Messages) -> ValuationOut:
     """Read a valuation the calling bank requested."""
-    async with uow:
-        try:
-            record = await handlers.get_valuation(valuation_id, bank, uow)
-        except handlers.ValuationNotFound as exc:
-            raise valuation_not_found(valuation_id) from exc
-    return ValuationOut.of(record)
+    return ValuationOut.of(await messages.query(c.GetValuation(valuation_id, bank)))
 
 
 @router.get(
@@ -118,14 +77,9 @@ async def get_valuation(valuation_id: str, bank: CurrentBank, uow: UowDep) -> Va
     responses=problem_responses(404),
     dependencies=[OFFICE_STAFF],
 )
-async def get_right(number: str, uow: UowDep) -> RightOut:
+async def get_right(number: str, messages: Messages) -> RightOut:
     """Show a right as the registry's events have recorded it."""
-    async with uow:
-        try:
-            right = await handlers.get_right(_register_number(number), uow)
-        except handlers.RightNotFound as exc:
-            raise Problem(404, "right.not_found", "Right not found", f"no right {number}") from exc
-    return RightOut.of(right)
+    return RightOut.of(await messages.query(c.GetRight(number)))
 
 
 @router.post(
@@ -135,22 +89,6 @@ async def get_right(number: str, uow: UowDep) -> RightOut:
     responses=problem_responses(404, 409),
     dependencies=[OFFICE_STAFF],
 )
-async def reproduce_valuation(valuation_id: str, uow: UowDep) -> ReproductionOut:
+async def reproduce_valuation(valuation_id: str, messages: Messages) -> ReproductionOut:
     """Run a valuation again on its stored inputs, register snapshot and parameter version."""
-    async with uow:
-        try:
-            result = await reproduction.reproduce(valuation_id, uow)
-        except handlers.ValuationNotFound as exc:
-            raise valuation_not_found(valuation_id) from exc
-        except reproduction.ParametersUnavailable as exc:
-            raise Problem(
-                409, "parameters.unavailable", "Parameter version unavailable", str(exc)
-            ) from exc
-    return ReproductionOut.of(result)
-
-
-def valuation_not_found(valuation_id: str) -> Problem:
-    """The problem answered for an unknown valuation."""
-    return Problem(
-        404, "valuation.not_found", "Valuation not found", f"no valuation {valuation_id}"
-    )
+    return ReproductionOut.of(await messages.query(c.ReproduceValuation(valuation_id)))

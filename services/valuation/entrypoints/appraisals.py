@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from services.valuation.domain import SignOffRefused, ValueRange
-from services.valuation.entrypoints.api import valuation_not_found
-from services.valuation.entrypoints.deps import CurrentAppraiser, UowDep
+from services.valuation.domain import ValueRange
+from services.valuation.domain.records import SignOffRecord
+from services.valuation.entrypoints.deps import CurrentAppraiser
 from services.valuation.entrypoints.schemas import (
     AdjustIn,
     ApproveIn,
@@ -16,10 +16,8 @@ from services.valuation.entrypoints.schemas import (
     SignOffOut,
     ValuationOut,
 )
-from services.valuation.service_layer import appraisals
-from services.valuation.service_layer.handlers import ValuationNotFound
-from services.valuation.service_layer.records import SignOffRecord
-from shared.http import Problem
+from services.valuation.service_layer import commands as c
+from shared.http import Messages
 from shared.openapi import problem_responses
 
 router = APIRouter(
@@ -28,79 +26,58 @@ router = APIRouter(
     responses=problem_responses(401, 403, 422),
 )
 
-REFUSAL_STATUS = {"valuation.not_provisional": 409, "valuation.already_signed_off": 409}
-
 
 @router.get("/pending", response_model=PendingOut)
 async def list_pending(
     appraiser: CurrentAppraiser,
-    uow: UowDep,
+    messages: Messages,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     after: Annotated[str | None, Query(max_length=36)] = None,
 ) -> PendingOut:
     """List provisional valuations waiting for sign-off, oldest first."""
-    async with uow:
-        try:
-            page = await appraisals.pending_signoffs(limit, after, uow)
-        except ValuationNotFound as exc:
-            raise Problem(422, "cursor.unknown", "Unknown cursor", f"no valuation {after}") from exc
-    return PendingOut.of(page)
+    return PendingOut.of(await messages.query(c.PendingSignOffs(limit, after)))
 
 
 @router.get("/{valuation_id}", response_model=ValuationOut, responses=problem_responses(404))
 async def get_appraisal(
-    valuation_id: str, appraiser: CurrentAppraiser, uow: UowDep
+    valuation_id: str, appraiser: CurrentAppraiser, messages: Messages
 ) -> ValuationOut:
     """Show any valuation with its sign-off."""
-    async with uow:
-        try:
-            record = await appraisals.get_appraisal(valuation_id, uow)
-        except ValuationNotFound as exc:
-            raise valuation_not_found(valuation_id) from exc
-    return ValuationOut.of(record)
+    return ValuationOut.of(await messages.query(c.GetAppraisal(valuation_id)))
 
 
 @router.post(
     "/{valuation_id}/approve", response_model=SignOffOut, responses=problem_responses(404, 409)
 )
 async def approve(
-    valuation_id: str, appraiser: CurrentAppraiser, uow: UowDep, body: ApproveIn | None = None
+    valuation_id: str,
+    appraiser: CurrentAppraiser,
+    messages: Messages,
+    body: ApproveIn | None = None,
 ) -> SignOffOut:
     """Approve a provisional valuation as it stands."""
     reason = body.reason if body else None
-    command = appraisals.SignOff(valuation_id=valuation_id, appraiser_id=appraiser, reason=reason)
-    return SignOffOut.of(await _sign_off(command, uow))
+    command = c.SignOff(valuation_id=valuation_id, appraiser_id=appraiser, reason=reason)
+    return SignOffOut.of(await _sign_off(messages, command))
 
 
 @router.post(
     "/{valuation_id}/adjust", response_model=SignOffOut, responses=problem_responses(404, 409)
 )
 async def adjust(
-    valuation_id: str, body: AdjustIn, appraiser: CurrentAppraiser, uow: UowDep
+    valuation_id: str, body: AdjustIn, appraiser: CurrentAppraiser, messages: Messages
 ) -> SignOffOut:
     """Replace a provisional valuation's range with the appraiser's, giving a reason."""
-    command = appraisals.SignOff(
+    command = c.SignOff(
         valuation_id=valuation_id,
         appraiser_id=appraiser,
         reason=body.reason,
-        adjusted=_range(body),
+        adjusted=ValueRange(body.low, body.central, body.high),
     )
-    return SignOffOut.of(await _sign_off(command, uow))
+    return SignOffOut.of(await _sign_off(messages, command))
 
 
-def _range(body: AdjustIn) -> ValueRange:
-    try:
-        return ValueRange(body.low, body.central, body.high)
-    except SignOffRefused as exc:
-        raise Problem(422, exc.code, "Invalid range", exc.detail) from exc
-
-
-async def _sign_off(command: appraisals.SignOff, uow: UowDep) -> SignOffRecord:
-    async with uow:
-        try:
-            return await appraisals.sign_off(command, uow)
-        except ValuationNotFound as exc:
-            raise valuation_not_found(command.valuation_id) from exc
-        except SignOffRefused as exc:
-            status = REFUSAL_STATUS.get(exc.code, 422)
-            raise Problem(status, exc.code, "Sign-off refused", exc.detail) from exc
+async def _sign_off(messages: Messages, command: c.SignOff) -> SignOffRecord:
+    signoff = (await messages.handle(command)).result
+    assert isinstance(signoff, SignOffRecord)
+    return signoff

@@ -1,24 +1,20 @@
-"""Events valuation reacts to: the register's rights and credit's loans."""
+"""Events valuation reacts to (the register's rights, credit's loans), each turned into a
+command for valuation's message bus."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, Field, model_validator
 
-from services.valuation.service_layer import handlers, revaluation
-from services.valuation.service_layer.handlers import CREDIT, ValuationPolicy
-from services.valuation.service_layer.records import RegisteredRight
-from services.valuation.service_layer.unit_of_work import ValuationUnitOfWork
-from shared.consumer import Handler, PermanentError, parse_payload
+from services.valuation.domain.records import PATENT, TRADEMARK, RightRef, canonical_number
+from services.valuation.service_layer import commands as c
+from shared.consumer import Reaction, parse_payload
 from shared.envelope import Envelope
 from shared.runtime import ConsumerSpec
-from shared.uow import UnitOfWork
-
-RIGHTS_TOPIC = "pledgeflow.registry.rights"
-LOANS_TOPIC = "pledgeflow.credit.loans"
+from shared.topics import CREDIT_LOANS, REGISTRY_RIGHTS
 
 PATENT_STATUSES = {
     "valid": "valid",
@@ -36,11 +32,11 @@ TRADEMARK_STATUSES = {
 
 
 def _patent_number(value: str) -> str:
-    return handlers.canonical_number("patent", value)
+    return canonical_number(PATENT, value)
 
 
 def _trademark_number(value: str) -> str:
-    return handlers.canonical_number("trademark", value)
+    return canonical_number(TRADEMARK, value)
 
 
 class _Holder(BaseModel):
@@ -76,7 +72,7 @@ class _Collateral(BaseModel):
 
     @model_validator(mode="after")
     def _canonical(self) -> Self:
-        self.number = handlers.canonical_number(self.right_type, self.number)
+        self.number = canonical_number(self.right_type, self.number)
         return self
 
 
@@ -92,10 +88,16 @@ class _ApplicationSubmitted(BaseModel):
     industry: str = Field(default="default", max_length=64)
 
 
-def _patent(body: _PatentRecorded, version: int) -> RegisteredRight:
-    return RegisteredRight(
+class _LoanEvent(BaseModel):
+    loan_id: str = Field(min_length=1, max_length=64)
+
+
+def patent_recorded(envelope: Envelope) -> c.RecordRight:
+    """Record a patent as the registry describes it; revalue loans it backs if it weakened."""
+    body = parse_payload(_PatentRecorded, envelope)
+    return c.RecordRight(
         number=body.number,
-        right_type="patent",
+        right_type=PATENT,
         kind=body.kind,
         filing_date=body.filing_date,
         grant_date=body.grant_date,
@@ -106,16 +108,17 @@ def _patent(body: _PatentRecorded, version: int) -> RegisteredRight:
         main_ipc=body.main_ipc or None,
         nice_class=None,
         holder_usccs=tuple(holder.uscc for holder in body.holders),
-        source_event_version=version,
-        updated_at=datetime.now(UTC),
+        source_event_version=envelope.aggregate_version,
     )
 
 
-def _trademark(body: _TrademarkRecorded, version: int) -> RegisteredRight:
-    return RegisteredRight(
+def trademark_recorded(envelope: Envelope) -> c.RecordRight:
+    """Record a trademark as the registry describes it; revalue loans it backs if weakened."""
+    body = parse_payload(_TrademarkRecorded, envelope)
+    return c.RecordRight(
         number=body.number,
-        right_type="trademark",
-        kind="trademark",
+        right_type=TRADEMARK,
+        kind=TRADEMARK,
         filing_date=None,
         grant_date=None,
         expiry_date=body.valid_until,
@@ -125,84 +128,51 @@ def _trademark(body: _TrademarkRecorded, version: int) -> RegisteredRight:
         main_ipc=None,
         nice_class=body.nice_class,
         holder_usccs=(body.owner.uscc,),
-        source_event_version=version,
-        updated_at=datetime.now(UTC),
+        source_event_version=envelope.aggregate_version,
     )
 
 
-class _LoanEvent(BaseModel):
-    loan_id: str = Field(min_length=1, max_length=64)
-
-
-def _command(body: _ApplicationSubmitted, policy: ValuationPolicy) -> handlers.ValueCollateral:
-    return handlers.ValueCollateral(
-        reference=body.loan_id,
-        requested_by=CREDIT,
-        rights=tuple(handlers.RightRef(c.right_type, c.number) for c in body.collateral),
-        annual_revenue=body.attributable_revenue,
-        industry=body.industry,
-        high_tech=body.enterprise.high_tech,
-        policy=policy,
+def application_submitted(envelope: Envelope) -> c.ValueApplication:
+    """Value the collateral of a loan application from the register read model."""
+    body = parse_payload(_ApplicationSubmitted, envelope)
+    return c.ValueApplication(
+        loan_id=body.loan_id,
+        rights=tuple(RightRef(r.right_type, r.number) for r in body.collateral),
+        figures=c.BankFigures(
+            annual_revenue=body.attributable_revenue,
+            industry=body.industry,
+            high_tech=body.enterprise.high_tech,
+        ),
     )
 
 
-def _rights_handlers(policy: ValuationPolicy) -> dict[str, Handler]:
-    async def record(right: RegisteredRight, uow: ValuationUnitOfWork) -> None:
-        if await handlers.record_right(right, uow):
-            await revaluation.review_pledged_right(right.number, policy, uow)
-
-    async def on_patent(envelope: Envelope, uow: UnitOfWork) -> None:
-        """Record a patent as the registry describes it; revalue loans it backs if it weakened."""
-        assert isinstance(uow, ValuationUnitOfWork)
-        body = parse_payload(_PatentRecorded, envelope)
-        await record(_patent(body, envelope.aggregate_version), uow)
-
-    async def on_trademark(envelope: Envelope, uow: UnitOfWork) -> None:
-        """Record a trademark as the registry describes it; revalue loans it backs if weakened."""
-        assert isinstance(uow, ValuationUnitOfWork)
-        body = parse_payload(_TrademarkRecorded, envelope)
-        await record(_trademark(body, envelope.aggregate_version), uow)
-
-    return {"registry.patent.recorded": on_patent, "registry.trademark.recorded": on_trademark}
+def loan_disbursed(envelope: Envelope) -> c.FollowCollateral:
+    """Follow the rights pledged for a disbursed loan."""
+    return c.FollowCollateral(parse_payload(_LoanEvent, envelope).loan_id)
 
 
-def _loan_handlers(policy: ValuationPolicy) -> dict[str, Handler]:
-    async def on_application(envelope: Envelope, uow: UnitOfWork) -> None:
-        """Value the collateral of a loan application."""
-        assert isinstance(uow, ValuationUnitOfWork)
-        body = parse_payload(_ApplicationSubmitted, envelope)
-        await handlers.value_collateral(_command(body, policy), uow)
-
-    async def on_disbursed(envelope: Envelope, uow: UnitOfWork) -> None:
-        """Follow the rights pledged for a disbursed loan."""
-        assert isinstance(uow, ValuationUnitOfWork)
-        body = parse_payload(_LoanEvent, envelope)
-        try:
-            await revaluation.pledge_collateral(body.loan_id, uow)
-        except revaluation.LoanNotValued as exc:
-            raise PermanentError("loan.not_valued", f"no valuation for loan {exc}") from exc
-
-    async def on_released(envelope: Envelope, uow: UnitOfWork) -> None:
-        """Stop following the rights of a loan whose pledge is released or which is repaid."""
-        assert isinstance(uow, ValuationUnitOfWork)
-        body = parse_payload(_LoanEvent, envelope)
-        await revaluation.release_collateral(body.loan_id, uow)
-
-    return {
-        "credit.application.submitted": on_application,
-        "credit.loan.disbursed": on_disbursed,
-        "credit.pledge_release.requested": on_released,
-        "credit.loan.repaid": on_released,
-    }
+def pledge_released(envelope: Envelope) -> c.ReleaseCollateral:
+    """Stop following the rights of a loan whose pledge is released or which is repaid."""
+    return c.ReleaseCollateral(parse_payload(_LoanEvent, envelope).loan_id)
 
 
-def valuation_consumers(policy: ValuationPolicy) -> list[ConsumerSpec]:
-    """The consumer groups of the valuation service."""
-    return [
-        ConsumerSpec(
-            name="valuation.rights", topics=(RIGHTS_TOPIC,), handlers=_rights_handlers(policy)
-        ),
-        ConsumerSpec(
-            name="valuation.applications", topics=(LOANS_TOPIC,), handlers=_loan_handlers(policy)
-        ),
-    ]
+VALUATION_CONSUMERS = (
+    ConsumerSpec(
+        name="valuation.rights",
+        topics=(REGISTRY_RIGHTS,),
+        reactions={
+            "registry.patent.recorded": Reaction(patent_recorded),
+            "registry.trademark.recorded": Reaction(trademark_recorded),
+        },
+    ),
+    ConsumerSpec(
+        name="valuation.applications",
+        topics=(CREDIT_LOANS,),
+        reactions={
+            "credit.application.submitted": Reaction(application_submitted),
+            "credit.loan.disbursed": Reaction(loan_disbursed),
+            "credit.pledge_release.requested": Reaction(pledge_released),
+            "credit.loan.repaid": Reaction(pledge_released),
+        },
+    ),
+)

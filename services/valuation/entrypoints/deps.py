@@ -4,22 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
-from services.valuation.service_layer.handlers import RESERVED_REQUESTERS, ValuationPolicy
-from services.valuation.service_layer.unit_of_work import ValuationUnitOfWork
+from services.valuation.service_layer.handlers import RESERVED_REQUESTERS
 from shared.auth import CallingBank, Principal, Role, staff
 from shared.http import Problem
-
-
-def unit_of_work(request: Request) -> ValuationUnitOfWork:
-    uow = request.app.state.runtime.unit_of_work()
-    assert isinstance(uow, ValuationUnitOfWork)
-    return uow
-
-
-def policy(request: Request) -> ValuationPolicy:
-    return request.app.state.policy
 
 
 def current_bank(caller: CallingBank) -> str:
@@ -39,7 +28,5 @@ def current_appraiser(
 OFFICE_STAFF = Depends(staff(Role.APPRAISER, Role.SUPERVISOR, Role.ADMINISTRATOR))
 
 
-UowDep = Annotated[ValuationUnitOfWork, Depends(unit_of_work)]
 CurrentBank = Annotated[str, Depends(current_bank)]
 CurrentAppraiser = Annotated[str, Depends(current_appraiser)]
-Policy = Annotated[ValuationPolicy, Depends(policy)]

@@ -8,12 +8,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from services.valuation.domain.records import RegisteredRight, SignOffRecord
+from services.valuation.domain.valuation import Valuation
 from services.valuation.service_layer.appraisals import PendingPage
-from services.valuation.service_layer.records import (
-    RegisteredRight,
-    SignOffRecord,
-    ValuationRecord,
-)
 from services.valuation.service_layer.reproduction import Reproduction
 from shared.envelope import to_primitive
 
@@ -174,11 +171,15 @@ class ValuationOut(BaseModel):
     )
 
     @classmethod
-    def of(cls, record: ValuationRecord) -> ValuationOut:
+    def of(cls, valuation: Valuation) -> ValuationOut:
         """The requester's view of a valuation."""
-        signoff = to_primitive(record.signoff) if record.signoff else None
+        signoff = to_primitive(valuation.signoff) if valuation.signoff else None
         return cls.model_validate(
-            {**to_primitive(record.valuation), "inputs": record.inputs, "signoff": signoff}
+            {
+                **to_primitive(valuation.completed),
+                "inputs": dict(valuation.inputs),
+                "signoff": signoff,
+            }
         )
 
 

@@ -1,148 +1,64 @@
-"""Appraiser sign-off: provisional valuations are approved or adjusted, then published."""
+"""Appraiser sign-off: provisional valuations are approved or adjusted, then published.
+
+Each handler runs in the unit of work the message bus opened for it and never commits.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
-from decimal import Decimal
+from dataclasses import dataclass
 
-from services.valuation.domain import (
-    ADJUSTED,
-    APPROVED,
-    PROVISIONAL,
-    SignOffRefused,
-    ValueRange,
-    require_reason,
-    scaled_max_loan,
-    spread_range,
-)
-from services.valuation.domain.model import format_amount
-from services.valuation.service_layer.events import (
-    DriverData,
-    RightValue,
-    ValuationCompleted,
-    ValuationSignedOff,
-)
-from services.valuation.service_layer.handlers import ValuationNotFound
-from services.valuation.service_layer.records import SignOffRecord, ValuationRecord
-from services.valuation.service_layer.unit_of_work import ValuationUnitOfWork
+from services.valuation.domain.records import SignOffRecord
+from services.valuation.domain.valuation import Valuation, ValuationNotFound
+from services.valuation.service_layer.commands import GetAppraisal, PendingSignOffs, SignOff
+from services.valuation.service_layer.deps import ValuationDeps
+from services.valuation.service_layer.ports import ValuationUnitOfWork
+from shared.kernel.errors import Invalid
 
 
-@dataclass(frozen=True, kw_only=True)
-class SignOff:
-    """An appraiser's sign-off; with `adjusted` figures it adjusts, without it approves."""
+class UnknownCursor(Invalid):
+    """A page cursor that names no valuation."""
 
-    valuation_id: str
-    appraiser_id: str
-    reason: str | None = None
-    adjusted: ValueRange | None = None
+    code = "cursor.unknown"
+    title = "Unknown cursor"
 
 
 @dataclass(frozen=True)
 class PendingPage:
     """One page of valuations waiting for sign-off; `next_cursor` is None on the last page."""
 
-    items: list[ValuationRecord]
+    items: list[Valuation]
     next_cursor: str | None
 
 
-async def pending_signoffs(limit: int, after: str | None, uow: ValuationUnitOfWork) -> PendingPage:
+async def pending_signoffs(
+    query: PendingSignOffs, uow: ValuationUnitOfWork, deps: ValuationDeps
+) -> PendingPage:
     """Provisional valuations waiting for an appraiser, oldest first."""
-    if after is not None and await uow.valuations.get(after) is None:
-        raise ValuationNotFound(after)
-    records = await uow.valuations.pending(limit + 1, after)
-    items = records[:limit]
-    more = len(records) > limit
-    return PendingPage(items, items[-1].valuation.valuation_id if more else None)
+    if query.after is not None and await uow.valuations.get(query.after) is None:
+        raise UnknownCursor(f"no valuation {query.after}")
+    found = await uow.valuations.pending(query.limit + 1, query.after)
+    items = found[: query.limit]
+    more = len(found) > query.limit
+    return PendingPage(items, items[-1].valuation_id if more else None)
 
 
-async def get_appraisal(valuation_id: str, uow: ValuationUnitOfWork) -> ValuationRecord:
+async def get_appraisal(
+    query: GetAppraisal, uow: ValuationUnitOfWork, deps: ValuationDeps
+) -> Valuation:
     """Any valuation with its sign-off, for appraisers."""
-    record = await uow.valuations.get(valuation_id)
-    if record is None:
-        raise ValuationNotFound(valuation_id)
-    return record
+    valuation = await uow.valuations.get(query.valuation_id)
+    if valuation is None:
+        raise ValuationNotFound(f"no valuation {query.valuation_id}")
+    return valuation
 
 
-async def sign_off(command: SignOff, uow: ValuationUnitOfWork) -> SignOffRecord:
-    """Approve or adjust a provisional valuation, record it and ship `valuation.signed_off`."""
-    record = await get_appraisal(command.valuation_id, uow)
-    valuation = record.valuation
-    if valuation.status != PROVISIONAL:
-        raise SignOffRefused(
-            "valuation.not_provisional", f"valuation {valuation.valuation_id} is {valuation.status}"
-        )
-    signoff = _decide(valuation, command, datetime.now(UTC))
-    if record.signoff is not None or not await uow.valuations.add_signoff(signoff):
-        raise SignOffRefused(
-            "valuation.already_signed_off", f"valuation {valuation.valuation_id} is signed off"
-        )
-    uow.emit(valuation.valuation_id, 2, signed_off_event(valuation, signoff))
-    await uow.commit()
+async def sign_off(
+    command: SignOff, uow: ValuationUnitOfWork, deps: ValuationDeps
+) -> SignOffRecord:
+    """Approve or adjust a provisional valuation; `valuation.signed_off` is published."""
+    valuation = await get_appraisal(GetAppraisal(command.valuation_id), uow, deps)
+    signoff = valuation.sign_off(
+        command.appraiser_id, command.reason, command.adjusted, deps.clock.now()
+    )
+    await uow.valuations.save(valuation)
     return signoff
-
-
-def signed_off_event(valuation: ValuationCompleted, signoff: SignOffRecord) -> ValuationSignedOff:
-    """The published form of a sign-off."""
-    return ValuationSignedOff(
-        valuation_id=valuation.valuation_id,
-        reference=valuation.reference,
-        requested_by=valuation.requested_by,
-        outcome=signoff.outcome,
-        low=signoff.after.low,
-        central=signoff.after.central,
-        high=signoff.after.high,
-        recommended_max_loan=signoff.recommended_max_loan,
-        appraiser_id=signoff.appraiser_id,
-        reason=signoff.reason,
-        signed_off_at=signoff.signed_off_at,
-        rights=signoff.rights,
-    )
-
-
-def _decide(valuation: ValuationCompleted, command: SignOff, now: datetime) -> SignOffRecord:
-    before = ValueRange(valuation.low, valuation.central, valuation.high)
-    if command.adjusted is None:
-        note = command.reason.strip() if command.reason and command.reason.strip() else None
-        outcome, after, reason = APPROVED, before, note
-        rights, max_loan = valuation.rights, valuation.recommended_max_loan
-    else:
-        outcome, after, reason = ADJUSTED, command.adjusted, require_reason(command.reason)
-        rights = _adjusted_rights(valuation.rights, after, reason)
-        weights = [(r.central, r.recommended_ltv) for r in valuation.rights]
-        max_loan = scaled_max_loan(weights, after.central)
-    return SignOffRecord(
-        valuation_id=valuation.valuation_id,
-        outcome=outcome,
-        appraiser_id=command.appraiser_id,
-        reason=reason,
-        before=before,
-        after=after,
-        recommended_max_loan=max_loan,
-        rights=rights,
-        signed_off_at=now,
-    )
-
-
-def _adjusted_rights(
-    rights: tuple[RightValue, ...], target: ValueRange, reason: str
-) -> tuple[RightValue, ...]:
-    spread = spread_range([ValueRange(r.low, r.central, r.high) for r in rights], target)
-    return tuple(
-        replace(
-            right,
-            low=part.low,
-            central=part.central,
-            high=part.high,
-            drivers=(*right.drivers, _adjustment(right.central, part.central, reason)),
-        )
-        for right, part in zip(rights, spread, strict=True)
-    )
-
-
-def _adjustment(before: Decimal, after: Decimal, reason: str) -> DriverData:
-    effect = (
-        f"appraiser adjusted the bundle; central {format_amount(before)} scaled pro rata"
-        f" to {format_amount(after)}: {reason}"
-    )
-    return DriverData("appraiser_adjustment", format_amount(after), effect)

@@ -1,60 +1,64 @@
-"""Valuation's use cases. Each runs in one unit of work; HTTP and event entry points call them."""
+"""Valuation's handlers for valuations: on demand for banks, and of loan applications for credit.
+
+Each runs in the unit of work the message bus opened for it and never commits.
+"""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
-from services.valuation.domain import (
-    BankInputs,
-    Comparable,
-    ParameterSet,
-    signoff_status,
-    zero_reason,
+from services.valuation.domain import BankInputs, Comparable, signoff_status, zero_reason
+from services.valuation.domain.events import ValuationCompleted
+from services.valuation.domain.model import to_fen
+from services.valuation.domain.records import RightRef
+from services.valuation.domain.valuation import (
+    CREDIT,
+    REVALUATION,
+    SUPERSEDED,
+    Valuation,
+    ValuationNotFound,
 )
-from services.valuation.domain.model import ZERO, to_fen
-from services.valuation.service_layer.events import ValuationCompleted
-from services.valuation.service_layer.records import RegisteredRight, ValuationRecord
+from services.valuation.service_layer.commands import (
+    BankFigures,
+    GetValuation,
+    ValueApplication,
+    ValueRights,
+)
+from services.valuation.service_layer.deps import ValuationDeps
+from services.valuation.service_layer.ports import ValuationUnitOfWork
 from services.valuation.service_layer.snapshot import (
     Figures,
-    RightRef,
     Snapshot,
     snapshot_inputs,
     value_snapshot,
 )
-from services.valuation.service_layer.unit_of_work import ValuationUnitOfWork
 from shared.envelope import to_primitive
-from shared.identifiers import parse_patent_number, parse_trademark_number
+from shared.identifiers import InvalidIdentifier
+from shared.kernel.errors import Invalid
 from shared.workdays import beijing_date
 
-CREDIT = "credit"
-REVALUATION = "revaluation"
-RESERVED_REQUESTERS = frozenset({CREDIT, REVALUATION})
+RESERVED_REQUESTERS = frozenset({CREDIT, REVALUATION, SUPERSEDED})
 ALLOCATION = (
     "bundle figures split over the usable rights: revenue and replacement cost in equal shares"
     " to the fen with the remainder to the first right; comparable prices divided equally"
 )
 
 
-class ValuationNotFound(Exception):
-    """No such valuation for this requester."""
+class InvalidRightNumber(Invalid):
+    """A right's number is malformed; `code` names the rule it breaks."""
+
+    title = "Invalid identifier"
 
 
-class RightNotFound(Exception):
-    """The register read model has no such right."""
+class DuplicateRight(Invalid):
+    """A right is listed twice in one valuation request."""
 
-
-@dataclass(frozen=True)
-class ValuationPolicy:
-    """The parameter set in force and the limits the valuation rules read."""
-
-    parameters: ParameterSet
-    signoff_threshold: Decimal
-    impairment_min_remaining_years: int
+    code = "rights.duplicate"
+    title = "Duplicate right"
 
 
 @dataclass(frozen=True)
@@ -65,97 +69,54 @@ class Requester:
     requested_by: str
 
 
-@dataclass(frozen=True, kw_only=True)
-class ValueCollateral:
-    reference: str | None
-    requested_by: str
-    rights: tuple[RightRef, ...]
-    annual_revenue: Decimal
-    industry: str
-    high_tech: bool
-    policy: ValuationPolicy
-    revenue_growth: Decimal = ZERO
-    comparables: tuple[Comparable, ...] = ()
-    replacement_cost: Decimal | None = None
+async def value_rights(
+    command: ValueRights, uow: ValuationUnitOfWork, deps: ValuationDeps
+) -> Valuation:
+    """Value rights on demand for a bank; each right is listed once."""
+    refs = _register_refs(command.rights)
+    requester = Requester(None, command.requested_by)
+    return await _value(refs, command.figures, requester, uow, deps)
 
 
-def canonical_number(right_type: str, number: str) -> str:
-    """The number in its register form; raises `InvalidIdentifier` when malformed."""
-    if right_type == "patent":
-        return parse_patent_number(number).canonical
-    if right_type == "trademark":
-        return parse_trademark_number(number)
-    raise ValueError(f"unknown right_type {right_type!r}")
-
-
-async def record_right(right: RegisteredRight, uow: ValuationUnitOfWork) -> bool:
-    """Update the read model from a registry event; an older version than stored is ignored."""
-    return await uow.rights.upsert(right)
-
-
-async def value_collateral(command: ValueCollateral, uow: ValuationUnitOfWork) -> ValuationRecord:
-    """Value the rights as recorded and ship the result (inside the caller's transaction)."""
-    now = datetime.now(UTC)
+async def value_application(
+    command: ValueApplication, uow: ValuationUnitOfWork, deps: ValuationDeps
+) -> Valuation:
+    """Value a loan application's collateral; the loan's earlier valuation if it has one."""
+    earlier = await uow.valuations.for_application(command.loan_id)
+    if earlier is not None:
+        return earlier
     refs = tuple(dict.fromkeys(command.rights))
-    known = await uow.rights.get_many(ref.number for ref in refs)
-    facts = {number: right.facts() for number, right in known.items()}
-    as_of = beijing_date(now)
-    usable = [
-        r.number for r in refs if r.number in facts and zero_reason(facts[r.number], as_of) is None
-    ]
-    snapshot = Snapshot(
-        refs=refs,
-        facts=facts,
-        register_versions={number: right.source_event_version for number, right in known.items()},
-        per_right=_allocate(command, usable),
-        bank_figures=_bank_figures(command),
-        allocation=ALLOCATION,
-    )
-    requester = Requester(command.reference, command.requested_by)
-    return await store_valuation(snapshot, requester, command.policy, uow, now)
+    requester = Requester(command.loan_id, CREDIT)
+    return await _value(refs, command.figures, requester, uow, deps)
+
+
+async def get_valuation(
+    query: GetValuation, uow: ValuationUnitOfWork, deps: ValuationDeps
+) -> Valuation:
+    """A valuation made for this requester."""
+    valuation = await uow.valuations.get(query.valuation_id)
+    if valuation is None or valuation.completed.requested_by != query.requested_by:
+        raise ValuationNotFound(f"no valuation {query.valuation_id}")
+    return valuation
 
 
 async def store_valuation(
     snapshot: Snapshot,
     requester: Requester,
-    policy: ValuationPolicy,
     uow: ValuationUnitOfWork,
+    deps: ValuationDeps,
     now: datetime,
-) -> ValuationRecord:
-    """Value a snapshot with the parameters in force, store it and ship `valuation.completed`."""
+) -> Valuation:
+    """Value a snapshot with the parameters in force and store it (`valuation.completed`)."""
+    policy = deps.policy
     as_of = beijing_date(now)
     figures = value_snapshot(snapshot, policy.parameters, as_of)
     status = signoff_status(figures.bundle.central, policy.signoff_threshold)
-    valuation = _completed(requester, figures, as_of, now, status)
-    inputs = snapshot_inputs(snapshot)
-    await uow.valuations.add(valuation, inputs)
-    uow.emit(valuation.valuation_id, 1, valuation)
-    return ValuationRecord(valuation, inputs)
-
-
-async def request_valuation(command: ValueCollateral, uow: ValuationUnitOfWork) -> ValuationRecord:
-    """Value rights on demand and commit."""
-    record = await value_collateral(command, uow)
-    await uow.commit()
-    return record
-
-
-async def get_valuation(
-    valuation_id: str, requested_by: str, uow: ValuationUnitOfWork
-) -> ValuationRecord:
-    """A valuation made for this requester."""
-    record = await uow.valuations.get(valuation_id)
-    if record is None or record.valuation.requested_by != requested_by:
-        raise ValuationNotFound(valuation_id)
-    return record
-
-
-async def get_right(number: str, uow: ValuationUnitOfWork) -> RegisteredRight:
-    """A right of the register read model."""
-    right = await uow.rights.get(number)
-    if right is None:
-        raise RightNotFound(number)
-    return right
+    valuation = Valuation.make(
+        _completed(requester, figures, as_of, now, status), snapshot_inputs(snapshot)
+    )
+    await uow.valuations.add(valuation)
+    return valuation
 
 
 def split_evenly(total: Decimal, parts: int) -> list[Decimal]:
@@ -169,40 +130,62 @@ def split_evenly(total: Decimal, parts: int) -> list[Decimal]:
     return shares
 
 
-def _allocate(command: ValueCollateral, usable: Sequence[str]) -> dict[str, BankInputs]:
+async def _value(
+    refs: tuple[RightRef, ...],
+    figures: BankFigures,
+    requester: Requester,
+    uow: ValuationUnitOfWork,
+    deps: ValuationDeps,
+) -> Valuation:
+    now = deps.clock.now()
+    known = await uow.rights.get_many(ref.number for ref in refs)
+    facts = {number: right.facts() for number, right in known.items()}
+    as_of = beijing_date(now)
+    usable = [
+        r.number for r in refs if r.number in facts and zero_reason(facts[r.number], as_of) is None
+    ]
+    snapshot = Snapshot(
+        refs=refs,
+        facts=facts,
+        register_versions={number: right.source_event_version for number, right in known.items()},
+        per_right=_allocate(figures, usable),
+        bank_figures=to_primitive(figures),
+        allocation=ALLOCATION,
+    )
+    return await store_valuation(snapshot, requester, uow, deps, now)
+
+
+def _register_refs(rights: Sequence[RightRef]) -> tuple[RightRef, ...]:
+    try:
+        refs = tuple(ref.canonical() for ref in rights)
+    except InvalidIdentifier as exc:
+        raise InvalidRightNumber(str(exc), code=exc.code) from exc
+    if len(set(refs)) != len(refs):
+        raise DuplicateRight("a right is listed twice")
+    return refs
+
+
+def _allocate(figures: BankFigures, usable: Sequence[str]) -> dict[str, BankInputs]:
     count = len(usable)
-    revenues = split_evenly(command.annual_revenue, count)
-    if command.replacement_cost is None:
+    revenues = split_evenly(figures.annual_revenue, count)
+    if figures.replacement_cost is None:
         costs: list[Decimal | None] = [None] * count
     else:
-        costs = list(split_evenly(command.replacement_cost, count))
+        costs = list(split_evenly(figures.replacement_cost, count))
     comparables = tuple(
-        Comparable(to_fen(c.price / count), c.similarity) for c in command.comparables if count
+        Comparable(to_fen(c.price / count), c.similarity) for c in figures.comparables if count
     )
     return {
         number: BankInputs(
             annual_revenue=revenue,
-            revenue_growth=command.revenue_growth,
-            industry=command.industry,
-            high_tech=command.high_tech,
+            revenue_growth=figures.revenue_growth,
+            industry=figures.industry,
+            high_tech=figures.high_tech,
             comparables=comparables,
             replacement_cost=cost,
         )
         for number, revenue, cost in zip(usable, revenues, costs, strict=True)
     }
-
-
-def _bank_figures(command: ValueCollateral) -> dict[str, Any]:
-    return to_primitive(
-        {
-            "annual_revenue": command.annual_revenue,
-            "revenue_growth": command.revenue_growth,
-            "industry": command.industry,
-            "high_tech": command.high_tech,
-            "comparables": command.comparables,
-            "replacement_cost": command.replacement_cost,
-        }
-    )
 
 
 def _completed(

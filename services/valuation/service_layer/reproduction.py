@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from services.valuation.domain import ParameterSet, load_parameters
-from services.valuation.service_layer.events import ValuationCompleted
-from services.valuation.service_layer.handlers import ValuationNotFound
+from services.valuation.domain.events import ValuationCompleted
+from services.valuation.domain.valuation import ValuationNotFound
+from services.valuation.service_layer.commands import ReproduceValuation
+from services.valuation.service_layer.deps import ValuationDeps
+from services.valuation.service_layer.ports import ValuationUnitOfWork
 from services.valuation.service_layer.snapshot import Figures, snapshot_from_inputs, value_snapshot
-from services.valuation.service_layer.unit_of_work import ValuationUnitOfWork
 from shared.envelope import to_primitive
-
-
-class ParametersUnavailable(Exception):
-    """The parameter version a valuation recorded cannot be loaded."""
 
 
 @dataclass(frozen=True)
@@ -40,26 +36,22 @@ class Reproduction:
     differences: tuple[Difference, ...]
 
 
-@functools.lru_cache(maxsize=32)
-def parameters_for(version: str) -> ParameterSet:
-    """The parameter set stored under `version`."""
-    try:
-        return load_parameters(version)
-    except (OSError, ValueError) as exc:
-        raise ParametersUnavailable(f"parameter version {version!r}: {exc}") from exc
+async def reproduce(
+    query: ReproduceValuation, uow: ValuationUnitOfWork, deps: ValuationDeps
+) -> Reproduction:
+    """Value a stored valuation's snapshot again, as of its date, and compare every figure.
 
-
-async def reproduce(valuation_id: str, uow: ValuationUnitOfWork) -> Reproduction:
-    """Value a stored valuation's snapshot again, as of its date, and compare every figure."""
-    record = await uow.valuations.get(valuation_id)
-    if record is None:
-        raise ValuationNotFound(valuation_id)
-    valuation = record.valuation
-    params = parameters_for(valuation.parameter_version)
-    figures = value_snapshot(snapshot_from_inputs(record.inputs), params, valuation.as_of)
+    Refused (`parameters.unavailable`) when its parameter version can no longer be loaded.
+    """
+    stored = await uow.valuations.get(query.valuation_id)
+    if stored is None:
+        raise ValuationNotFound(f"no valuation {query.valuation_id}")
+    valuation = stored.completed
+    params = deps.parameter_sets.get(valuation.parameter_version)
+    figures = value_snapshot(snapshot_from_inputs(stored.inputs), params, valuation.as_of)
     differences = tuple(_differences(_recorded(valuation), _reproduced(figures)))
     return Reproduction(
-        valuation_id=valuation_id,
+        valuation_id=valuation.valuation_id,
         parameter_version=valuation.parameter_version,
         as_of=valuation.as_of,
         matches=not differences,

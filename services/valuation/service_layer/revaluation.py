@@ -1,24 +1,22 @@
-"""Pledged collateral followed from credit's events; revaluation when a pledged right weakens."""
+"""Collateral of disbursed loans followed from credit's events; revaluation when a pledged right
+weakens.
+
+Each handler runs in the unit of work the message bus opened for it and never commits.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import UTC, datetime
-from decimal import Decimal
-
 from services.valuation.domain import BankInputs, impairment_reason
-from services.valuation.domain.model import ZERO, to_fen
-from services.valuation.service_layer.events import RightValue, ValuationImpaired
-from services.valuation.service_layer.handlers import (
-    CREDIT,
-    REVALUATION,
-    Requester,
-    ValuationPolicy,
-    store_valuation,
-)
-from services.valuation.service_layer.records import Pledge, ValuationRecord
+from services.valuation.domain.collateral import LoanCollateral
+from services.valuation.domain.model import ZERO
+from services.valuation.domain.records import RegisteredRight
+from services.valuation.domain.valuation import REVALUATION, Valuation
+from services.valuation.service_layer.commands import FollowCollateral, ReleaseCollateral
+from services.valuation.service_layer.deps import ValuationDeps
+from services.valuation.service_layer.handlers import Requester, store_valuation
+from services.valuation.service_layer.ports import ValuationUnitOfWork
 from services.valuation.service_layer.snapshot import Snapshot, snapshot_from_inputs
-from services.valuation.service_layer.unit_of_work import ValuationUnitOfWork
+from shared.kernel.errors import NotFound
 from shared.workdays import beijing_date
 
 REVALUATION_ALLOCATION = (
@@ -27,81 +25,65 @@ REVALUATION_ALLOCATION = (
 )
 
 
-class LoanNotValued(Exception):
+class LoanNotValued(NotFound):
     """Credit disbursed a loan that valuation never valued."""
 
-
-async def pledge_collateral(loan_reference: str, uow: ValuationUnitOfWork) -> int:
-    """Follow the rights of a disbursed loan (those its valuation valued); returns how many."""
-    record = await uow.valuations.latest_for(loan_reference, CREDIT)
-    if record is None:
-        raise LoanNotValued(loan_reference)
-    valuation_id = record.valuation.valuation_id
-    pledges = [Pledge(r.number, loan_reference, valuation_id) for r in record.valuation.rights]
-    await uow.pledges.add(pledges, datetime.now(UTC))
-    return len(pledges)
+    code = "loan.not_valued"
+    title = "Loan not valued"
 
 
-async def release_collateral(loan_reference: str, uow: ValuationUnitOfWork) -> int:
-    """Stop following a loan's rights; returns how many were followed."""
-    return await uow.pledges.release(loan_reference)
+async def follow_collateral(
+    command: FollowCollateral, uow: ValuationUnitOfWork, deps: ValuationDeps
+) -> LoanCollateral:
+    """Follow the rights of a disbursed loan (those its valuation valued), once."""
+    followed = await uow.collaterals.get(command.loan_id)
+    if followed is not None:
+        return followed
+    valuation = await uow.valuations.for_application(command.loan_id)
+    if valuation is None:
+        raise LoanNotValued(f"no valuation for loan {command.loan_id}")
+    collateral = LoanCollateral.follow(command.loan_id, valuation, deps.clock.now())
+    await uow.collaterals.add(collateral)
+    return collateral
+
+
+async def release_collateral(
+    command: ReleaseCollateral, uow: ValuationUnitOfWork, deps: ValuationDeps
+) -> None:
+    """Stop following a loan's rights: its pledge is released or it is repaid."""
+    collateral = await uow.collaterals.get(command.loan_id)
+    if collateral is None or collateral.released:
+        return
+    collateral.release()
+    await uow.collaterals.save(collateral)
 
 
 async def review_pledged_right(
-    number: str, policy: ValuationPolicy, uow: ValuationUnitOfWork
-) -> list[ValuationImpaired]:
+    right: RegisteredRight, uow: ValuationUnitOfWork, deps: ValuationDeps
+) -> None:
     """Revalue each loan a right backs once the right is unusable or its term nearly over."""
-    pledges = await uow.pledges.for_right(number)
-    right = await uow.rights.get(number) if pledges else None
-    if right is None:
-        return []
-    now = datetime.now(UTC)
-    as_of = beijing_date(now)
-    reason = impairment_reason(right.facts(), as_of, policy.impairment_min_remaining_years)
+    followed = await uow.collaterals.following(right.number)
+    if not followed:
+        return
+    now = deps.clock.now()
+    minimum = deps.policy.impairment_min_remaining_years
+    reason = impairment_reason(right.facts(), beijing_date(now), minimum)
     if reason is None:
-        return []
-    found = []
-    for pledge in pledges:
-        if await uow.impairments.seen(pledge.loan_reference, number, reason):
+        return
+    for collateral in followed:
+        if not collateral.impaired_by(right.number, reason):
             continue
-        impaired = await _impair(pledge, reason, policy, uow, now)
-        if impaired is not None:
-            found.append(impaired)
-    return found
+        basis = await uow.valuations.get(collateral.valuation_id)
+        if basis is None:
+            continue
+        snapshot = await _revaluation_snapshot(basis, uow)
+        requester = Requester(collateral.loan_reference, REVALUATION)
+        revalued = await store_valuation(snapshot, requester, uow, deps, now)
+        collateral.impair(right.number, reason, basis, revalued, now)
+        await uow.collaterals.save(collateral)
 
 
-async def _impair(
-    pledge: Pledge,
-    reason: str,
-    policy: ValuationPolicy,
-    uow: ValuationUnitOfWork,
-    now: datetime,
-) -> ValuationImpaired | None:
-    basis_id = await uow.pledges.lock_loan(pledge.loan_reference)
-    basis = await uow.valuations.get(basis_id) if basis_id is not None else None
-    if basis is None:
-        return None
-    snapshot = await _revaluation_snapshot(basis, uow)
-    requester = Requester(pledge.loan_reference, REVALUATION)
-    record = await store_valuation(snapshot, requester, policy, uow, now)
-    await uow.pledges.rebase(pledge.loan_reference, record.valuation.valuation_id)
-    impaired = ValuationImpaired(
-        loan_reference=pledge.loan_reference,
-        right_number=pledge.right_number,
-        reason=reason,
-        previous_central=basis.effective_central,
-        new_central=record.valuation.central,
-        valuation_id=record.valuation.valuation_id,
-        detected_at=now,
-        previous_right_central=_central_of(basis.effective_rights, pledge.right_number),
-        new_right_central=_central_of(record.valuation.rights, pledge.right_number),
-    )
-    version = await uow.impairments.add(impaired)
-    uow.emit(pledge.loan_reference, version, impaired)
-    return impaired
-
-
-async def _revaluation_snapshot(basis: ValuationRecord, uow: ValuationUnitOfWork) -> Snapshot:
+async def _revaluation_snapshot(basis: Valuation, uow: ValuationUnitOfWork) -> Snapshot:
     stored = snapshot_from_inputs(basis.inputs)
     known = await uow.rights.get_many(ref.number for ref in stored.refs)
     figures = stored.bank_figures
@@ -117,9 +99,5 @@ async def _revaluation_snapshot(basis: ValuationRecord, uow: ValuationUnitOfWork
         per_right={number: stored.per_right.get(number, no_figures) for number in known},
         bank_figures=figures,
         allocation=REVALUATION_ALLOCATION,
-        revalues=basis.valuation.valuation_id,
+        revalues=basis.valuation_id,
     )
-
-
-def _central_of(rights: Sequence[RightValue], number: str) -> Decimal:
-    return next((r.central for r in rights if r.number == number), to_fen(ZERO))

@@ -17,8 +17,9 @@ from services.valuation.domain import (
     RightValuation,
     value_bundle,
 )
+from services.valuation.domain.events import DriverData, RightValue
 from services.valuation.domain.model import ZERO, to_fen
-from services.valuation.service_layer.events import DriverData, RightValue
+from services.valuation.domain.records import RightRef
 from shared.envelope import to_primitive
 from shared.identifiers import parse_patent_number
 
@@ -32,12 +33,6 @@ BANK_FIGURES = (
     "replacement_cost",
 )
 _DATE_FACTS = ("filing_date", "grant_date", "expiry_date")
-
-
-@dataclass(frozen=True)
-class RightRef:
-    right_type: str
-    number: str
 
 
 @dataclass(frozen=True, kw_only=True)

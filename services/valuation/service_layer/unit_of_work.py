@@ -1,28 +1,26 @@
-"""Valuation's unit of work: read model, valuations, pledges and impairments on one transaction."""
+"""Valuation's unit of work on SQL: the register read model, valuations and followed collateral
+on one transaction."""
 
 from __future__ import annotations
 
 from typing import Self
 
 from services.valuation.adapters.repository import (
-    ImpairmentRepository,
-    PledgeRepository,
-    RightRepository,
-    ValuationRepository,
+    SqlCollateralRepository,
+    SqlRightRepository,
+    SqlValuationRepository,
 )
-from shared.uow import UnitOfWork
+from shared.uow import SqlUnitOfWork
 
 
-class ValuationUnitOfWork(UnitOfWork):
-    rights: RightRepository
-    valuations: ValuationRepository
-    pledges: PledgeRepository
-    impairments: ImpairmentRepository
+class SqlValuationUnitOfWork(SqlUnitOfWork):
+    rights: SqlRightRepository
+    valuations: SqlValuationRepository
+    collaterals: SqlCollateralRepository
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
-        self.rights = RightRepository(self.session)
-        self.valuations = ValuationRepository(self.session)
-        self.pledges = PledgeRepository(self.session)
-        self.impairments = ImpairmentRepository(self.session)
+        self.rights = SqlRightRepository(self.session)
+        self.valuations = self.repository(SqlValuationRepository(self.session))
+        self.collaterals = self.repository(SqlCollateralRepository(self.session))
         return self

@@ -7,8 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from shared.kernel.events import DomainEvent
-
-VALUATIONS_TOPIC = "pledgeflow.valuation.valuations"
+from shared.topics import VALUATIONS
 
 
 @dataclass(frozen=True)
@@ -38,7 +37,7 @@ class RightValue:
 class ValuationCompleted(DomainEvent):
     """A valuation was made; a provisional one waits for an appraiser's sign-off."""
 
-    topic = VALUATIONS_TOPIC
+    topic = VALUATIONS
     event_type = "valuation.completed"
     schema_version = 1
     valuation_id: str
@@ -61,7 +60,7 @@ class ValuationCompleted(DomainEvent):
 class ValuationSignedOff(DomainEvent):
     """An appraiser approved or adjusted a provisional valuation."""
 
-    topic = VALUATIONS_TOPIC
+    topic = VALUATIONS
     event_type = "valuation.signed_off"
     schema_version = 1
     valuation_id: str
@@ -82,7 +81,7 @@ class ValuationSignedOff(DomainEvent):
 class ValuationImpaired(DomainEvent):
     """A right pledged for a loan became unusable or near the end of its term; revalued."""
 
-    topic = VALUATIONS_TOPIC
+    topic = VALUATIONS
     event_type = "valuation.impaired"
     schema_version = 1
     loan_reference: str

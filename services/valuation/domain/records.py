@@ -1,15 +1,39 @@
-"""Records the valuation service keeps: register entries, valuations, sign-offs, pledges."""
+"""Records the valuation service keeps: register entries, right references, sign-offs."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
-from services.valuation.domain import RightFacts, ValueRange
-from services.valuation.service_layer.events import RightValue, ValuationCompleted
+from services.valuation.domain.events import RightValue
+from services.valuation.domain.model import RightFacts
+from services.valuation.domain.signoff import ValueRange
+from shared.identifiers import parse_patent_number, parse_trademark_number
+
+PATENT = "patent"
+TRADEMARK = "trademark"
+
+
+@dataclass(frozen=True)
+class RightRef:
+    """A right named for valuation: its type and its number."""
+
+    right_type: str
+    number: str
+
+    def canonical(self) -> RightRef:
+        """The same right with its number in register form; `InvalidIdentifier` if malformed."""
+        return RightRef(self.right_type, canonical_number(self.right_type, self.number))
+
+
+def canonical_number(right_type: str, number: str) -> str:
+    """The number in its register form; raises `InvalidIdentifier` when malformed."""
+    if right_type == PATENT:
+        return parse_patent_number(number).canonical
+    if right_type == TRADEMARK:
+        return parse_trademark_number(number)
+    raise ValueError(f"unknown right_type {right_type!r}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -36,7 +60,7 @@ class RegisteredRight:
         return RightFacts(
             right_type=self.right_type,
             number=self.number,
-            patent_kind=self.kind if self.right_type == "patent" else None,
+            patent_kind=self.kind if self.right_type == PATENT else None,
             filing_date=self.filing_date,
             grant_date=self.grant_date,
             expiry_date=self.expiry_date,
@@ -61,31 +85,3 @@ class SignOffRecord:
     recommended_max_loan: Decimal
     rights: tuple[RightValue, ...]
     signed_off_at: datetime
-
-
-@dataclass(frozen=True)
-class ValuationRecord:
-    """A stored valuation, the inputs that reproduce it, and its sign-off if any."""
-
-    valuation: ValuationCompleted
-    inputs: Mapping[str, Any]
-    signoff: SignOffRecord | None = None
-
-    @property
-    def effective_central(self) -> Decimal:
-        """The central value in force: the appraiser's when signed off, the model's otherwise."""
-        return self.signoff.after.central if self.signoff else self.valuation.central
-
-    @property
-    def effective_rights(self) -> tuple[RightValue, ...]:
-        """Per-right values in force, as `effective_central`."""
-        return self.signoff.rights if self.signoff else self.valuation.rights
-
-
-@dataclass(frozen=True)
-class Pledge:
-    """A right pledged for a disbursed loan, and the valuation its value now rests on."""
-
-    right_number: str
-    loan_reference: str
-    valuation_id: str
