@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from shared.identifiers import InvalidIdentifier, normalize_uscc
-from shared.problems import Problem
+from shared.kernel.errors import Forbidden
 
 BANK_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,62}")
 
@@ -25,6 +25,20 @@ BANK_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,62}")
 class BankStatus(enum.StrEnum):
     ACTIVE = "active"
     SUSPENDED = "suspended"
+
+
+class UnknownBank(Forbidden):
+    """The credential names a bank the directory does not list."""
+
+    code = "bank.unknown"
+    title = "Unknown bank"
+
+
+class SuspendedBank(Forbidden):
+    """The directory lists the bank as suspended."""
+
+    code = "bank.suspended"
+    title = "This bank is suspended"
 
 
 @dataclass(frozen=True)
@@ -68,9 +82,9 @@ class BankDirectory(Mapping[str, DirectoryBank]):
         """The active bank named by a credential; 403 when unknown or suspended."""
         bank = self._banks.get(bank_id)
         if bank is None:
-            raise Problem(403, "bank.unknown", "Unknown bank", f"no bank {bank_id!r}")
+            raise UnknownBank(f"no bank {bank_id!r}")
         if bank.status is BankStatus.SUSPENDED:
-            raise Problem(403, "bank.suspended", "This bank is suspended", bank_id)
+            raise SuspendedBank(bank_id)
         return bank
 
 

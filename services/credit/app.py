@@ -17,6 +17,7 @@ from services.credit.service_layer.unit_of_work import SqlCreditUnitOfWork
 from services.credit.settings import CreditSettings
 from shared.audit import install_audit
 from shared.auth import Role
+from shared.banks import load_directory
 from shared.bus.base import EventBus
 from shared.calendar_api import calendar_router
 from shared.calendars import CalendarBook
@@ -37,7 +38,8 @@ def create_app(
 ) -> FastAPI:
     """Build the app; resources are opened in the lifespan."""
     settings = settings or CreditSettings()
-    config = load_config(settings.banks_file)
+    directory = load_directory(settings.bank_directory_file)
+    config = load_config(settings.banks_file, directory)
     calendar = calendar or OfficialCalendar()
     deps = CreditDeps(
         banks=config.banks,
@@ -68,6 +70,7 @@ def create_app(
         "default; referrals and statistics for the credit desk.",
         [api.router, internal_api.router, calendar_router(*CREDIT_DESK, tag="credit desk")],
         banks=config.banks,
+        bank_directory=directory,
         deps=deps,
         sweeper=sweeper,
         calendar_book=deps.book,

@@ -7,7 +7,7 @@ has its own PostgreSQL database with its real migrations.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -15,21 +15,21 @@ from typing import Any
 
 import httpx
 import pytest
-from services.credit.service_layer.clock import ManualClock
 
 from services.credit.adapters.orm import calendar_schedules
-from services.credit.app import CreditRuntime
 from services.credit.app import create_app as credit_app
+from services.credit.entrypoints.calendar_keeper import CalendarKeeper
 from services.credit.settings import CreditSettings
 from services.registry.app import create_app as registry_app
-from services.registry.runtime import RegistryRuntime
+from services.registry.runtime import RegistryTimers
 from services.registry.settings import RegistrySettings
 from shared.auth import Role
 from shared.bus.memory import InMemoryBus
 from shared.calendars import CALENDAR_TOPIC
+from shared.kernel.clock import ManualClock
 from shared.workdays import BEIJING
 from tests.calendars import AMENDED_2027, SCHEDULE_2027
-from tests.conftest import migrated
+from tests.conftest import MakeDatabase
 from tests.credentials import ActingAs, staff_headers
 from tests.integration.conftest import Running, envelope, eventually, publish
 from tests.integration.test_credit_service import (
@@ -89,9 +89,9 @@ async def calendar_year(service: Running, year: int = 2027) -> dict[str, Any]:
     return dict(response.json())
 
 
-def credit_runtime(service: Running) -> CreditRuntime:
-    found = service.runtime
-    assert isinstance(found, CreditRuntime)
+def keeper(service: Running) -> CalendarKeeper:
+    found = service.app.state.calendar_keeper
+    assert isinstance(found, CalendarKeeper)
     return found
 
 
@@ -103,7 +103,7 @@ class Pair:
 
 @asynccontextmanager
 async def registry_and_credit(
-    make_database: Callable[[], Awaitable[str]], clock: ManualClock
+    make_database: MakeDatabase, clock: ManualClock
 ) -> AsyncIterator[Pair]:
     """Both services on one bus, each on its own fresh database."""
     common: dict[str, Any] = {
@@ -114,18 +114,18 @@ async def registry_and_credit(
         "calendar_refresh_interval": 3600,
     }
     registry_settings = RegistrySettings(
-        database_url=await migrated("registry", await make_database()),
+        database_url=await make_database("registry"),
         sla_check_interval=3600,
         **common,
     )
     credit_settings = CreditSettings(
-        database_url=await migrated("credit", await make_database()),
+        database_url=await make_database("credit"),
         sweep_interval=3600,
         **common,
     )
     bus = InMemoryBus()
     apps = (
-        registry_app(registry_settings, bus=bus, clock=clock.now),
+        registry_app(registry_settings, bus=bus, clock=clock),
         credit_app(credit_settings, bus=bus, clock=clock),
     )
     async with AsyncExitStack() as stack:
@@ -144,7 +144,7 @@ async def registry_and_credit(
 
 
 async def test_the_spring_festival_deadline_is_the_same_in_registry_and_credit(
-    make_database: Callable[[], Awaitable[str]],
+    make_database: MakeDatabase,
 ) -> None:
     clock = ManualClock(beijing(2027, 2, 4, 10))
     async with registry_and_credit(make_database, clock) as pair:
@@ -200,15 +200,15 @@ async def test_the_spring_festival_deadline_is_the_same_in_registry_and_credit(
     assert withdrawn["withdrawal_reason"] == "pledge.not_registered_in_time"
 
 
-def registry_runtime(service: Running) -> RegistryRuntime:
-    found = service.runtime
-    assert isinstance(found, RegistryRuntime)
+def registry_runtime(service: Running) -> RegistryTimers:
+    found = service.app.state.timers
+    assert isinstance(found, RegistryTimers)
     return found
 
 
 @pytest.fixture
-async def credit_database(make_database: Callable[[], Awaitable[str]]) -> str:
-    return await migrated("credit", await make_database())
+async def credit_database(make_database: MakeDatabase) -> str:
+    return await make_database("credit")
 
 
 async def pledge_filed_on(credit: Running, clock: ManualClock, moment: datetime) -> str:
@@ -300,7 +300,7 @@ async def test_credit_warns_of_a_missing_next_year_from_the_first_of_december(
         november = (await credit.client.get("/readyz")).json()
         clock.set(beijing(2026, 12, 1, 8))
         december = (await credit.client.get("/readyz")).json()
-        await credit_runtime(credit).calendar_keeper.catch_up()
+        await keeper(credit).catch_up()
         await publish(credit.bus, CALENDAR_TOPIC, year_published(SCHEDULE_2027))
         await eventually(lambda: credit.app.state.calendar_book.calendar.version(2027) == 1)
         loaded = (await credit.client.get("/readyz")).json()

@@ -13,7 +13,7 @@ import pytest
 from services.registry.adapters.orm import calendar_schedules
 from services.registry.app import create_app
 from services.registry.domain.events import CALENDAR_TOPIC, PLEDGES_TOPIC
-from services.registry.runtime import RegistryRuntime
+from services.registry.runtime import RegistryTimers
 from services.registry.settings import RegistrySettings
 from shared.auth import Role
 from shared.kernel.clock import ManualClock
@@ -67,9 +67,9 @@ def end_of_beijing(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), datetime.min.time(), BEIJING).astimezone(UTC)
 
 
-def runtime(service: Running) -> RegistryRuntime:
-    found = service.runtime
-    assert isinstance(found, RegistryRuntime)
+def runtime(service: Running) -> RegistryTimers:
+    found = service.app.state.timers
+    assert isinstance(found, RegistryTimers)
     return found
 
 

@@ -56,6 +56,9 @@ HTTP_LAYER = (
     "shared.idempotency",
     "shared.openapi",
     "shared.audit",
+    "shared.tokens",
+    "shared.issuer",
+    "shared.calendar_api",
 )
 TOOLS = ("shared.devstack", "shared.ops", "shared.contracts", "shared.serve")
 

@@ -12,7 +12,8 @@ from services.credit.app import create_app as credit_app
 from services.credit.service_layer.banks import load_config
 from services.credit.settings import DEFAULT_BANKS, CreditSettings
 from shared.banks import BankStatus, load_directory
-from shared.http import Problem
+from shared.http import STATUS_OF_KIND
+from shared.kernel.errors import Forbidden, kind_of
 from shared.settings import DEFAULT_BANK_DIRECTORY
 from tests.credentials import bank_headers
 
@@ -70,12 +71,15 @@ def test_a_bad_directory_stops_every_service_at_start(
 def test_unknown_and_suspended_banks_are_refused_with_their_own_codes(tmp_path: Path) -> None:
     text = directory_text().replace("status: active", "status: suspended", 1)
     directory = load_directory(write(tmp_path, "banks.yaml", text))
-    with pytest.raises(Problem) as unknown:
+    with pytest.raises(Forbidden) as unknown:
         directory.admit("bank-nowhere")
-    with pytest.raises(Problem) as suspended:
+    with pytest.raises(Forbidden) as suspended:
         directory.admit("bank-hangzhou")
-    assert (unknown.value.status, unknown.value.code) == (403, "bank.unknown")
-    assert (suspended.value.status, suspended.value.code) == (403, "bank.suspended")
+    assert (STATUS_OF_KIND[kind_of(unknown.value)], unknown.value.code) == (403, "bank.unknown")
+    assert (STATUS_OF_KIND[kind_of(suspended.value)], suspended.value.code) == (
+        403,
+        "bank.suspended",
+    )
     assert directory.admit("bank-qingdao").uscc == QINGDAO_USCC
 
 

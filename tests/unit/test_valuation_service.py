@@ -171,7 +171,7 @@ async def test_on_demand_valuation_returns_ranges_drivers_and_parameter_version(
     valuation = response.json()
     assert valuation["parameter_version"] == "2026.1"
     assert valuation["reference"] is None
-    assert valuation["requested_by"] == "bank-of-test"
+    assert valuation["requested_by"] == "bank-hangzhou"
     first, second, unknown = valuation["rights"]
     assert (first["number"], second["number"]) == (PATENT, SECOND_PATENT)
     assert first["drivers"] and all({"name", "value", "effect"} <= set(d) for d in first["drivers"])
@@ -186,7 +186,7 @@ async def test_on_demand_valuation_returns_ranges_drivers_and_parameter_version(
     again = await service.client.get(f"/v1/valuations/{valuation['valuation_id']}", headers=BANK)
     assert again.status_code == 200
     assert again.json() == valuation
-    stranger = {"X-Bank-Id": "another-bank"}
+    stranger = {"X-Bank-Id": "bank-qingdao"}
     hidden = await service.client.get(
         f"/v1/valuations/{valuation['valuation_id']}", headers=stranger
     )
@@ -262,7 +262,7 @@ async def test_a_bank_credential_is_required_and_unknown_rights_are_not_found(
 
     assert (missing.status_code, missing.json()["code"]) == (401, "auth.missing")
     assert (staff.status_code, staff.json()["code"]) == (403, "auth.bank_only")
-    assert (reserved.status_code, reserved.json()["code"]) == (403, "bank.reserved_name")
+    assert (reserved.status_code, reserved.json()["code"]) == (403, "bank.unknown")
     assert unknown.status_code == 404
     assert unknown.json()["code"] == "right.not_found"
 

@@ -35,7 +35,7 @@ PATENT = "202010123456.2"
 SECOND_PATENT = "202110654321.3"
 UNKNOWN_PATENT = "201910777888.2"
 TRADEMARK = "31234567"
-BANK = {"X-Bank-Id": "bank-of-test"}
+BANK = {"X-Bank-Id": "bank-hangzhou"}
 APPRAISER = {"X-Appraiser-Id": "appraiser-li"}
 RIGHTS = "valuation.rights"
 APPLICATIONS = "valuation.applications"
@@ -191,7 +191,7 @@ def application_payload(
 ) -> dict[str, Any]:
     return {
         "loan_id": loan_id,
-        "bank_id": "bank-of-test",
+        "bank_id": "bank-hangzhou",
         "enterprise": {
             "uscc": make_uscc(42),
             "name": "Lens Optics Co.",
@@ -215,7 +215,7 @@ def disbursed(loan_id: str) -> Envelope:
         loan_id,
         {
             "loan_id": loan_id,
-            "bank_id": "bank-of-test",
+            "bank_id": "bank-hangzhou",
             "enterprise_uscc": make_uscc(42),
             "amount": "300000.00",
             "annual_rate": "0.0385",
