@@ -15,6 +15,7 @@ from services.registry.app import create_app
 from services.registry.settings import RegistrySettings
 from shared.identifiers import make_uscc
 from tests.conftest import migrated
+from tests.dates import years_from_today
 from tests.integration.conftest import Running, running
 from tests.integration.test_registry_examination import act, beijing, claim, examined
 from tests.integration.test_registry_service import (
@@ -59,7 +60,7 @@ async def put_trademark(service: Running) -> str:
         "goods": ["0901"],
         "mark": f"LENSCO {number}",
         "owner": {"name": PLEDGOR["name"], "uscc": PLEDGOR["uscc"]},
-        "valid_until": "2035-01-01",
+        "valid_until": years_from_today(9).isoformat(),
     }
     response = await service.client.put(f"/internal/v1/trademarks/{number}", json=body)
     assert response.status_code == 200, response.text
