@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
 from services.credit.service_layer.clock import ManualClock
-from services.credit.service_layer.deadlines import registration_due
 from shared.envelope import Envelope
 from shared.identifiers import patent_check_digit
-from shared.workdays import BEIJING, OfficialCalendar
 from tests.conftest import migrated
+from tests.dates import beijing
 from tests.integration.conftest import Running, envelope, eventually, publish
 from tests.integration.test_credit_service import (
     BANKS,
@@ -47,7 +46,8 @@ async def database(make_database: Callable[[], Awaitable[str]]) -> str:
 
 @pytest.fixture
 def clock() -> ManualClock:
-    return ManualClock(datetime.now(UTC).replace(microsecond=0))
+    """A Tuesday before the National Day week of 2026, on the official calendar."""
+    return ManualClock(beijing(2026, 9, 29, 10))
 
 
 def deadline(current: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -62,12 +62,12 @@ async def announced(credit: Running, loan_id: str, event_type: str) -> list[Enve
     return list(await eventually(lambda: loan_events(credit, loan_id, event_type)))
 
 
-def cancelled(loan_id: str, number: str, reason: str) -> Envelope:
+def cancelled(loan_id: str, number: str, reason: str, at: datetime) -> Envelope:
     payload = {
         "registration_number": number,
         "filing_reference": loan_id,
         "reason": reason,
-        "cancelled_at": datetime.now(UTC).isoformat(),
+        "cancelled_at": at.isoformat(),
     }
     return envelope("registry.pledge.cancelled", number, payload)
 
@@ -128,9 +128,8 @@ async def test_a_pledge_registered_after_the_deadline_is_released_as_void(
         loan_id = await pledge_filed(credit)
         current = await loan(credit, loan_id)
         due = due_at(current, "pledge_registration")
-        requested_at = datetime.fromisoformat(current["pledge_requested_at"])
-        assert due == registration_due(requested_at, 3, OfficialCalendar())
-        assert due.astimezone(BEIJING).time().isoformat() == "00:00:00"
+        assert datetime.fromisoformat(current["pledge_requested_at"]) == beijing(2026, 9, 29, 10)
+        assert due == beijing(2026, 10, 10), "30 September, 8 and 9 October are the working days"
         [filing] = await announced(credit, loan_id, "credit.pledge_filing.requested")
         assert filing.payload["registration_due_at"] == due.isoformat()
 
@@ -151,7 +150,8 @@ async def test_a_pledge_registered_after_the_deadline_is_released_as_void(
         await handled_after(credit, "credit.pledges", handled)
         assert loan_events(credit, loan_id, "credit.loan.disbursed") == []
 
-        await publish(credit.bus, PLEDGES_TOPIC, cancelled(loan_id, "Y2026000077", "contract_void"))
+        void = cancelled(loan_id, "Y2026000077", "contract_void", clock.now())
+        await publish(credit.bus, PLEDGES_TOPIC, void)
         [released] = await eventually(
             lambda: loan_events(credit, loan_id, "credit.pledge.released")
         )
