@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +12,7 @@ import pytest
 from services.valuation.domain import RightFacts, impairment_reason
 from shared.envelope import Envelope
 from shared.identifiers import make_uscc
+from tests.dates import days_from_today, now, today, years_from_today
 from tests.unit.test_valuation_service import (
     LOANS_TOPIC,
     PATENT,
@@ -116,7 +117,7 @@ async def test_a_released_loan_is_no_longer_watched(service: Service, event_type
 
 async def test_a_term_nearing_its_end_impairs_the_loan(service: Service) -> None:
     loan_id, completed = await _disbursed_loan(service, [("patent", PATENT)])
-    term_end = (date.today() + timedelta(days=400)).isoformat()
+    term_end = days_from_today(400).isoformat()
 
     await record_patent(service, PATENT, version=2, term_end=term_end)
     [impaired] = await eventually(lambda: _events(service, "valuation.impaired"))
@@ -167,10 +168,10 @@ def _disbursed(loan_id: str) -> Envelope:
             "enterprise_uscc": make_uscc(42),
             "amount": "300000.00",
             "annual_rate": "0.0385",
-            "maturity_date": "2027-06-01",
-            "pledge_registration_number": "Y2026000001",
+            "maturity_date": years_from_today(1).isoformat(),
+            "pledge_registration_number": f"Y{today().year}000001",
             "inclusive": True,
-            "disbursed_at": "2026-06-02T02:00:00+00:00",
+            "disbursed_at": now().isoformat(),
         },
     )
 

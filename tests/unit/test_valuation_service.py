@@ -8,6 +8,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from shared.identifiers import make_uscc
 from shared.migrations import upgrade
 from shared.runtime import ServiceRuntime
 from tests.credentials import ActingAs
+from tests.dates import now, shift_years, years_from_today
 
 RIGHTS_TOPIC = "pledgeflow.registry.rights"
 LOANS_TOPIC = "pledgeflow.credit.loans"
@@ -37,6 +39,7 @@ UTILITY_MODEL = "202020111222.1"
 UNKNOWN_PATENT = "201910777888.2"
 TRADEMARK = "31234567"
 BANK = {"X-Bank-Id": "bank-of-test"}
+FILED = years_from_today(-6)
 
 
 @dataclass
@@ -118,11 +121,11 @@ def patent_payload(number: str, status: str = "valid", **changes: Any) -> dict[s
         "kind": "invention",
         "title": "Lens assembly",
         "holders": [{"name": "Lens Optics Co.", "uscc": make_uscc(42)}],
-        "filing_date": "2020-03-02",
-        "grant_date": "2022-05-10",
-        "term_end": "2040-03-01",
+        "filing_date": FILED.isoformat(),
+        "grant_date": years_from_today(-4).isoformat(),
+        "term_end": (shift_years(FILED, 20) - timedelta(days=1)).isoformat(),
         "legal_status": status,
-        "fees_paid_through": "2027-03-01",
+        "fees_paid_through": years_from_today(1).isoformat(),
         "frozen": False,
         "invalidation_pending": False,
         "main_ipc": "G02B 7/02",
@@ -137,7 +140,7 @@ def trademark_payload(number: str, status: str = "registered") -> dict[str, Any]
         "goods": ["optical lenses"],
         "mark": "CLEARVIEW",
         "owner": {"name": "Lens Optics Co.", "uscc": make_uscc(42)},
-        "valid_until": "2034-08-13",
+        "valid_until": years_from_today(8).isoformat(),
         "status": status,
         "frozen": False,
     }
@@ -162,7 +165,7 @@ def application_payload(
         "collateral": [{"right_type": t, "number": n} for t, n in collateral],
         "attributable_revenue": revenue,
         "industry": "electronics",
-        "submitted_at": "2026-06-01T02:00:00+00:00",
+        "submitted_at": now().isoformat(),
     }
 
 
