@@ -16,6 +16,7 @@ import statistics
 import tempfile
 import time
 import uuid
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -35,6 +36,7 @@ from shared.devstack import (
 from shared.identifiers import make_uscc, patent_check_digit
 from shared.migrations import SERVICES
 from shared.settings import DEVELOPMENT_KEY
+from shared.workdays import BEIJING
 
 DEVELOPMENT_CREDENTIALS = Credentials(DEVELOPMENT_KEY)
 BANK = bearer_headers(DEVELOPMENT_CREDENTIALS, "bank-hangzhou", Role.BANK)
@@ -79,8 +81,14 @@ def patent_number(i: int) -> str:
     return f"{digits}.{patent_check_digit(digits)}"
 
 
+def fees_paid_through() -> str:
+    """A year ahead of today in Beijing, so the registry finds every annual fee paid."""
+    return (datetime.now(BEIJING).date() + timedelta(days=365)).isoformat()
+
+
 async def load_register(client: httpx.AsyncClient, stack: LocalStack, flows: int) -> None:
     semaphore = asyncio.Semaphore(16)
+    paid_through = fees_paid_through()
 
     async def one(i: int) -> None:
         async with semaphore:
@@ -95,7 +103,7 @@ async def load_register(client: httpx.AsyncClient, stack: LocalStack, flows: int
                     "filing_date": "2020-01-10",
                     "grant_date": "2022-05-01",
                     "legal_status": "valid",
-                    "fees_paid_through": "2027-01-09",
+                    "fees_paid_through": paid_through,
                 },
             )
             response.raise_for_status()
