@@ -1,5 +1,6 @@
-"""The tests whose data depend on today still pass on other days: two years on, and at a
-Spring Festival eve in a year the calendar library does not know (deadlines are provisional).
+"""The tests whose data depend on today still pass on other days: two years on, and at the
+2027 Spring Festival eve, a year the calendar library does not know yet (deadlines counted then
+are provisional).
 
 Each day runs the date-sensitive tests in a pytest subprocess whose clock is moved with
 PLEDGEFLOW_TEST_TODAY (see tests/conftest.py); the service processes of tests/e2e are left out.
