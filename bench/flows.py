@@ -16,6 +16,7 @@ import statistics
 import tempfile
 import time
 import uuid
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -36,6 +37,7 @@ from shared.identifiers import make_uscc, patent_check_digit
 from shared.issuer import development_issuer
 from shared.migrations import SERVICES
 from shared.tokens import audience
+from shared.workdays import BEIJING
 
 ISSUER = development_issuer()
 BANK = bearer(ISSUER.issue("bank-hangzhou", Role.BANK, audience=audience("credit")))
@@ -84,8 +86,14 @@ def patent_number(i: int) -> str:
     return f"{digits}.{patent_check_digit(digits)}"
 
 
+def fees_paid_through() -> str:
+    """A year ahead of today in Beijing, so the registry finds every annual fee paid."""
+    return (datetime.now(BEIJING).date() + timedelta(days=365)).isoformat()
+
+
 async def load_register(client: httpx.AsyncClient, stack: LocalStack, flows: int) -> None:
     semaphore = asyncio.Semaphore(16)
+    paid_through = fees_paid_through()
 
     async def one(i: int) -> None:
         async with semaphore:
@@ -100,7 +108,7 @@ async def load_register(client: httpx.AsyncClient, stack: LocalStack, flows: int
                     "filing_date": "2020-01-10",
                     "grant_date": "2022-05-01",
                     "legal_status": "valid",
-                    "fees_paid_through": "2027-01-09",
+                    "fees_paid_through": paid_through,
                 },
             )
             response.raise_for_status()

@@ -4,7 +4,9 @@
 utility models and trademarks, with comparables and a replacement cost) with the pure domain
 and the 2026.1 parameter set, then starts the valuation service in-process (SQLite, in-memory
 bus, `httpx.ASGITransport`), loads the same rights through registry events and requests
-on-demand valuations over its HTTP API. It prints figures and asserts nothing.
+on-demand valuations over its HTTP API. It prints figures and asserts nothing. The rights are
+dated from today (filed five years ago, granted three years ago), so every run values the same
+mix of remaining terms whatever the year.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -43,8 +45,9 @@ from shared.issuer import development_issuer
 from shared.migrations import upgrade
 from shared.runtime import ServiceRuntime
 from shared.tokens import audience
+from shared.workdays import BEIJING
 
-AS_OF = date(2026, 6, 1)
+AS_OF = datetime.now(BEIJING).date()
 ISSUER = development_issuer()
 BANK = bearer(ISSUER.issue("bank-hangzhou", Role.BANK, audience=audience("valuation")))
 OFFICE = bearer(ISSUER.issue("bench-clerk", Role.ADMINISTRATOR, audience=audience("valuation")))
@@ -68,7 +71,7 @@ class Timing:
 
 
 def patent_number(i: int, kind: str = "1") -> str:
-    digits = f"2021{kind}{i + 1:07d}"
+    digits = f"{AS_OF.year - 5}{kind}{i + 1:07d}"
     return f"{digits}.{patent_check_digit(digits)}"
 
 
@@ -82,9 +85,9 @@ def patent_facts(i: int) -> RightFacts:
         right_type="patent",
         number=patent_number(i, "1" if kind == "invention" else "2"),
         patent_kind=kind,
-        filing_date=date(2021, 3, 1),
-        grant_date=date(2023, 1, 10),
-        expiry_date=date(2041 if kind == "invention" else 2031, 2, 28),
+        filing_date=date(AS_OF.year - 5, 3, 1),
+        grant_date=date(AS_OF.year - 3, 1, 10),
+        expiry_date=date(AS_OF.year + (15 if kind == "invention" else 5), 2, 28),
         legal_status="valid",
         claims=8 + i % 5,
         family_size=1 + i % 4,
@@ -99,8 +102,8 @@ def trademark_facts(i: int) -> RightFacts:
     return RightFacts(
         right_type="trademark",
         number=trademark_number(i),
-        grant_date=date(2020, 5, 1),
-        expiry_date=date(2030, 4, 30),
+        grant_date=date(AS_OF.year - 6, 5, 1),
+        expiry_date=date(AS_OF.year + 4, 4, 30),
         legal_status="valid",
         nice_class=9,
     )

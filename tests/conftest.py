@@ -10,12 +10,43 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+import time_machine
 
 from shared.devstack import EmbeddedBroker, free_port
+from tests.dates import MOVED_TODAY_VARIABLE, moved_clock_destination
 
 PG_ADMIN_URL = os.environ.get(
     "PLEDGEFLOW_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """With PLEDGEFLOW_TEST_TODAY set, the whole session runs on a clock moved to that day.
+
+    The wall clock (`datetime.now`, `date.today`, `time.time`) starts at the given moment and
+    ticks on from there; monotonic time is untouched, so timeouts and the event loop behave.
+    Only this process moves: PostgreSQL, the broker and service subprocesses keep real time.
+    """
+    moved_to = os.environ.get(MOVED_TODAY_VARIABLE)
+    if moved_to:
+        travel = time_machine.travel(moved_clock_destination(moved_to), tick=True)
+        travel.start()
+        config.stash[_moved_clock] = travel
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    travel = config.stash.get(_moved_clock, None)
+    if travel is not None:
+        travel.stop()
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    if _moved_clock in config.stash:
+        return f"clock moved to {os.environ[MOVED_TODAY_VARIABLE]} ({MOVED_TODAY_VARIABLE})"
+    return None
+
+
+_moved_clock = pytest.StashKey[time_machine.travel]()
 
 
 @pytest.fixture(scope="session")

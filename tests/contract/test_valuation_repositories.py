@@ -28,7 +28,7 @@ from shared.dedup import Dedup
 from shared.envelope import Envelope
 from shared.retry import is_conflict
 from shared.uow import Storage
-from tests.conftest import migrated
+from tests.conftest import MakeDatabase, migrated
 from tests.fakes.valuation import FakeValuationDatabase
 
 T0 = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
@@ -60,9 +60,9 @@ class Backend:
 
 @pytest.fixture(scope="module")
 async def postgres_database(
-    make_database: Callable[[], Awaitable[str]],
+    make_database: MakeDatabase,
 ) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(await migrated("valuation", await make_database()))
+    engine = create_engine(await make_database("valuation"))
     try:
         yield engine
     finally:

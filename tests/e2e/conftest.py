@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -16,6 +17,21 @@ from aiokafka import AIOKafkaConsumer
 from shared.devstack import LocalStack, StackConfig, free_port
 from shared.migrations import SERVICES
 from tests.conftest import PG_ADMIN_URL, MakeDatabase
+from tests.dates import MOVED_TODAY_VARIABLE
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The service processes keep the real clock, so they cannot follow a moved test clock."""
+    if not os.environ.get(MOVED_TODAY_VARIABLE):
+        return
+    here = Path(__file__).parent
+    skip = pytest.mark.skip(
+        reason=f"service processes run on the real clock, not on {MOVED_TODAY_VARIABLE}"
+    )
+    for item in items:
+        if item.path.is_relative_to(here):
+            item.add_marker(skip)
+
 
 TOPICS = (
     "pledgeflow.credit.loans",

@@ -11,6 +11,7 @@ from shared.auth import Role
 from shared.devstack import LocalStack
 from shared.tokens import audience
 from tests.credentials import bank_headers, staff_headers
+from tests.dates import years_from_today
 
 BANK_USCC = "91330100609123456B"
 BANK = bank_headers("bank-hangzhou", audience=audience("credit"))
@@ -30,7 +31,7 @@ async def load_patent(
         "filing_date": "2019-03-01",
         "grant_date": "2021-06-15",
         "legal_status": "valid",
-        "fees_paid_through": "2027-02-28",
+        "fees_paid_through": years_from_today(1).isoformat(),
         "main_ipc": "B24B13/00",
     } | changes
     url = f"{stack.url('registry')}/internal/v1/patents/{number}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import datetime
 from decimal import Decimal
 
 import httpx
@@ -12,6 +12,7 @@ import pytest
 from shared.auth import Role
 from shared.devstack import LocalStack
 from shared.identifiers import make_uscc
+from shared.workdays import beijing_date
 from tests.credentials import staff_headers
 from tests.e2e.conftest import TopicWatcher
 from tests.e2e.flows import BANK, BANK_USCC, application, load_patent, poll_loan, quick_loan
@@ -30,7 +31,6 @@ async def test_a_quick_loan_reaches_disbursed_and_every_step_is_on_the_topics(
     approved = Decimal(offered["approved_amount"])
     assert Decimal("0") < approved <= Decimal("1000000.00")
     assert approved <= Decimal(offered["appraised_value"]) * Decimal("0.30")
-    assert loan["pledge_registration_number"].startswith(f"Y{date.today().year}")
     assert loan["maturity_date"] is not None
 
     await watcher.wait_for(
@@ -60,6 +60,9 @@ async def test_a_quick_loan_reaches_disbursed_and_every_step_is_on_the_topics(
         and e["payload"]["filing_reference"] == loan_id
     )
     assert registered["payload"]["pledgee"]["uscc"] == BANK_USCC
+    registered_at = datetime.fromisoformat(registered["payload"]["registered_at"])
+    registration_year = beijing_date(registered_at).year
+    assert loan["pledge_registration_number"].startswith(f"Y{registration_year}")
     assert registered["payload"]["patents"] == [number]
 
 

@@ -3,7 +3,7 @@ on one in-memory bus: the case keeps its correlation id, and the loan shows what
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -18,7 +18,7 @@ from services.registry.app import create_app as create_registry
 from services.registry.settings import RegistrySettings
 from shared.bus.memory import InMemoryBus
 from shared.envelope import Envelope
-from tests.conftest import migrated
+from tests.conftest import MakeDatabase
 from tests.credentials import ActingAs
 from tests.integration.conftest import Running, eventually, publish
 from tests.integration.test_credit_service import (
@@ -50,7 +50,7 @@ class Services:
 
 
 @pytest.fixture
-async def services(make_database: Callable[[], Awaitable[str]]) -> AsyncIterator[Services]:
+async def services(make_database: MakeDatabase) -> AsyncIterator[Services]:
     bus = InMemoryBus()
     common: dict[str, Any] = {
         "environment": "test",
@@ -58,8 +58,8 @@ async def services(make_database: Callable[[], Awaitable[str]]) -> AsyncIterator
         "http_port": 0,
         "outbox_poll_interval": 0.05,
     }
-    registry_url = await migrated("registry", await make_database())
-    credit_url = await migrated("credit", await make_database())
+    registry_url = await make_database("registry")
+    credit_url = await make_database("credit")
     apps = {
         "registry": create_registry(RegistrySettings(database_url=registry_url, **common), bus=bus),
         "credit": create_credit(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +10,8 @@ import pytest
 
 from shared.identifiers import make_uscc
 from shared.kernel.clock import ManualClock
-from shared.workdays import BEIJING
 from tests.conftest import MakeDatabase
+from tests.dates import beijing
 from tests.integration.conftest import Running, eventually, publish
 from tests.integration.test_credit_service import (
     HANGZHOU,
@@ -144,7 +144,7 @@ async def disburse_after(
 
 
 async def test_statistics_of_a_period(database: str) -> None:
-    clock = ManualClock(datetime.now(UTC).replace(microsecond=0))
+    clock = ManualClock(beijing(2026, 3, 2, 10))
     async with credit_service(database, clock) as credit:
         large = application()["enterprise"] | {"uscc": make_uscc(8), "size_class": "large"}
         await disburse_after(credit, clock, timedelta(hours=2))
@@ -153,9 +153,9 @@ async def test_statistics_of_a_period(database: str) -> None:
         await publish(credit.bus, VALUATIONS_TOPIC, valuation_completed(declined))
         await reaches(credit, declined, "declined")
 
-        today = clock.now().astimezone(BEIJING).date()
+        day = date(2026, 3, 2)
         response = await credit.client.get(
-            "/internal/v1/statistics", params={"from": str(today), "to": str(today)}
+            "/internal/v1/statistics", params={"from": str(day), "to": str(day)}
         )
         assert response.status_code == 200, response.text
         stats = response.json()
@@ -170,7 +170,7 @@ async def test_statistics_of_a_period(database: str) -> None:
         assert stats["average_seconds_to_disbursement"] == 3600.0
         assert stats["decline_reasons"] == {"collateral.term_unknown": 1, "term.too_long": 1}
 
-        tomorrow = str(today + timedelta(days=1))
+        tomorrow = str(day + timedelta(days=1))
         later = await credit.client.get("/internal/v1/statistics", params={"from": tomorrow})
         assert later.json()["loans_disbursed"] == 0
         assert later.json()["inclusive_share_by_count"] is None

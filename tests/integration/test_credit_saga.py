@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
-from services.credit.service_layer.deadlines import registration_due
 from shared.envelope import Envelope
 from shared.identifiers import patent_check_digit
 from shared.kernel.clock import ManualClock
-from shared.workdays import BEIJING, OfficialCalendar
 from tests.conftest import MakeDatabase
+from tests.dates import beijing
 from tests.integration.conftest import Running, envelope, eventually, publish
 from tests.integration.test_credit_service import (
     BANKS,
@@ -46,7 +45,8 @@ async def database(make_database: MakeDatabase) -> str:
 
 @pytest.fixture
 def clock() -> ManualClock:
-    return ManualClock(datetime.now(UTC).replace(microsecond=0))
+    """A Tuesday before the National Day week of 2026, on the official calendar."""
+    return ManualClock(beijing(2026, 9, 29, 10))
 
 
 def deadline(current: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -61,12 +61,12 @@ async def announced(credit: Running, loan_id: str, event_type: str) -> list[Enve
     return list(await eventually(lambda: loan_events(credit, loan_id, event_type)))
 
 
-def cancelled(loan_id: str, number: str, reason: str) -> Envelope:
+def cancelled(loan_id: str, number: str, reason: str, at: datetime) -> Envelope:
     payload = {
         "registration_number": number,
         "filing_reference": loan_id,
         "reason": reason,
-        "cancelled_at": datetime.now(UTC).isoformat(),
+        "cancelled_at": at.isoformat(),
     }
     return envelope("registry.pledge.cancelled", number, payload)
 
@@ -127,9 +127,8 @@ async def test_a_pledge_registered_after_the_deadline_is_released_as_void(
         loan_id = await pledge_filed(credit)
         current = await loan(credit, loan_id)
         due = due_at(current, "pledge_registration")
-        requested_at = datetime.fromisoformat(current["pledge_requested_at"])
-        assert due == registration_due(requested_at, 3, OfficialCalendar()).at
-        assert due.astimezone(BEIJING).time().isoformat() == "00:00:00"
+        assert datetime.fromisoformat(current["pledge_requested_at"]) == beijing(2026, 9, 29, 10)
+        assert due == beijing(2026, 10, 10), "30 September, 8 and 9 October are the working days"
         [filing] = await announced(credit, loan_id, "credit.pledge_filing.requested")
         assert filing.payload["registration_due_at"] == due.isoformat()
 
@@ -150,7 +149,8 @@ async def test_a_pledge_registered_after_the_deadline_is_released_as_void(
         await handled_after(credit, "credit.pledges", handled)
         assert loan_events(credit, loan_id, "credit.loan.disbursed") == []
 
-        await publish(credit.bus, PLEDGES_TOPIC, cancelled(loan_id, "Y2026000077", "contract_void"))
+        void = cancelled(loan_id, "Y2026000077", "contract_void", clock.now())
+        await publish(credit.bus, PLEDGES_TOPIC, void)
         [released] = await eventually(
             lambda: loan_events(credit, loan_id, "credit.pledge.released")
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +14,7 @@ from services.credit.adapters.orm import metadata, repayments
 from shared.envelope import Envelope
 from shared.kernel.clock import ManualClock
 from tests.conftest import MakeDatabase
+from tests.dates import now
 from tests.integration.conftest import Running, envelope, eventually, publish
 from tests.integration.test_credit_service import (
     HANGZHOU,
@@ -32,7 +33,7 @@ from tests.integration.test_credit_service import (
 
 pytestmark = pytest.mark.postgres
 
-START = datetime.now(UTC).replace(microsecond=0)
+START = now()
 
 
 @pytest.fixture

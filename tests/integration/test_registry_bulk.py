@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.registry.adapters.orm import patents
+from tests.dates import years_from_today
 from tests.integration.conftest import Running, eventually
 from tests.integration.test_registry_service import (  # noqa: F401
     PLEDGOR,
@@ -24,7 +25,7 @@ def row(number: str, **changes: Any) -> dict[str, Any]:
         "filing_date": "2019-04-01",
         "grant_date": "2021-05-10",
         "legal_status": "valid",
-        "fees_paid_through": "2027-03-31",
+        "fees_paid_through": years_from_today(1).isoformat(),
     } | changes
 
 

@@ -14,6 +14,7 @@ from services.registry.adapters.orm import register_entries
 from services.registry.app import create_app
 from services.registry.settings import RegistrySettings
 from tests.conftest import MakeDatabase
+from tests.dates import years_from_today
 from tests.integration.conftest import Running, at, running
 from tests.integration.test_registry_examination import act, beijing, claim, examined
 from tests.integration.test_registry_service import (
@@ -58,7 +59,7 @@ async def put_trademark(service: Running) -> str:
         "goods": ["0901"],
         "mark": f"LENSCO {number}",
         "owner": {"name": PLEDGOR["name"], "uscc": PLEDGOR["uscc"]},
-        "valid_until": "2035-01-01",
+        "valid_until": years_from_today(9).isoformat(),
     }
     response = await service.client.put(f"/internal/v1/trademarks/{number}", json=body)
     assert response.status_code == 200, response.text

@@ -14,13 +14,13 @@ from services.registry.domain.events import PLEDGES_TOPIC, RIGHTS_TOPIC
 from services.registry.settings import RegistrySettings
 from shared.identifiers import make_uscc
 from tests.conftest import MakeDatabase
+from tests.dates import days_from_today, now
 from tests.integration.conftest import Running, envelope, eventually, publish, running
 from tests.integration.test_registry_service import (
     LOANS_TOPIC,
     PLEDGOR,
     STRANGER,
     TERM_END,
-    TODAY,
     file,
     filing,
     new_patent_number,
@@ -72,7 +72,7 @@ async def events_of(service: Running, event_type: str, count: int = 1) -> list[A
 async def test_a_change_replaces_the_amount_and_the_deadline(registry: Running) -> None:
     _, filed = await registered(registry)
     number = filed["registration_number"]
-    later = (TODAY + timedelta(days=700)).isoformat()
+    later = days_from_today(700).isoformat()
 
     response = await change(
         registry, number, {"secured_amount": "450000.00", "performance_deadline": later}
@@ -225,7 +225,7 @@ def release(loan_id: str, registration_number: str) -> Any:
         "loan_id": loan_id,
         "registration_number": registration_number,
         "reason": "debt_repaid",
-        "requested_at": "2026-11-20T08:00:00+00:00",
+        "requested_at": now().isoformat(),
     }
     return envelope("credit.pledge_release.requested", loan_id, payload)
 

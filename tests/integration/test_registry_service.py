@@ -16,9 +16,9 @@ from services.registry.app import create_app
 from services.registry.domain.events import PLEDGES_TOPIC
 from services.registry.settings import RegistrySettings
 from shared.identifiers import make_uscc, patent_check_digit
-from shared.workdays import OfficialCalendar, beijing_date, deadline_for
 from tests.conftest import MakeDatabase
 from tests.credentials import bank_headers
+from tests.dates import beijing, days_from_today
 from tests.integration.conftest import Running, envelope, eventually, publish, running
 
 pytestmark = pytest.mark.postgres
@@ -33,7 +33,6 @@ PLEDGEE = {
 STRANGER = {"name": "Ningbo Mould Works Co., Ltd.", "uscc": make_uscc(8)}
 FILED_ON = date(2019, 3, 1)
 TERM_END = date(2039, 2, 28)
-TODAY = date.today()
 OUTBOX = metadata.tables["outbox"]
 _serials = itertools.count(1)
 
@@ -70,7 +69,7 @@ async def put_patent(service: Running, **changes: Any) -> str:
         "filing_date": FILED_ON.isoformat(),
         "grant_date": "2021-05-10",
         "legal_status": "valid",
-        "fees_paid_through": (TODAY + timedelta(days=365)).isoformat(),
+        "fees_paid_through": days_from_today(365).isoformat(),
         "main_ipc": "G02B 7/02",
     } | changes
     response = await service.client.put(f"/internal/v1/patents/{number}", json=body)
@@ -84,7 +83,7 @@ def filing(*patents: str, **changes: Any) -> dict[str, Any]:
         "pledgee": PLEDGEE,
         "debt_type": "loan",
         "secured_amount": "300000.00",
-        "performance_deadline": (TODAY + timedelta(days=365)).isoformat(),
+        "performance_deadline": days_from_today(365).isoformat(),
         "patents": list(patents),
         "scope_of_guarantee": "principal, interest and enforcement costs",
     } | changes
@@ -103,17 +102,19 @@ def instant(text: str) -> datetime:
 
 
 async def test_a_clean_filing_is_registered_at_once(registry: Running) -> None:
+    eve_of_national_day = beijing(2026, 9, 30, 10)
+    registry.app.state.clock = lambda: eve_of_national_day
     patent = await put_patent(registry)
     response = await file(registry, filing(patent))
 
     assert response.status_code == 201, response.text
     filed = response.json()
-    received_at = instant(filed["received_at"])
+    assert instant(filed["received_at"]) == eve_of_national_day
     assert filed["status"] == "registered"
     assert filed["channel"] == "api"
     assert filed["findings"] == []
-    assert filed["registration_number"] == f"Y{beijing_date(received_at).year}000001"
-    assert instant(filed["deadline_at"]) == deadline_for(received_at, 1, OfficialCalendar())
+    assert filed["registration_number"] == "Y2026000001"
+    assert instant(filed["deadline_at"]) == beijing(2026, 10, 9)
     assert (await registry.client.get(f"/v1/pledge-filings/{filed['filing_id']}")).json() == filed
 
     [registered] = await eventually(
@@ -231,7 +232,7 @@ async def test_a_filing_requested_by_credit_is_filed_on_the_credit_channel(
 ) -> None:
     patent = await put_patent(registry)
     reference = "loan-7f3c"
-    payload = filing(patent, performance_deadline=(TODAY + timedelta(days=400)).isoformat())
+    payload = filing(patent, performance_deadline=days_from_today(400).isoformat())
     payload |= {"loan_id": reference, "filing_reference": reference, "trademarks": []}
     requested = envelope("credit.pledge_filing.requested", reference, payload)
     await publish(registry.bus, LOANS_TOPIC, requested)
