@@ -19,7 +19,7 @@ from shared.identifiers import make_uscc, patent_check_digit
 from tests.conftest import MakeDatabase
 from tests.credentials import bank_headers
 from tests.dates import beijing, days_from_today
-from tests.integration.conftest import Running, envelope, eventually, publish, running
+from tests.integration.conftest import Running, at, envelope, eventually, publish, running
 
 pytestmark = pytest.mark.postgres
 
@@ -103,7 +103,7 @@ def instant(text: str) -> datetime:
 
 async def test_a_clean_filing_is_registered_at_once(registry: Running) -> None:
     eve_of_national_day = beijing(2026, 9, 30, 10)
-    registry.app.state.clock = lambda: eve_of_national_day
+    at(registry, eve_of_national_day)
     patent = await put_patent(registry)
     response = await file(registry, filing(patent))
 
