@@ -64,6 +64,8 @@ class Reaction:
 
     to_command: Callable[[Envelope], Command | None]
     versions: frozenset[int] = frozenset({1})
+    # The model the payload is read with; a test holds it to the published schema.
+    payload: type | None = None
 
 
 def dead_letter_reason(exc: BaseException) -> tuple[str, str] | None:

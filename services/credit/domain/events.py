@@ -12,8 +12,9 @@ from decimal import Decimal
 from typing import Any
 
 from shared.kernel.events import DomainEvent
+from shared.topics import CREDIT_LOANS
 
-LOANS_TOPIC = "pledgeflow.credit.loans"
+LOANS_TOPIC = CREDIT_LOANS
 NO_PREMIUM = Decimal("0.00")
 
 

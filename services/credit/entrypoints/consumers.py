@@ -73,14 +73,20 @@ class _Ground(BaseModel):
 
 class _PledgeOutcome(BaseModel):
     filing_reference: str | None = None
-    registration_number: str | None = None
     pledgee: _Party
     patents: list[str] = []
     trademarks: list[str] = []
     filing_id: str | None = None
+
+
+class _PledgeRegistered(_PledgeOutcome):
+    registration_number: str
+    registered_at: datetime | None = None
+
+
+class _FilingRefused(_PledgeOutcome):
     findings: list[_Ground] = []
     grounds: list[_Ground] = []
-    registered_at: datetime | None = None
 
     def refusal_grounds(self) -> tuple[RefusalGround, ...]:
         """The grounds the registry names; from an older event, its refusing findings."""
@@ -159,26 +165,38 @@ def valuation_impaired(envelope: Envelope) -> c.RecordImpairment:
     )
 
 
-def pledge_outcome(registered: bool) -> Reaction:
-    """Disburse on a registered pledge; withdraw the offer on a refused one."""
+def pledge_registered(envelope: Envelope) -> c.RecordPledgeOutcome | None:
+    """Disburse on a registered pledge."""
+    body = parse_payload(_PledgeRegistered, envelope)
+    if body.filing_reference is None:
+        return None
+    return c.RecordPledgeOutcome(
+        loan_id=body.filing_reference,
+        registered=True,
+        registration_number=body.registration_number,
+        pledgee_uscc=body.pledgee.uscc,
+        rights=frozenset(body.patents + body.trademarks),
+        reasons=(),
+        registered_at=body.registered_at,
+        filing_id=body.filing_id,
+    )
 
-    def to_command(envelope: Envelope) -> c.RecordPledgeOutcome | None:
-        body = parse_payload(_PledgeOutcome, envelope)
-        if body.filing_reference is None:
-            return None
-        return c.RecordPledgeOutcome(
-            loan_id=body.filing_reference,
-            registered=registered,
-            registration_number=body.registration_number,
-            pledgee_uscc=body.pledgee.uscc,
-            rights=frozenset(body.patents + body.trademarks),
-            reasons=tuple(f.code for f in body.findings),
-            registered_at=body.registered_at,
-            filing_id=body.filing_id,
-            grounds=() if registered else body.refusal_grounds(),
-        )
 
-    return Reaction(to_command)
+def filing_refused(envelope: Envelope) -> c.RecordPledgeOutcome | None:
+    """Withdraw the offer on a refused pledge, keeping each ground."""
+    body = parse_payload(_FilingRefused, envelope)
+    if body.filing_reference is None:
+        return None
+    return c.RecordPledgeOutcome(
+        loan_id=body.filing_reference,
+        registered=False,
+        registration_number=None,
+        pledgee_uscc=body.pledgee.uscc,
+        rights=frozenset(body.patents + body.trademarks),
+        reasons=tuple(f.code for f in body.findings),
+        filing_id=body.filing_id,
+        grounds=body.refusal_grounds(),
+    )
 
 
 def filing_received(envelope: Envelope) -> c.RecordFilingReceived | None:
@@ -218,25 +236,27 @@ CREDIT_CONSUMERS = (
     ConsumerSpec(
         name="credit.calendar",
         topics=(REGISTRY_CALENDAR,),
-        reactions={"registry.calendar.year_published": Reaction(year_published)},
+        reactions={
+            "registry.calendar.year_published": Reaction(year_published, payload=_YearPublished)
+        },
     ),
     ConsumerSpec(
         name="credit.valuations",
         topics=(VALUATIONS,),
         reactions={
-            "valuation.completed": Reaction(valuation_completed),
-            "valuation.signed_off": Reaction(valuation_signed_off),
-            "valuation.impaired": Reaction(valuation_impaired),
+            "valuation.completed": Reaction(valuation_completed, payload=_ValuationCompleted),
+            "valuation.signed_off": Reaction(valuation_signed_off, payload=_ValuationSignedOff),
+            "valuation.impaired": Reaction(valuation_impaired, payload=_ValuationImpaired),
         },
     ),
     ConsumerSpec(
         name="credit.pledges",
         topics=(REGISTRY_PLEDGES,),
         reactions={
-            "registry.filing.received": Reaction(filing_received),
-            "registry.pledge.registered": pledge_outcome(registered=True),
-            "registry.filing.refused": pledge_outcome(registered=False),
-            "registry.pledge.cancelled": Reaction(pledge_cancelled),
+            "registry.filing.received": Reaction(filing_received, payload=_FilingReceived),
+            "registry.pledge.registered": Reaction(pledge_registered, payload=_PledgeRegistered),
+            "registry.filing.refused": Reaction(filing_refused, payload=_FilingRefused),
+            "registry.pledge.cancelled": Reaction(pledge_cancelled, payload=_PledgeCancelled),
         },
     ),
 )

@@ -9,10 +9,11 @@ from decimal import Decimal
 from services.registry.domain.decisions import Reason
 from services.registry.domain.filing import Party
 from shared.kernel.events import DomainEvent
+from shared.topics import REGISTRY_CALENDAR, REGISTRY_PLEDGES, REGISTRY_RIGHTS
 
-RIGHTS_TOPIC = "pledgeflow.registry.rights"
-PLEDGES_TOPIC = "pledgeflow.registry.pledges"
-CALENDAR_TOPIC = "pledgeflow.registry.calendar"
+RIGHTS_TOPIC = REGISTRY_RIGHTS
+PLEDGES_TOPIC = REGISTRY_PLEDGES
+CALENDAR_TOPIC = REGISTRY_CALENDAR
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,7 @@ def filing_requested(clock: Clock) -> Reaction:
             data, channel="credit", filing_reference=body.filing_reference, received_at=clock.now()
         )
 
-    return Reaction(to_command)
+    return Reaction(to_command, payload=_FilingRequested)
 
 
 def release_requested(clock: Clock) -> Reaction:
@@ -85,7 +85,7 @@ def release_requested(clock: Clock) -> Reaction:
             body.loan_id, body.registration_number, CancellationReason(body.reason), clock.now()
         )
 
-    return Reaction(to_command)
+    return Reaction(to_command, payload=_ReleaseRequested)
 
 
 def registry_consumers(clock: Clock) -> list[ConsumerSpec]:

@@ -161,18 +161,20 @@ VALUATION_CONSUMERS = (
         name="valuation.rights",
         topics=(REGISTRY_RIGHTS,),
         reactions={
-            "registry.patent.recorded": Reaction(patent_recorded),
-            "registry.trademark.recorded": Reaction(trademark_recorded),
+            "registry.patent.recorded": Reaction(patent_recorded, payload=_PatentRecorded),
+            "registry.trademark.recorded": Reaction(trademark_recorded, payload=_TrademarkRecorded),
         },
     ),
     ConsumerSpec(
         name="valuation.applications",
         topics=(CREDIT_LOANS,),
         reactions={
-            "credit.application.submitted": Reaction(application_submitted),
-            "credit.loan.disbursed": Reaction(loan_disbursed),
-            "credit.pledge_release.requested": Reaction(pledge_released),
-            "credit.loan.repaid": Reaction(pledge_released),
+            "credit.application.submitted": Reaction(
+                application_submitted, payload=_ApplicationSubmitted
+            ),
+            "credit.loan.disbursed": Reaction(loan_disbursed, payload=_LoanEvent),
+            "credit.pledge_release.requested": Reaction(pledge_released, payload=_LoanEvent),
+            "credit.loan.repaid": Reaction(pledge_released, payload=_LoanEvent),
         },
     ),
 )
