@@ -50,7 +50,8 @@ def _types(node: JsonSchema, root: JsonSchema) -> set[str]:
     node = _resolve(node, root)
     if "anyOf" in node or "oneOf" in node:
         found: set[str] = set()
-        for option in node.get("anyOf", node.get("oneOf", [])):
+        options: list[JsonSchema] = node.get("anyOf") or node.get("oneOf") or []
+        for option in options:
             found |= _types(option, root)
         return found
     if "const" in node or "enum" in node:
