@@ -22,7 +22,7 @@ from shared.dedup import Dedup, Earlier
 from shared.kernel.errors import Conflict, DomainError, Invalid
 from shared.kernel.events import Aggregate
 from shared.kernel.messages import Command, Query
-from shared.retry import is_conflict
+from shared.retry import is_conflict, is_dropped_connection
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +149,8 @@ class MessageBus(Generic[U]):
             try:
                 return await self._once(command, on, dedup)
             except Exception as exc:
+                if is_dropped_connection(exc) and attempt < self._attempts:
+                    continue
                 if not is_conflict(exc):
                     raise
                 if dedup is not None and not dedup.claim_first:

@@ -1,19 +1,34 @@
-"""Transactional outbox: events are rows committed with the state change; a relay ships them."""
+"""Transactional outbox: events are rows committed with the state change; a relay ships them.
+
+One relay per service publishes at a time: it holds a lease in the service's database
+(`relay_leases`) that it renews while it works and that expires after `lease_seconds` if it
+stops renewing (a frozen process, one cut off from the database) or gives up when the broker
+refuses its records. Another replica then takes the lease over, so no replica can stop the
+others from publishing for longer than the lease. Rows are published in commit order per key
+(the outbox id order; writes to one aggregate are serialised), no transaction is held open
+while the broker acknowledges, and a commit in any replica wakes the relay at once
+(PostgreSQL NOTIFY from the outbox insert), with a poll as the fallback.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-import zlib
+import time
+import uuid
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Table, select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import Table, bindparam, select, text, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.bus.base import EventBus, Record
 from shared.envelope import Envelope
 
 log = logging.getLogger(__name__)
+
+NOTIFY_CHANNEL = "pledgeflow_outbox"
 
 
 async def add_to_outbox(
@@ -38,13 +53,64 @@ def record_headers(event_type: str, correlation_id: str) -> tuple[tuple[str, byt
     return (("event_type", event_type.encode()), ("correlation_id", correlation_id.encode()))
 
 
-class OutboxRelay:
-    """Publishes unsent outbox rows in commit order per key and marks them sent (at least once).
+class RelayLease:
+    """The right to publish a service's outbox, held for `seconds` at a time in its database.
 
-    Woken at once by `notify()` after a local commit; polls as a fallback for rows written by
-    other processes. On PostgreSQL a transaction-scoped advisory lock keeps one relay active
-    per database, so order per key holds with several replicas.
+    Time is the database's, so replicas' clocks need not agree. On SQLite (one process) the
+    lease is always held.
     """
+
+    def __init__(self, engine: AsyncEngine, table: Table, name: str, seconds: float) -> None:
+        self._engine = engine
+        self._table = table
+        self._name = name
+        self._seconds = seconds
+        self.holder = f"{name}-{uuid.uuid4().hex[:12]}"
+        self._renew_after = 0.0
+        self._sqlite = engine.dialect.name == "sqlite"
+
+    async def hold(self) -> bool:
+        """Whether this relay holds the lease now, taking or renewing it when due."""
+        if self._sqlite:
+            return True
+        now = time.monotonic()
+        if now < self._renew_after:
+            return True
+        statement = text(
+            "INSERT INTO relay_leases (name, holder, expires_at) "
+            "VALUES (:name, :holder, now() + make_interval(secs => :seconds)) "
+            "ON CONFLICT (name) DO UPDATE SET holder = :holder, expires_at = EXCLUDED.expires_at "
+            "WHERE relay_leases.holder = :holder OR relay_leases.expires_at < now() "
+            "RETURNING holder"
+        )
+        async with self._engine.begin() as connection:
+            held = await connection.scalar(
+                statement, {"name": self._name, "holder": self.holder, "seconds": self._seconds}
+            )
+        if held == self.holder:
+            self._renew_after = now + self._seconds / 3
+            return True
+        self._renew_after = 0.0
+        return False
+
+    async def release(self) -> None:
+        """Give the lease up at once (the broker refused us; let another replica try)."""
+        self._renew_after = 0.0
+        if self._sqlite:
+            return
+        with contextlib.suppress(Exception):
+            async with self._engine.begin() as connection:
+                await connection.execute(
+                    text(
+                        "UPDATE relay_leases SET expires_at = now() "
+                        "WHERE name = :name AND holder = :holder"
+                    ),
+                    {"name": self._name, "holder": self.holder},
+                )
+
+
+class OutboxRelay:
+    """Publishes unsent outbox rows in commit order per key and marks them sent (at least once)."""
 
     def __init__(
         self,
@@ -55,15 +121,33 @@ class OutboxRelay:
         name: str,
         batch_size: int = 500,
         poll_interval: float = 0.5,
+        lease_seconds: float = 5.0,
     ) -> None:
         self._sessions = sessions
         self._table = table
         self._bus = bus
         self._batch_size = batch_size
         self._poll_interval = poll_interval
-        self._lock_key = zlib.crc32(f"outbox:{name}".encode())
+        engine = sessions.kw["bind"]
+        assert isinstance(engine, AsyncEngine)
+        self._engine = engine
+        self.lease = RelayLease(engine, table.metadata.tables["relay_leases"], name, lease_seconds)
+        self._channel = f"{NOTIFY_CHANNEL}_{name}"
         self._wakeup = asyncio.Event()
+        self._listening: Any = None
         self.published = 0
+        self._select = (
+            select(table.c.id, table.c.topic, table.c.key, table.c.body, table.c.event_type)
+            .add_columns(table.c.correlation_id)
+            .where(table.c.published_at.is_(None))
+            .order_by(table.c.id)
+            .limit(batch_size)
+        )
+        self._mark = (
+            update(table)
+            .where(table.c.id == bindparam("row_id"))
+            .values(published_at=bindparam("published_at"))
+        )
 
     def notify(self) -> None:
         """Tell the relay that new rows were committed."""
@@ -72,19 +156,24 @@ class OutboxRelay:
     async def run(self) -> None:
         """Relay until cancelled, backing off while the broker or database is unavailable."""
         backoff = 0.1
-        while True:
-            try:
-                sent = await self.relay_once()
-                backoff = 0.1
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("outbox relay failed; retrying", extra={"backoff": backoff})
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
-                continue
-            if sent < self._batch_size:
-                await self._wait()
+        await self._listen()
+        try:
+            while True:
+                try:
+                    sent = await self.relay_once()
+                    backoff = 0.1
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("outbox relay failed; retrying", extra={"backoff": backoff})
+                    await self.lease.release()
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, 5.0)
+                    continue
+                if sent < self._batch_size:
+                    await self._wait()
+        finally:
+            await self._unlisten()
 
     async def _wait(self) -> None:
         try:
@@ -95,47 +184,31 @@ class OutboxRelay:
         self._wakeup.clear()
 
     async def relay_once(self) -> int:
-        """Publish one batch; returns how many rows were sent."""
-        t = self._table
-        async with self._sessions() as session, session.begin():
-            if not await self._take_lock(session):
-                return 0
-            rows = (
-                await session.execute(
-                    select(t.c.id, t.c.topic, t.c.key, t.c.body, t.c.event_type, t.c.correlation_id)
-                    .where(t.c.published_at.is_(None))
-                    .order_by(t.c.id)
-                    .limit(self._batch_size)
+        """Publish one batch if this relay holds the lease; returns how many rows were sent."""
+        if not await self.lease.hold():
+            return 0
+        async with self._engine.connect() as connection:
+            rows = (await connection.execute(self._select)).all()
+        if not rows:
+            return 0
+        await self._bus.publish(
+            [
+                Record(
+                    topic=row.topic,
+                    key=row.key,
+                    value=row.body.encode(),
+                    headers=record_headers(row.event_type, row.correlation_id),
                 )
-            ).all()
-            if not rows:
-                return 0
-            await self._bus.publish(
-                [
-                    Record(
-                        topic=row.topic,
-                        key=row.key,
-                        value=row.body.encode(),
-                        headers=record_headers(row.event_type, row.correlation_id),
-                    )
-                    for row in rows
-                ]
-            )
-            await session.execute(
-                update(t)
-                .where(t.c.id.in_([row.id for row in rows]))
-                .values(published_at=datetime.now(UTC))
+                for row in rows
+            ]
+        )
+        sent_at = datetime.now(UTC)
+        async with self._engine.begin() as connection:
+            await connection.execute(
+                self._mark, [{"row_id": row.id, "published_at": sent_at} for row in rows]
             )
         self.published += len(rows)
         return len(rows)
-
-    async def _take_lock(self, session: AsyncSession) -> bool:
-        if session.get_bind().dialect.name != "postgresql":
-            return True
-        result = await session.execute(
-            text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": self._lock_key}
-        )
-        return bool(result.scalar())
 
     async def backlog(self) -> int:
         """Rows not yet published."""
@@ -145,3 +218,38 @@ class OutboxRelay:
                 select(t.c.id).where(t.c.published_at.is_(None)).limit(10_000)
             )
             return len(result.all())
+
+    async def _listen(self) -> None:
+        """Wake on commits of every replica (PostgreSQL); the poll covers everything else."""
+        if self._engine.dialect.name != "postgresql":
+            return
+        try:
+            connection = await self._engine.connect()
+        except Exception:
+            log.warning("commit notifications unavailable; polling", exc_info=True)
+            return
+        try:
+            raw = await connection.get_raw_connection()
+            driver = raw.driver_connection
+            assert driver is not None
+            await driver.add_listener(self._channel, self._on_notify)
+        except BaseException as exc:
+            await asyncio.shield(connection.close())
+            if not isinstance(exc, Exception):
+                raise
+            log.warning("commit notifications unavailable; polling", exc_info=True)
+            return
+        self._listening = (connection, driver)
+
+    def _on_notify(self, *_: object) -> None:
+        self._wakeup.set()
+
+    async def _unlisten(self) -> None:
+        if self._listening is None:
+            return
+        connection, driver = self._listening
+        self._listening = None
+        with contextlib.suppress(Exception):
+            await driver.remove_listener(self._channel, self._on_notify)
+        with contextlib.suppress(Exception):
+            await connection.close()

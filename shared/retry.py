@@ -26,6 +26,11 @@ def is_conflict(exc: BaseException) -> bool:
     return isinstance(exc, IntegrityError | StaleDataError) or _sqlstate(exc) in _RACE_STATES
 
 
+def is_dropped_connection(exc: BaseException) -> bool:
+    """A pooled connection the database had closed: a fresh attempt gets a live one."""
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
 def _sqlstate(exc: BaseException) -> str | None:
     orig = getattr(exc, "orig", None)
     state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)

@@ -97,6 +97,7 @@ class ServiceRuntime:
             self.bus,
             name=self.service,
             poll_interval=self.settings.outbox_poll_interval,
+            lease_seconds=self.settings.outbox_lease_seconds,
         )
         self.storage = Storage(
             sessions=sessions,

@@ -32,6 +32,7 @@ class ServiceSettings(BaseSettings):
     http_port: int
     log_level: str = "INFO"
     outbox_poll_interval: float = 0.5
+    outbox_lease_seconds: float = 5.0
     bank_directory_file: Path = Field(
         default=DEFAULT_BANK_DIRECTORY, description="the banks every service knows"
     )

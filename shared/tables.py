@@ -50,6 +50,17 @@ def outbox_table(metadata: MetaData) -> Table:
     return table
 
 
+def relay_leases_table(metadata: MetaData) -> Table:
+    """Who may publish a service's outbox, until when (see `shared.outbox.RelayLease`)."""
+    return Table(
+        "relay_leases",
+        metadata,
+        Column("name", String(100), primary_key=True),
+        Column("holder", String(100), nullable=False),
+        Column("expires_at", DateTime(timezone=True), nullable=False),
+    )
+
+
 def audit_table(metadata: MetaData) -> Table:
     """One row per audited request."""
     return Table(
@@ -87,6 +98,7 @@ def calendar_schedule_table(metadata: MetaData) -> Table:
 SHARED_TABLES = {
     "outbox": outbox_table,
     "processed_messages": processed_messages_table,
+    "relay_leases": relay_leases_table,
     "audit_log": audit_table,
 }
 # Shared by the services that count working days, which add it to their models themselves.
@@ -122,3 +134,19 @@ def merge_inbox_and_idempotency_keys(op: Any) -> None:
     )
     op.drop_table("inbox")
     op.drop_table("idempotency_keys")
+
+
+def add_relay_lease_and_commit_notification(op: Any, service: str) -> None:
+    """The relay's lease table, and (on PostgreSQL) a NOTIFY on every outbox insert so the
+    relay of any replica wakes at once."""
+    create_shared(op, "relay_leases")
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.execute(
+        "CREATE OR REPLACE FUNCTION pledgeflow_outbox_notify() RETURNS trigger AS $$ "
+        "BEGIN PERFORM pg_notify(TG_ARGV[0], ''); RETURN NULL; END; $$ LANGUAGE plpgsql"
+    )
+    op.execute(
+        "CREATE TRIGGER outbox_notify AFTER INSERT ON outbox FOR EACH STATEMENT "
+        f"EXECUTE FUNCTION pledgeflow_outbox_notify('pledgeflow_outbox_{service}')"
+    )

@@ -17,6 +17,15 @@ class Record:
     headers: tuple[tuple[str, bytes], ...] = field(default_factory=tuple)
 
 
+def next_offsets(messages: Sequence[Message]) -> dict[tuple[str, int], int]:
+    """The offset to commit per (topic, partition): one past the highest of `messages`."""
+    found: dict[tuple[str, int], int] = {}
+    for message in messages:
+        where = (message.topic, message.partition)
+        found[where] = max(found.get(where, 0), message.offset + 1)
+    return found
+
+
 @dataclass(frozen=True)
 class Message:
     """A consumed record with its position in the log."""
@@ -47,8 +56,11 @@ class Subscription(Protocol):
         """Next records, in log order per partition; empty when nothing came within `timeout`."""
         ...
 
-    async def commit(self, message: Message) -> None:
-        """Mark `message` and everything before it in its partition as processed."""
+    async def commit(self, messages: Sequence[Message]) -> None:
+        """Mark these messages, and everything before each in its partition, as processed.
+
+        One request for the whole batch: the highest offset of each partition is committed.
+        """
         ...
 
 

@@ -11,7 +11,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import CommitFailedError, IllegalStateError
 from aiokafka.structs import OffsetAndMetadata
 
-from shared.bus.base import Message, Record
+from shared.bus.base import Message, Record, next_offsets
 
 log = logging.getLogger(__name__)
 
@@ -137,12 +137,17 @@ class KafkaSubscription:
             for m in messages
         ]
 
-    async def commit(self, message: Message) -> None:
-        tp = TopicPartition(message.topic, message.partition)
+    async def commit(self, messages: Sequence[Message]) -> None:
+        offsets = {
+            TopicPartition(topic, partition): OffsetAndMetadata(offset, "")
+            for (topic, partition), offset in next_offsets(messages).items()
+        }
+        if not offsets:
+            return
         try:
-            await self._consumer.commit({tp: OffsetAndMetadata(message.offset + 1, "")})
+            await self._consumer.commit(offsets)
         except (CommitFailedError, IllegalStateError) as exc:
             log.warning(
-                "offset commit lost to a rebalance; the record will be redelivered",
-                extra={"topic": message.topic, "partition": message.partition, "error": str(exc)},
+                "offset commit lost to a rebalance; the records will be redelivered",
+                extra={"partitions": len(offsets), "error": str(exc)},
             )

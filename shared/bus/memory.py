@@ -7,7 +7,7 @@ import zlib
 from collections import defaultdict
 from collections.abc import Sequence
 
-from shared.bus.base import Message, Record
+from shared.bus.base import Message, Record, next_offsets
 
 
 class InMemoryBus:
@@ -99,6 +99,7 @@ class InMemorySubscription:
                 return []
             return self._take(max_records)
 
-    async def commit(self, message: Message) -> None:
-        key = (self._group, message.topic, message.partition)
-        self._bus._committed[key] = max(self._bus._committed[key], message.offset + 1)
+    async def commit(self, messages: Sequence[Message]) -> None:
+        for (topic, partition), offset in next_offsets(messages).items():
+            key = (self._group, topic, partition)
+            self._bus._committed[key] = max(self._bus._committed[key], offset)

@@ -85,7 +85,7 @@ async def test_uncommitted_records_are_delivered_again_and_committed_ones_are_no
     first = bus.subscribe(group, [topic])
     await first.start()
     received = await _drain(first, 10)
-    await first.commit(received[3])
+    await first.commit(received[:4])
     await first.stop()
 
     second = bus.subscribe(group, [topic])

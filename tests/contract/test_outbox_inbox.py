@@ -484,3 +484,57 @@ async def test_a_conflict_that_keeps_happening_exhausts_into_the_dead_letter_top
     assert [m.header("dlq.reason") for m in dead] == ["retries_exhausted", "retries_exhausted"]
     assert attempts == 6
     assert await harness.ledger_amounts() == []
+
+
+def _second_relay(harness: Harness, bus: EventBus, lease_seconds: float) -> OutboxRelay:
+    return OutboxRelay(
+        harness.storage.sessions,
+        harness.storage.outbox,
+        bus,
+        name="test",
+        poll_interval=0.05,
+        lease_seconds=lease_seconds,
+    )
+
+
+async def test_a_relay_that_stops_renewing_its_lease_hands_publishing_to_another(
+    harness: Harness,
+) -> None:
+    frozen = _second_relay(harness, harness.bus, lease_seconds=1.0)
+    healthy = _second_relay(harness, harness.bus, lease_seconds=1.0)
+    await harness.deposit("acc-lease", [1])
+    assert await frozen.relay_once() == 1
+    await harness.deposit("acc-lease-2", [2])
+    assert await healthy.relay_once() == 0, "only the lease holder publishes"
+    await asyncio.sleep(1.2)
+    assert await healthy.relay_once() == 1
+    assert await frozen.relay_once() == 0, "the lease moved on"
+    assert await harness.unpublished() == 0
+
+
+class RefusingBus:
+    """A broker this replica cannot reach."""
+
+    async def publish(self, records: Sequence[Record]) -> None:
+        raise ConnectionError("broker unreachable from this replica")
+
+
+async def test_a_relay_the_broker_refuses_gives_its_lease_up_at_once(harness: Harness) -> None:
+    cut_off = _second_relay(harness, RefusingBus(), lease_seconds=30.0)  # type: ignore[arg-type]
+    healthy = _second_relay(harness, harness.bus, lease_seconds=30.0)
+    await harness.deposit("acc-cut", [3])
+    task = asyncio.create_task(cut_off.run())
+    try:
+        await _until(lambda: _holds(cut_off), timeout=5)
+        await _until(lambda: _publishes(healthy), timeout=5)
+    finally:
+        await _stop(task)
+    assert await harness.unpublished() == 0
+
+
+async def _holds(relay: OutboxRelay) -> bool:
+    return relay.lease.holder is not None and relay.published == 0
+
+
+async def _publishes(relay: OutboxRelay) -> bool:
+    return await relay.relay_once() > 0
