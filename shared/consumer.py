@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,6 +25,7 @@ from shared.envelope import Envelope, MalformedEvent
 from shared.kernel.errors import DomainError, Invalid
 from shared.kernel.messages import Command
 from shared.messagebus import MessageBus, WriteConflict
+from shared.metrics import Metrics
 from shared.retry import Backoff, is_outage
 from shared.topics import EVENT_TYPES, dead_letter_topic
 
@@ -97,7 +99,9 @@ class EventConsumer:
         backoff: Backoff | None = None,
         batch_size: int = 200,
         concurrency: int = 8,
+        metrics: Metrics | None = None,
     ) -> None:
+        self._metrics = metrics
         self.name = name
         self.topics = tuple(topics)
         self._bus = bus
@@ -157,6 +161,7 @@ class EventConsumer:
             return
         reaction = self._reactions.get(envelope.event_type)
         if reaction is None:
+            self._count(envelope.event_type, "skipped")
             return
         if envelope.schema_version not in reaction.versions:
             detail = (
@@ -168,13 +173,26 @@ class EventConsumer:
         await self._handle(message, envelope, reaction)
 
     async def _handle(self, message: Message, envelope: Envelope, reaction: Reaction) -> None:
+        started = time.perf_counter()
+        outcome = await self._attempts(message, envelope, reaction)
+        self._count(envelope.event_type, outcome)
+        if self._metrics is not None:
+            self._metrics.handler_duration.labels(self.name, envelope.event_type).observe(
+                time.perf_counter() - started
+            )
+
+    def _count(self, event_type: str, outcome: str) -> None:
+        if self._metrics is not None:
+            self._metrics.events_handled.labels(self.name, event_type, outcome).inc()
+
+    async def _attempts(self, message: Message, envelope: Envelope, reaction: Reaction) -> str:
         attempt = 0
         while True:
             attempt += 1
             try:
                 command = reaction.to_command(envelope)
                 if command is None:
-                    return
+                    return "skipped"
                 handled = await self._messages.handle(
                     command,
                     dedup=Dedup.of_event(self.name, envelope.event_id, envelope.event_type),
@@ -186,7 +204,7 @@ class EventConsumer:
                 refusal = dead_letter_reason(exc)
                 if refusal is not None:
                     await self._dead_letter(message, *refusal, envelope)
-                    return
+                    return "dead_lettered"
                 delay = self._backoff.delay(attempt)
                 log.warning(
                     "database or broker unavailable; trying the event again",
@@ -194,9 +212,10 @@ class EventConsumer:
                 )
                 await asyncio.sleep(delay)
                 continue
-            if not handled.replayed:
-                self.handled += 1
-            return
+            if handled.replayed:
+                return "duplicate"
+            self.handled += 1
+            return "handled"
 
     async def _dead_letter(
         self, message: Message, reason: str, detail: str, envelope: Envelope | None = None
@@ -229,6 +248,8 @@ class EventConsumer:
                 log.exception("dead-letter publish failed; retrying")
                 await asyncio.sleep(self._backoff.delay(attempt))
         self.dead_lettered += 1
+        if self._metrics is not None:
+            self._metrics.dead_letters.labels(self.name, reason).inc()
         log.error(
             "event dead-lettered",
             extra={"consumer": self.name, "reason": reason, "detail": detail[:500]},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -10,13 +11,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.auth import verifier_for
 from shared.banks import load_directory
 from shared.context import EventContext, reset_context, set_context
 from shared.kernel.errors import DomainError
 from shared.messagebus import MessageBus
+from shared.metrics import Metrics
 from shared.problems import (
     PROBLEM_JSON,
     STATUS_OF_KIND,
@@ -43,8 +47,9 @@ __all__ = [
 CORRELATION_HEADER = "X-Correlation-Id"
 
 
-def install_conventions(app: FastAPI) -> None:
+def install_conventions(app: FastAPI, metrics: Metrics | None = None) -> None:
     """Problem details for every error, and a correlation id on every request."""
+    app.add_middleware(RequestContext, metrics=metrics)
 
     @app.exception_handler(Problem)
     async def _problem(_: Request, exc: Problem) -> JSONResponse:
@@ -66,18 +71,52 @@ def install_conventions(app: FastAPI) -> None:
         )
         return problem_response(exc.status_code, code, str(exc.detail))
 
-    @app.middleware("http")
-    async def _correlation(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        correlation_id = request.headers.get(CORRELATION_HEADER) or str(uuid.uuid4())
-        token = set_context(EventContext(correlation_id=correlation_id[:64]))
+
+class RequestContext:
+    """Plain ASGI middleware: the request's correlation id in force while it is handled and on
+    its answer, and its count and duration by route template in the service's metrics."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics | None = None) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        requested = _header(scope, b"x-correlation-id")
+        correlation_id = (requested or str(uuid.uuid4()))[:64]
+        header = (CORRELATION_HEADER.lower().encode(), correlation_id.encode("latin-1"))
+        status = 500
+        started = time.perf_counter()
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), header]
+            await send(message)
+
+        token = set_context(EventContext(correlation_id=correlation_id))
         try:
-            response = await call_next(request)
+            await self.app(scope, receive, sending)
         finally:
             reset_context(token)
-        response.headers[CORRELATION_HEADER] = correlation_id[:64]
-        return response
+            if self.metrics is not None:
+                route = scope.get("route")
+                template = getattr(route, "path", "unmatched")
+                method = scope.get("method", "")
+                self.metrics.http_requests.labels(template, method, str(status)).inc()
+                self.metrics.http_duration.labels(template, method).observe(
+                    time.perf_counter() - started
+                )
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return bytes(value).decode("latin-1")
+    return None
 
 
 def field_error(error: Any, skip: int = 1) -> dict[str, Any]:
@@ -152,8 +191,20 @@ def service_app(
         app.state.bank_directory = load_directory(runtime.settings.bank_directory_file)
     for name, value in state.items():
         setattr(app.state, name, value)
-    install_conventions(app)
+    install_conventions(app, runtime.metrics)
     for router in routers:
         app.include_router(router)
     app.include_router(health_router(runtime.readiness, runtime.warnings))
+    app.include_router(metrics_router(runtime.metrics))
     return app
+
+
+def metrics_router(metrics: Metrics) -> APIRouter:
+    """`GET /metrics` in the Prometheus text format (for the scraper; not in the API docs)."""
+    router = APIRouter()
+
+    @router.get("/metrics", include_in_schema=False)
+    async def exposition() -> Response:
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
+
+    return router

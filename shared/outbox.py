@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.bus.base import EventBus, Record
 from shared.envelope import Envelope
+from shared.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +123,9 @@ class OutboxRelay:
         batch_size: int = 500,
         poll_interval: float = 0.5,
         lease_seconds: float = 5.0,
+        metrics: Metrics | None = None,
     ) -> None:
+        self._metrics = metrics
         self._sessions = sessions
         self._table = table
         self._bus = bus
@@ -191,6 +194,7 @@ class OutboxRelay:
             rows = (await connection.execute(self._select)).all()
         if not rows:
             return 0
+        started = time.perf_counter()
         await self._bus.publish(
             [
                 Record(
@@ -208,6 +212,9 @@ class OutboxRelay:
                 self._mark, [{"row_id": row.id, "published_at": sent_at} for row in rows]
             )
         self.published += len(rows)
+        if self._metrics is not None:
+            self._metrics.relay_publish_duration.observe(time.perf_counter() - started)
+            self._metrics.relay_published.inc(len(rows))
         return len(rows)
 
     async def backlog(self) -> int:

@@ -16,6 +16,7 @@ from shared.bus.memory import InMemoryBus
 from shared.consumer import EventConsumer, Reaction
 from shared.db import create_engine, ping, session_factory
 from shared.messagebus import MessageBus
+from shared.metrics import Metrics
 from shared.outbox import OutboxRelay
 from shared.settings import ServiceSettings
 from shared.topics import dead_letter_topic
@@ -38,7 +39,7 @@ class ConsumerSpec:
 Bootstrap = Callable[[Callable[[], Any]], MessageBus[Any]]
 
 
-def make_bus(settings: ServiceSettings, client_id: str) -> EventBus:
+def make_bus(settings: ServiceSettings, client_id: str, metrics: Metrics | None = None) -> EventBus:
     """The Kafka bus named by the settings (`memory://` gives a process-local bus)."""
     if settings.kafka_bootstrap_servers.startswith("memory://"):
         return InMemoryBus(partitions=settings.kafka_partitions)
@@ -52,7 +53,8 @@ def make_bus(settings: ServiceSettings, client_id: str) -> EventBus:
             session_timeout_ms=settings.kafka_session_timeout_ms,
             heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
             fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
-        )
+        ),
+        metrics,
     )
 
 
@@ -77,7 +79,10 @@ class ServiceRuntime:
         self._bootstrap = bootstrap
         self._consumer_specs = tuple(consumers)
         self._produces = tuple(produces)
-        self.bus = bus or make_bus(settings, client_id=f"pledgeflow-{service}")
+        self.metrics = Metrics()
+        self.bus = bus or make_bus(
+            settings, client_id=f"pledgeflow-{service}", metrics=self.metrics
+        )
         self._tasks: list[asyncio.Task[None]] = []
         self._workers: list[tuple[str, Callable[[], Coroutine[Any, Any, None]]]] = []
         self._warning_sources: list[Callable[[], dict[str, str]]] = []
@@ -87,6 +92,7 @@ class ServiceRuntime:
     async def start(self) -> None:
         """Connect, make sure topics exist, and start relaying and consuming."""
         self.engine = create_engine(self.settings.database_url)
+        self.metrics.watch_engine(self.engine)
         sessions = session_factory(self.engine)
         await self.bus.start()
         if isinstance(self.bus, KafkaBus):
@@ -98,6 +104,7 @@ class ServiceRuntime:
             name=self.service,
             poll_interval=self.settings.outbox_poll_interval,
             lease_seconds=self.settings.outbox_lease_seconds,
+            metrics=self.metrics,
         )
         self.storage = Storage(
             sessions=sessions,
@@ -108,7 +115,14 @@ class ServiceRuntime:
         )
         self.messages = self._bootstrap(self.unit_of_work)
         self.consumers = [
-            EventConsumer(spec.name, self.bus, spec.topics, spec.reactions, self.messages)
+            EventConsumer(
+                spec.name,
+                self.bus,
+                spec.topics,
+                spec.reactions,
+                self.messages,
+                metrics=self.metrics,
+            )
             for spec in self._consumer_specs
         ]
         self._tasks = [asyncio.create_task(self.relay.run(), name=f"{self.service}-relay")]

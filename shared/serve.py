@@ -23,4 +23,6 @@ def serve(service: str) -> None:
         log_config=None,
         access_log=False,
         lifespan="on",
+        loop="uvloop",
+        http="httptools",
     )

@@ -12,6 +12,7 @@ from aiokafka.errors import CommitFailedError, IllegalStateError
 from aiokafka.structs import OffsetAndMetadata
 
 from shared.bus.base import Message, Record, next_offsets
+from shared.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +37,9 @@ class KafkaConfig:
 class KafkaBus:
     """Publishes with acks from all in-sync replicas; subscribes with manual offset commits."""
 
-    def __init__(self, config: KafkaConfig) -> None:
+    def __init__(self, config: KafkaConfig, metrics: Metrics | None = None) -> None:
         self.config = config
+        self.metrics = metrics
         self._producer: AIOKafkaProducer | None = None
 
     async def start(self) -> None:
@@ -67,9 +69,11 @@ class KafkaBus:
         ]
         for future in pending:
             await future
+        if self.metrics is not None:
+            self.metrics.broker_requests.labels("produce").inc()
 
     def subscribe(self, group: str, topics: Sequence[str]) -> KafkaSubscription:
-        return KafkaSubscription(self.config, group, tuple(topics))
+        return KafkaSubscription(self.config, group, tuple(topics), self.metrics)
 
     async def ensure_topics(self, topics: Sequence[str]) -> None:
         """Create missing topics with the configured partitions and replication."""
@@ -100,7 +104,14 @@ async def ensure_topics(config: KafkaConfig, topics: Sequence[str]) -> None:
 class KafkaSubscription:
     """A consumer-group member with auto-commit off."""
 
-    def __init__(self, config: KafkaConfig, group: str, topics: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        config: KafkaConfig,
+        group: str,
+        topics: tuple[str, ...],
+        metrics: Metrics | None = None,
+    ) -> None:
+        self._metrics = metrics
         self._consumer = AIOKafkaConsumer(
             *topics,
             bootstrap_servers=config.bootstrap_servers,
@@ -124,6 +135,8 @@ class KafkaSubscription:
         batches = await self._consumer.getmany(
             timeout_ms=int(timeout * 1000), max_records=max_records
         )
+        if self._metrics is not None:
+            self._metrics.broker_requests.labels("fetch").inc()
         return [
             Message(
                 topic=m.topic,
@@ -144,6 +157,8 @@ class KafkaSubscription:
         }
         if not offsets:
             return
+        if self._metrics is not None:
+            self._metrics.broker_requests.labels("commit").inc()
         try:
             await self._consumer.commit(offsets)
         except (CommitFailedError, IllegalStateError) as exc:
