@@ -14,10 +14,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, func, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.auth import Credentials, Principal, Role, staff
+from shared.db import UtcDateTime
 from shared.http import CORRELATION_HEADER, Problem
 from shared.openapi import problem_responses
 
@@ -33,7 +34,7 @@ def audit_table(metadata: MetaData) -> Table:
         "audit_log",
         metadata,
         Column("id", String(36), primary_key=True),
-        Column("at", DateTime(timezone=True), nullable=False, index=True),
+        Column("at", UtcDateTime(), nullable=False, index=True),
         Column("service", String(32), nullable=False),
         Column("actor", String(64), nullable=False, index=True),
         Column("role", String(32), nullable=False),

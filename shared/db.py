@@ -1,14 +1,24 @@
-"""Database plumbing: engines, sessions, and the outbox and inbox tables every service owns."""
+"""Database plumbing: engines, sessions, column types, and the outbox and inbox tables.
+
+Every table uses `ExactNumeric` for decimals and `UtcDateTime` for instants, so that the
+embedded default (SQLite) keeps what PostgreSQL keeps: decimals exactly, instants in UTC.
+"""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    Dialect,
     Index,
     Integer,
     MetaData,
+    Numeric,
     String,
     Table,
     Text,
@@ -21,6 +31,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -31,6 +42,76 @@ NAMING_CONVENTION = {
 }
 
 Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class ExactNumeric(TypeDecorator[Decimal]):
+    """NUMERIC(precision, scale) on PostgreSQL; on SQLite an integer count of the last unit.
+
+    SQLite has no decimal type: a NUMERIC column there holds binary floating point, which
+    loses fen from sixteen digits on. A whole number of fen (or of millionths, for a rate)
+    is exact in SQLite's 64-bit integers, compares and adds in SQL like the decimal does.
+    Values are rounded half up to the scale, as PostgreSQL rounds them.
+    """
+
+    impl = Numeric
+    cache_ok = True
+
+    def __init__(self, precision: int = 18, scale: int = 2) -> None:
+        super().__init__(precision=precision, scale=scale, asdecimal=True)
+        self.digits = precision
+        self.places = scale
+        self.unit = Decimal(1).scaleb(-scale)
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(Numeric(self.digits, self.places, asdecimal=True))
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        exact = Decimal(value).quantize(self.unit, rounding=ROUND_HALF_UP)
+        if dialect.name == "sqlite":
+            return int(exact.scaleb(self.places))
+        return exact
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return Decimal(int(value)).scaleb(-self.places).quantize(self.unit)
+        return Decimal(value).quantize(self.unit)
+
+    def coerce_compared_value(self, op: Any, value: Any) -> TypeEngine[Any]:
+        return self
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An instant, stored and returned as timezone-aware UTC on every database.
+
+    PostgreSQL keeps `timestamptz`; SQLite keeps text without an offset, so the instant is
+    converted to UTC before it is written and read back as UTC. A naive datetime is refused.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, datetime) or value.utcoffset() is None:
+            raise ValueError(f"instants are stored with a UTC offset, got {value!r}")
+        instant = value.astimezone(UTC)
+        return instant.replace(tzinfo=None) if dialect.name == "sqlite" else instant
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def coerce_compared_value(self, op: Any, value: Any) -> TypeEngine[Any]:
+        return self
 
 
 def new_metadata() -> MetaData:
@@ -53,8 +134,8 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("event_type", String(200), nullable=False),
         Column("body", Text, nullable=False),
         Column("correlation_id", String(64), nullable=False),
-        Column("created_at", DateTime(timezone=True), nullable=False),
-        Column("published_at", DateTime(timezone=True), nullable=True),
+        Column("created_at", UtcDateTime(), nullable=False),
+        Column("published_at", UtcDateTime(), nullable=True),
     )
     Index(
         "ix_outbox_unpublished",
@@ -73,7 +154,7 @@ def inbox_table(metadata: MetaData) -> Table:
         Column("consumer", String(100), primary_key=True),
         Column("event_id", String(36), primary_key=True),
         Column("event_type", String(200), nullable=False),
-        Column("handled_at", DateTime(timezone=True), nullable=False),
+        Column("handled_at", UtcDateTime(), nullable=False),
     )
 
 

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Header
-from sqlalchemy import Column, DateTime, MetaData, String, Table, select
+from sqlalchemy import Column, MetaData, String, Table, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.db import UtcDateTime
 from shared.http import Problem
 
 HEADER = "Idempotency-Key"
@@ -42,7 +43,7 @@ def idempotency_table(metadata: MetaData) -> Table:
         Column("key", String(MAX_KEY_LENGTH), primary_key=True),
         Column("request_hash", String(64), nullable=False),
         Column("resource_id", String(64), nullable=False),
-        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("created_at", UtcDateTime(), nullable=False),
     )
 
 

@@ -7,9 +7,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
-    DateTime,
     Integer,
-    Numeric,
     String,
     Table,
     UniqueConstraint,
@@ -18,7 +16,7 @@ from sqlalchemy import (
 )
 
 from shared.audit import audit_table
-from shared.db import Id, new_metadata
+from shared.db import ExactNumeric, Id, UtcDateTime, new_metadata
 from shared.idempotency import idempotency_table
 
 metadata = new_metadata()
@@ -40,7 +38,7 @@ patents = Table(
     Column("frozen", Boolean, nullable=False),
     Column("invalidation_pending", Boolean, nullable=False),
     Column("main_ipc", String(32), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
     Column("version", Integer, nullable=False),
 )
 
@@ -56,7 +54,7 @@ trademarks = Table(
     Column("valid_until", Date, nullable=False),
     Column("status", String(20), nullable=False),
     Column("frozen", Boolean, nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
     Column("version", Integer, nullable=False),
 )
 
@@ -69,21 +67,21 @@ filings = Table(
     Column("data", JSON, nullable=False),
     Column("pledgor_uscc", String(18), nullable=False, index=True),
     Column("pledgee_uscc", String(18), nullable=False, index=True),
-    Column("secured_amount", Numeric(18, 2), nullable=False),
+    Column("secured_amount", ExactNumeric(18, 2), nullable=False),
     Column("status", String(20), nullable=False, index=True),
-    Column("received_at", DateTime(timezone=True), nullable=False),
-    Column("deadline_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("received_at", UtcDateTime(), nullable=False),
+    Column("deadline_at", UtcDateTime(), nullable=False, index=True),
     Column("findings", JSON, nullable=False),
     Column("registration_number", String(20), unique=True),
-    Column("decided_at", DateTime(timezone=True)),
+    Column("decided_at", UtcDateTime()),
     Column("history", JSON, nullable=False),
     Column("version", Integer, nullable=False),
     Column("deadline_provisional", Boolean, nullable=False, server_default=false()),
     Column("claimed_by", String(64), index=True),
-    Column("corrected_at", DateTime(timezone=True)),
+    Column("corrected_at", UtcDateTime()),
     Column("decisions", JSON, nullable=False, server_default=text("'[]'")),
-    Column("sla_breached_at", DateTime(timezone=True)),
-    Column("cancelled_at", DateTime(timezone=True)),
+    Column("sla_breached_at", UtcDateTime()),
+    Column("cancelled_at", UtcDateTime()),
     Column("cancellation_reason", String(20)),
     Column("amendments", JSON, nullable=False, server_default=text("'[]'")),
 )
@@ -110,7 +108,7 @@ calendar_years = Table(
     Column("year", Integer, primary_key=True, autoincrement=False),
     Column("holidays", JSON, nullable=False),
     Column("makeup_workdays", JSON, nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
     Column("version", Integer, nullable=False),
 )
 
@@ -124,7 +122,7 @@ recordals = Table(
     Column("licence_type", String(16)),
     Column("pledgee_consent", Boolean, nullable=False),
     Column("pledge_registration_number", String(20)),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_at", UtcDateTime(), nullable=False),
 )
 
 register_entries = Table(
@@ -143,7 +141,7 @@ register_entries = Table(
     Column("pledgee_name", String(200), nullable=False),
     Column("pledgee_uscc", String(18), nullable=False, index=True),
     Column("registration_date", Date, nullable=False),
-    Column("entered_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("entered_at", UtcDateTime(), nullable=False, index=True),
     Column("reason", String(20)),
     Column("changed", JSON, nullable=False),
 )
