@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
@@ -24,10 +25,16 @@ from shared.http import Problem
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 200
+KEY_PATTERN = f"^[!-~]{{1,{MAX_KEY_LENGTH}}}$"
 
 IdempotencyKey = Annotated[
     str | None,
-    Header(alias=HEADER, description="Makes a retried write return the first result"),
+    Header(
+        alias=HEADER,
+        description="Makes a retried write return the first result; 1 to 200 visible ASCII "
+        "characters, e.g. a UUID",
+        json_schema_extra={"pattern": KEY_PATTERN},
+    ),
 ]
 
 T = TypeVar("T")
@@ -60,9 +67,11 @@ class IdempotencyClaim:
         """A claim for a request carrying the header, or None without it."""
         if key is None:
             return None
-        if not key or len(key) > MAX_KEY_LENGTH:
+        if re.fullmatch(KEY_PATTERN, key) is None:
             raise Problem(
-                400, "idempotency.bad_key", f"{HEADER} must be 1 to {MAX_KEY_LENGTH} characters"
+                400,
+                "idempotency.bad_key",
+                f"{HEADER} must be 1 to {MAX_KEY_LENGTH} visible ASCII characters",
             )
         canonical = json.dumps(request, sort_keys=True, default=str).encode()
         return cls(owner, key, hashlib.sha256(canonical).hexdigest())

@@ -371,7 +371,9 @@ async def test_malformed_patent_number_is_rejected(
     response = await service.client.post("/v1/valuations", json=body, headers=BANK)
 
     assert response.status_code == 422
-    assert response.json()["code"] == code
+    assert response.json()["code"] == "request.invalid"
+    assert response.json()["errors"][0]["field"] == "rights.0.patent.number"
+    assert response.json()["errors"][0]["code"] == code
 
 
 async def test_a_bank_credential_is_required_and_unknown_rights_are_not_found(

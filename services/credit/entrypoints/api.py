@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from services.credit.adapters.orm import idempotency_keys
 from services.credit.domain.events import CollateralRight, Enterprise
-from services.credit.domain.loan import Loan, LoanRuleViolation
+from services.credit.domain.loan import Loan, LoanRuleViolation, LoanStatus
 from services.credit.domain.policy import Bank
 from services.credit.entrypoints.schemas import (
     DefaultIn,
@@ -29,7 +29,6 @@ from shared.idempotency import (
     IdempotencyKey,
     run_idempotent,
 )
-from shared.identifiers import InvalidIdentifier
 from shared.openapi import problem_responses
 
 router = APIRouter(prefix="/v1", tags=["loans"], responses=problem_responses(401, 403, 422))
@@ -88,10 +87,7 @@ async def submit_application(
 
     With an `Idempotency-Key`, a retry returns the loan the first request created.
     """
-    try:
-        collateral = tuple(CollateralRight(c.right_type, c.canonical()) for c in body.collateral)
-    except InvalidIdentifier as exc:
-        raise Problem(422, exc.code, "Invalid identifier", str(exc)) from exc
+    collateral = tuple(CollateralRight(c.right_type, c.number) for c in body.collateral)
     command = handlers.ApplyForLoan(
         bank=bank,
         enterprise=Enterprise(**body.enterprise.model_dump()),
@@ -127,13 +123,15 @@ async def submit_application(
 async def list_loans(
     bank: CurrentBank,
     uow: UowDep,
-    status: Annotated[str | None, Query(description="Only loans in this status")] = None,
+    status: Annotated[LoanStatus | None, Query(description="Only loans in this status")] = None,
     limit: Annotated[int, Query(ge=1, le=200, description="Page size")] = 50,
     offset: Annotated[int, Query(ge=0, description="Loans to skip")] = 0,
 ) -> LoanPageOut:
     """The bank's own loans, newest first, a page at a time."""
     async with uow:
-        total, page = await handlers.list_loans(bank, limit, offset, status, uow)
+        total, page = await handlers.list_loans(
+            bank, limit, offset, status.value if status else None, uow
+        )
     return LoanPageOut(
         total=total, limit=limit, offset=offset, items=[LoanOut.of(loan) for loan in page]
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from fastapi import APIRouter, Depends, Request, Response
 
 from services.registry.entrypoints.deps import (
@@ -25,12 +23,12 @@ from services.registry.entrypoints.schemas import (
 )
 from services.registry.service_layer import examination, handlers
 from shared.auth import bank, staff
+from shared.fields import PatentNumber, TrademarkNumber
 from shared.http import Problem
 from shared.idempotency import (
     REPLAYED_HEADER,
     IdempotencyKey,
 )
-from shared.identifiers import InvalidIdentifier, parse_patent_number, parse_trademark_number
 from shared.openapi import problem_responses
 from shared.workdays import beijing_date
 
@@ -46,14 +44,6 @@ internal = APIRouter(
     dependencies=[Depends(staff(*OFFICE))],
     responses=problem_responses(401, 403, 422),
 )
-
-
-def canonical(parse: Callable[[str], object], number: str) -> str:
-    """The canonical form of a right number in a path, or a 422 problem."""
-    try:
-        return str(parse(number))
-    except InvalidIdentifier as exc:
-        raise Problem(422, exc.code, "Invalid identifier", str(exc)) from exc
 
 
 def _same_right(in_path: str, in_body: str) -> None:
@@ -143,14 +133,14 @@ async def correct_filing(
 
 
 @internal.put(
-    "/patents/{number}",
+    "/patents/{number:right_number}",
     status_code=200,
     response_model=PatentIn,
     responses=problem_responses(404),
 )
-async def put_patent(number: str, body: PatentIn, uow: UowDep) -> PatentIn:
+async def put_patent(number: PatentNumber, body: PatentIn, uow: UowDep) -> PatentIn:
     """Enter or update a patent on the register."""
-    _same_right(canonical(parse_patent_number, number), body.number)
+    _same_right(number, body.number)
     async with uow:
         await handlers.record_patent(body.to_domain(), uow)
         await uow.commit()
@@ -158,14 +148,14 @@ async def put_patent(number: str, body: PatentIn, uow: UowDep) -> PatentIn:
 
 
 @internal.put(
-    "/trademarks/{number}",
+    "/trademarks/{number:right_number}",
     status_code=200,
     response_model=TrademarkIn,
     responses=problem_responses(404),
 )
-async def put_trademark(number: str, body: TrademarkIn, uow: UowDep) -> TrademarkIn:
+async def put_trademark(number: TrademarkNumber, body: TrademarkIn, uow: UowDep) -> TrademarkIn:
     """Enter or update a trademark on the register."""
-    _same_right(canonical(parse_trademark_number, number), body.number)
+    _same_right(number, body.number)
     async with uow:
         await handlers.record_trademark(body.to_domain(), uow)
         await uow.commit()

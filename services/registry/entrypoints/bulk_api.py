@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import date, datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from services.registry.entrypoints.deps import OFFICE, in_transaction
+from services.registry.entrypoints.deps import OFFICE, NowDep, in_transaction
 from services.registry.entrypoints.schemas import PatentIn, TrademarkIn
 from services.registry.service_layer import handlers
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from shared.auth import staff
+from shared.fields import RequestModel
 from shared.http import field_error
-from shared.openapi import problem_responses
+from shared.openapi import FieldProblem, problem_responses
+from shared.workdays import beijing_date
 
 router = APIRouter(
     prefix="/internal/v1",
@@ -26,7 +29,7 @@ router = APIRouter(
 MAX_ROWS = 2000
 
 
-class BulkIn(BaseModel):
+class BulkIn(RequestModel):
     """Rows as they come from the source; each is validated on its own."""
 
     model_config = ConfigDict(
@@ -67,7 +70,9 @@ class RowReport(BaseModel):
     status: Literal["recorded", "rejected"] = Field(
         description="recorded, or rejected with its errors"
     )
-    errors: list[dict[str, Any]] = Field(description="Why a row was rejected: field, message, code")
+    errors: list[FieldProblem] = Field(
+        description="Why a row was rejected: field, message and code of each problem"
+    )
 
 
 class BulkReport(BaseModel):
@@ -77,31 +82,38 @@ class BulkReport(BaseModel):
 
 
 def _validate(
-    model: type[PatentIn] | type[TrademarkIn], rows: list[dict[str, Any]]
+    model: type[PatentIn] | type[TrademarkIn], rows: list[dict[str, Any]], today: date
 ) -> tuple[list[Any], list[RowReport]]:
     accepted: list[Any] = []
     reports: list[RowReport] = []
     seen: set[str] = set()
     for index, row in enumerate(rows):
-        raw_number = row.get("number")
-        try:
-            entry = model.model_validate(row)
-        except ValidationError as exc:
-            errors = [field_error(e, skip=0) for e in exc.errors()]
-            reports.append(
-                RowReport(row=index, number=raw_number, status="rejected", errors=errors)
-            )
-            continue
-        if entry.number in seen:
-            duplicate = {"field": "number", "message": "listed twice", "code": "row.duplicate"}
-            reports.append(
-                RowReport(row=index, number=entry.number, status="rejected", errors=[duplicate])
-            )
+        entry, errors = _read_row(model, row, today)
+        number = entry.number if entry is not None else _number_as_sent(row)
+        if entry is not None and not errors and entry.number in seen:
+            errors = [FieldProblem(field="number", message="listed twice", code="row.duplicate")]
+        if entry is None or errors:
+            reports.append(RowReport(row=index, number=number, status="rejected", errors=errors))
             continue
         seen.add(entry.number)
         accepted.append(entry)
-        reports.append(RowReport(row=index, number=entry.number, status="recorded", errors=[]))
+        reports.append(RowReport(row=index, number=number, status="recorded", errors=[]))
     return accepted, reports
+
+
+def _read_row(
+    model: type[PatentIn] | type[TrademarkIn], row: dict[str, Any], today: date
+) -> tuple[PatentIn | TrademarkIn | None, list[FieldProblem]]:
+    """The row as an entry, or why it cannot be entered."""
+    try:
+        return model.model_validate(row), []
+    except ValidationError as exc:
+        return None, [FieldProblem(**field_error(e, skip=0)) for e in exc.errors()]
+
+
+def _number_as_sent(row: Any) -> str | None:
+    number = row.get("number") if isinstance(row, dict) else None
+    return number[:40] if isinstance(number, str) else None
 
 
 async def _load(
@@ -109,8 +121,9 @@ async def _load(
     model: type[PatentIn] | type[TrademarkIn],
     body: BulkIn,
     record: Callable[[Any, RegistryUnitOfWork], Awaitable[None]],
+    now: datetime,
 ) -> BulkReport:
-    accepted, reports = _validate(model, body.rows)
+    accepted, reports = _validate(model, body.rows, beijing_date(now))
 
     async def record_all(uow: RegistryUnitOfWork) -> None:
         for entry in accepted:
@@ -123,12 +136,12 @@ async def _load(
 
 
 @router.post("/patents/bulk", response_model=BulkReport, responses=problem_responses(409))
-async def load_patents(body: BulkIn, request: Request) -> BulkReport:
+async def load_patents(body: BulkIn, request: Request, now: NowDep) -> BulkReport:
     """Enter or update many patents; valid rows are recorded together, the rest reported."""
-    return await _load(request, PatentIn, body, handlers.record_patent)
+    return await _load(request, PatentIn, body, handlers.record_patent, now)
 
 
 @router.post("/trademarks/bulk", response_model=BulkReport, responses=problem_responses(409))
-async def load_trademarks(body: BulkIn, request: Request) -> BulkReport:
+async def load_trademarks(body: BulkIn, request: Request, now: NowDep) -> BulkReport:
     """Enter or update many trademarks; valid rows are recorded together, the rest reported."""
-    return await _load(request, TrademarkIn, body, handlers.record_trademark)
+    return await _load(request, TrademarkIn, body, handlers.record_trademark, now)

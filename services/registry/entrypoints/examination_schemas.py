@@ -9,26 +9,27 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.registry.domain.decisions import Reason
 from services.registry.domain.pledge import PledgeFiling
 from services.registry.entrypoints.schemas import FindingOut, PartyOut, findings_out
+from shared.fields import Message, RequestModel
 
 REASON_CODE = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$"
 
 
-class ReasonIn(BaseModel):
+class ReasonIn(RequestModel):
     code: str = Field(
         max_length=64,
         pattern=REASON_CODE,
         examples=["contract.incomplete"],
         description="Stable code of the refusal ground, lower-case and dotted",
     )
-    message: str = Field(
-        min_length=1, max_length=1000, description="The examiner's explanation to the parties"
+    message: Message = Field(
+        max_length=1000, description="The examiner's explanation to the parties"
     )
 
     def to_domain(self) -> Reason:
         return Reason(self.code, self.message)
 
 
-class RefusalIn(BaseModel):
+class RefusalIn(RequestModel):
     """Why the examiner refuses the filing."""
 
     model_config = ConfigDict(
@@ -51,7 +52,7 @@ class RefusalIn(BaseModel):
     )
 
 
-class CorrectionRequestIn(BaseModel):
+class CorrectionRequestIn(RequestModel):
     """What the parties must correct."""
 
     model_config = ConfigDict(
@@ -60,8 +61,7 @@ class CorrectionRequestIn(BaseModel):
         }
     )
 
-    message: str = Field(
-        min_length=1,
+    message: Message = Field(
         max_length=2000,
         description="What the pledgor and pledgee must correct or supply",
     )

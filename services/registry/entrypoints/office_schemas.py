@@ -13,9 +13,10 @@ from services.registry.domain.register import Holder
 from services.registry.domain.statistics import DeskStatistics
 from services.registry.entrypoints.schemas import HolderIn
 from services.registry.service_layer.calendar import YearView
+from shared.fields import Day, RequestModel
 
 
-class YearScheduleIn(BaseModel):
+class YearScheduleIn(RequestModel):
     """A year's schedule from the State Council's notice."""
 
     model_config = ConfigDict(
@@ -29,8 +30,8 @@ class YearScheduleIn(BaseModel):
         }
     )
 
-    holidays: list[date] = Field(max_length=366, description="Public holidays (days off)")
-    makeup_workdays: list[date] = Field(
+    holidays: list[Day] = Field(max_length=366, description="Public holidays (days off)")
+    makeup_workdays: list[Day] = Field(
         default_factory=list, max_length=104, description="Weekend days declared working days"
     )
 
@@ -62,7 +63,7 @@ def _holders(parties: list[HolderIn]) -> tuple[Holder, ...]:
     return tuple(Holder(p.name, p.uscc) for p in parties)
 
 
-class TransferIn(BaseModel):
+class TransferIn(RequestModel):
     """A transfer of the patent to new holders (patentee of record first)."""
 
     model_config = ConfigDict(
@@ -94,7 +95,7 @@ class TransferIn(BaseModel):
         return _holders(self.assignees)
 
 
-class LicenceIn(BaseModel):
+class LicenceIn(RequestModel):
     """A licence of the patent."""
 
     model_config = ConfigDict(

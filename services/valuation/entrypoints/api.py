@@ -9,7 +9,6 @@ from services.valuation.domain import Comparable
 from services.valuation.entrypoints.deps import OFFICE_STAFF, CurrentBank, Policy, UowDep
 from services.valuation.entrypoints.schemas import (
     ReproductionOut,
-    RightIn,
     RightOut,
     ValuationOut,
     ValuationRequestIn,
@@ -17,6 +16,7 @@ from services.valuation.entrypoints.schemas import (
 from services.valuation.service_layer import handlers, reproduction
 from services.valuation.service_layer.records import ValuationRecord
 from services.valuation.service_layer.unit_of_work import ValuationUnitOfWork
+from shared.fields import PatentRef, TrademarkRef
 from shared.http import Problem
 from shared.idempotency import REPLAYED_HEADER, IdempotencyClaim, IdempotencyKey, run_idempotent
 from shared.identifiers import InvalidIdentifier
@@ -25,14 +25,8 @@ from shared.openapi import problem_responses
 router = APIRouter(responses=problem_responses(401, 403, 422))
 
 
-def _rights(rights: list[RightIn]) -> tuple[handlers.RightRef, ...]:
-    try:
-        refs = tuple(
-            handlers.RightRef(r.right_type, handlers.canonical_number(r.right_type, r.number))
-            for r in rights
-        )
-    except InvalidIdentifier as exc:
-        raise Problem(422, exc.code, "Invalid identifier", str(exc)) from exc
+def _rights(rights: list[PatentRef | TrademarkRef]) -> tuple[handlers.RightRef, ...]:
+    refs = tuple(handlers.RightRef(r.right_type, r.number) for r in rights)
     if len(set(refs)) != len(refs):
         raise Problem(422, "rights.duplicate", "Duplicate right", "a right is listed twice")
     return refs

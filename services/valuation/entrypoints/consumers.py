@@ -14,9 +14,12 @@ from services.valuation.service_layer.records import RegisteredRight
 from services.valuation.service_layer.unit_of_work import ValuationUnitOfWork
 from shared.consumer import Handler, PermanentError, parse_payload
 from shared.envelope import Envelope
+from shared.fields import Line
+from shared.money import VALUATION_INPUT_DIGITS
 from shared.runtime import ConsumerSpec
 from shared.uow import UnitOfWork
 
+MAX_REVENUE = Decimal(10) ** VALUATION_INPUT_DIGITS - Decimal("0.01")
 RIGHTS_TOPIC = "pledgeflow.registry.rights"
 LOANS_TOPIC = "pledgeflow.credit.loans"
 
@@ -88,8 +91,8 @@ class _ApplicationSubmitted(BaseModel):
     loan_id: str = Field(min_length=1, max_length=64)
     enterprise: _Enterprise
     collateral: list[_Collateral] = Field(min_length=1)
-    attributable_revenue: Decimal = Field(ge=0)
-    industry: str = Field(default="default", max_length=64)
+    attributable_revenue: Decimal = Field(ge=0, le=MAX_REVENUE)
+    industry: Line = Field(default="default", max_length=64)
 
 
 def _patent(body: _PatentRecorded, version: int) -> RegisteredRight:
