@@ -138,11 +138,11 @@ async def correct_filing(
     response_model=PatentIn,
     responses=problem_responses(404),
 )
-async def put_patent(number: PatentNumber, body: PatentIn, uow: UowDep) -> PatentIn:
-    """Enter or update a patent on the register."""
+async def put_patent(number: PatentNumber, body: PatentIn, uow: UowDep, now: NowDep) -> PatentIn:
+    """Enter or update a patent on the register; a self-contradictory entry is refused."""
     _same_right(number, body.number)
     async with uow:
-        await handlers.record_patent(body.to_domain(), uow)
+        await handlers.enter_patent(body.to_domain(), beijing_date(now), uow)
         await uow.commit()
     return body
 
@@ -154,9 +154,9 @@ async def put_patent(number: PatentNumber, body: PatentIn, uow: UowDep) -> Paten
     responses=problem_responses(404),
 )
 async def put_trademark(number: TrademarkNumber, body: TrademarkIn, uow: UowDep) -> TrademarkIn:
-    """Enter or update a trademark on the register."""
+    """Enter or update a trademark on the register; a self-contradictory entry is refused."""
     _same_right(number, body.number)
     async with uow:
-        await handlers.record_trademark(body.to_domain(), uow)
+        await handlers.enter_trademark(body.to_domain(), uow)
         await uow.commit()
     return body

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from services.registry.domain.entries import patent_problems, trademark_problems
 from services.registry.entrypoints.deps import OFFICE, NowDep, in_transaction
 from services.registry.entrypoints.schemas import PatentIn, TrademarkIn
 from services.registry.service_layer import handlers
@@ -104,11 +105,16 @@ def _validate(
 def _read_row(
     model: type[PatentIn] | type[TrademarkIn], row: dict[str, Any], today: date
 ) -> tuple[PatentIn | TrademarkIn | None, list[FieldProblem]]:
-    """The row as an entry, or why it cannot be entered."""
+    """The row as an entry, and why it cannot be entered (its form, then its contradictions)."""
     try:
-        return model.model_validate(row), []
+        entry = model.model_validate(row)
     except ValidationError as exc:
         return None, [FieldProblem(**field_error(e, skip=0)) for e in exc.errors()]
+    if isinstance(entry, PatentIn):
+        problems = patent_problems(entry.to_domain(), today)
+    else:
+        problems = trademark_problems(entry.to_domain())
+    return entry, [FieldProblem(code=p.code, field=p.field, message=p.message) for p in problems]
 
 
 def _number_as_sent(row: Any) -> str | None:
@@ -137,7 +143,11 @@ async def _load(
 
 @router.post("/patents/bulk", response_model=BulkReport, responses=problem_responses(409))
 async def load_patents(body: BulkIn, request: Request, now: NowDep) -> BulkReport:
-    """Enter or update many patents; valid rows are recorded together, the rest reported."""
+    """Enter or update many patents; valid rows are recorded together, the rest reported.
+
+    A row is rejected for its form (the single-entry body's rules) or for contradicting
+    itself (`register.entry_contradictory` codes such as `patent.grant_before_filing`).
+    """
     return await _load(request, PatentIn, body, handlers.record_patent, now)
 
 

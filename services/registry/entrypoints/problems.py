@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from services.registry.domain.errors import (
     ChangeRefused,
+    EntryContradictory,
     NothingToChange,
     RegistryRuleBroken,
     ScheduleInvalid,
@@ -16,7 +17,9 @@ from services.registry.domain.errors import (
 from services.registry.service_layer.errors import NotFound
 from shared.http import problem_response
 
-UNPROCESSABLE = frozenset({ScheduleInvalid.code, ChangeRefused.code, NothingToChange.code})
+UNPROCESSABLE = frozenset(
+    {ScheduleInvalid.code, ChangeRefused.code, NothingToChange.code, EntryContradictory.code}
+)
 
 
 def install_problems(app: FastAPI) -> None:

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from services.registry.domain.checks import CheckResult, check_filing
+from services.registry.domain.entries import patent_problems, trademark_problems
+from services.registry.domain.errors import EntryContradictory
 from services.registry.domain.events import HolderData, PatentRecorded, TrademarkRecorded
 from services.registry.domain.filing import PledgeFilingData
 from services.registry.domain.gazette import EntryType
@@ -25,6 +27,26 @@ class FilePledge:
     channel: str
     filing_reference: str | None
     received_at: datetime
+
+
+async def enter_patent(patent: Patent, today: date, uow: RegistryUnitOfWork) -> None:
+    """Enter a patent the registry office sends, unless the entry contradicts itself."""
+    problems = patent_problems(patent, today)
+    if problems:
+        raise EntryContradictory(
+            "; ".join(p.message for p in problems), [p.as_error() for p in problems]
+        )
+    await record_patent(patent, uow)
+
+
+async def enter_trademark(mark: Trademark, uow: RegistryUnitOfWork) -> None:
+    """Enter a trademark the registry office sends, unless the entry contradicts itself."""
+    problems = trademark_problems(mark)
+    if problems:
+        raise EntryContradictory(
+            "; ".join(p.message for p in problems), [p.as_error() for p in problems]
+        )
+    await record_trademark(mark, uow)
 
 
 async def record_patent(patent: Patent, uow: RegistryUnitOfWork) -> None:
