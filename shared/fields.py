@@ -262,3 +262,23 @@ class TrademarkRef(RequestModel):
 
 RightRef = Annotated[PatentRef | TrademarkRef, Field(discriminator="right_type")]
 """A patent or a trademark: `right_type` says which, `number` is checked accordingly."""
+
+
+RESOURCE_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,64}$"
+_RESOURCE_ID = re.compile(RESOURCE_ID_PATTERN)
+
+
+def _resource_id(value: str) -> str:
+    if _RESOURCE_ID.fullmatch(value) is None:
+        raise FieldRefused(
+            "id.format", "identifiers are 1 to 64 letters, digits, dots, colons or dashes"
+        )
+    return value
+
+
+ResourceId = Annotated[
+    str,
+    AfterValidator(_resource_id),
+    WithJsonSchema({"type": "string", "pattern": RESOURCE_ID_PATTERN}),
+]
+"""The id of a loan, filing, pledge or valuation in a path, e.g. a UUID."""

@@ -367,3 +367,23 @@ async def test_an_unreadable_body_is_a_documented_400(services: Services) -> Non
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["code"] == "request.unreadable"
     assert {"400", "413", "422", "500"} <= set(operation["responses"])
+
+
+@pytest.mark.parametrize(
+    ("service", "path", "field"),
+    [
+        ("credit", "/v1/loans/a%00b", "loan_id"),
+        ("credit", "/v1/loans/" + "7" * 65, "loan_id"),
+        ("registry", "/v1/pledge-filings/f%1b1", "filing_id"),
+        ("registry", "/v1/pledges/Y2026%E2%80%AE1", "registration_number"),
+        ("valuation", "/v1/valuations/v%20alu", "valuation_id"),
+    ],
+)
+async def test_an_id_in_a_path_is_letters_digits_and_punctuation_only(
+    services: Services, service: str, path: str, field: str
+) -> None:
+    running: Running = getattr(services, service)
+
+    response = await running.client.get(path)
+
+    assert refused(response) == {field: "id.format"}

@@ -22,6 +22,7 @@ from services.credit.service_layer import handlers, servicing
 from services.credit.service_layer.deps import CreditDeps
 from services.credit.service_layer.unit_of_work import CreditUnitOfWork
 from shared.auth import CallingBank
+from shared.fields import ResourceId
 from shared.http import Problem
 from shared.idempotency import (
     REPLAYED_HEADER,
@@ -138,7 +139,7 @@ async def list_loans(
 
 
 @router.get("/loans/{loan_id}", response_model=LoanOut, responses=problem_responses(404))
-async def get_loan(loan_id: str, bank: CurrentBank, uow: UowDep) -> LoanOut:
+async def get_loan(loan_id: ResourceId, bank: CurrentBank, uow: UowDep) -> LoanOut:
     """Read one of the bank's loans."""
     async with uow:
         try:
@@ -153,7 +154,7 @@ async def get_loan(loan_id: str, bank: CurrentBank, uow: UowDep) -> LoanOut:
     responses=problem_responses(400, 404, 409),
 )
 async def accept_offer(
-    loan_id: str,
+    loan_id: ResourceId,
     bank: CurrentBank,
     deps: Deps,
     request: Request,
@@ -193,7 +194,7 @@ async def accept_offer(
     responses=problem_responses(400, 404, 409),
 )
 async def record_repayment(
-    loan_id: str,
+    loan_id: ResourceId,
     body: RepaymentIn,
     bank: CurrentBank,
     deps: Deps,
@@ -216,7 +217,7 @@ async def record_repayment(
     responses=problem_responses(400, 404, 409),
 )
 async def declare_default(
-    loan_id: str,
+    loan_id: ResourceId,
     body: DefaultIn,
     bank: CurrentBank,
     deps: Deps,

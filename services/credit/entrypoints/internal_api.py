@@ -18,7 +18,7 @@ from services.credit.entrypoints.internal_schemas import (
 from services.credit.entrypoints.schemas import LoanOut
 from services.credit.service_layer import handlers, referrals, reports
 from shared.auth import Principal, Role, staff
-from shared.fields import DayOrInstant, Line
+from shared.fields import DayOrInstant, Line, ResourceId
 from shared.http import Problem
 from shared.openapi import problem_responses
 from shared.workdays import BEIJING
@@ -64,7 +64,7 @@ async def list_referrals(
     "/referrals/{loan_id}/decision", response_model=LoanOut, responses=problem_responses(404, 409)
 )
 async def decide_referral(
-    loan_id: str, body: ReferralDecisionIn, x_officer_id: OfficerId, deps: Deps, uow: UowDep
+    loan_id: ResourceId, body: ReferralDecisionIn, x_officer_id: OfficerId, deps: Deps, uow: UowDep
 ) -> LoanOut:
     """Approve (an offer, within the policy ceiling and the bank's quota) or decline."""
     if body.officer_id is not None and body.officer_id != x_officer_id:

@@ -23,7 +23,7 @@ from services.registry.entrypoints.schemas import (
 )
 from services.registry.service_layer import examination, handlers
 from shared.auth import bank, staff
-from shared.fields import PatentNumber, TrademarkNumber
+from shared.fields import PatentNumber, ResourceId, TrademarkNumber
 from shared.http import Problem
 from shared.idempotency import (
     REPLAYED_HEADER,
@@ -95,7 +95,7 @@ async def file_pledge(
 @public.get(
     "/pledge-filings/{filing_id}", response_model=PledgeFilingOut, responses=problem_responses(404)
 )
-async def get_filing(filing_id: str, uow: UowDep, caller: BankDep) -> PledgeFilingOut:
+async def get_filing(filing_id: ResourceId, uow: UowDep, caller: BankDep) -> PledgeFilingOut:
     """Read a filing with its status, findings, decisions and registration number."""
     async with uow:
         return PledgeFilingOut.of(own_filing(caller, await handlers.get_filing(filing_id, uow)))
@@ -107,7 +107,7 @@ async def get_filing(filing_id: str, uow: UowDep, caller: BankDep) -> PledgeFili
     responses=problem_responses(400, 404, 409),
 )
 async def correct_filing(
-    filing_id: str,
+    filing_id: ResourceId,
     body: PledgeFilingIn,
     request: Request,
     response: Response,

@@ -21,6 +21,7 @@ from services.registry.entrypoints.examination_schemas import (
 )
 from services.registry.entrypoints.schemas import PledgeFilingOut
 from services.registry.service_layer import examination
+from shared.fields import ResourceId
 from shared.openapi import problem_responses
 
 router = APIRouter(
@@ -48,7 +49,7 @@ async def queue(uow: UowDep, now: NowDep, limit: Limit = 50, offset: Offset = 0)
     "/filings/{filing_id}/claim", response_model=PledgeFilingOut, responses=DECISION_ERRORS
 )
 async def claim(
-    filing_id: str, examiner: ExaminerDep, now: NowDep, request: Request
+    filing_id: ResourceId, examiner: ExaminerDep, now: NowDep, request: Request
 ) -> PledgeFilingOut:
     """Take a filing in examination; another examiner's filing cannot be taken."""
     command = examination.ClaimFiling(filing_id, examiner, now)
@@ -60,7 +61,7 @@ async def claim(
     "/filings/{filing_id}/register", response_model=PledgeFilingOut, responses=DECISION_ERRORS
 )
 async def register(
-    filing_id: str, examiner: ExaminerDep, now: NowDep, request: Request
+    filing_id: ResourceId, examiner: ExaminerDep, now: NowDep, request: Request
 ) -> PledgeFilingOut:
     """Register the pledge of a claimed filing whose rights are still free."""
     command = examination.RegisterFiling(filing_id, examiner, now)
@@ -72,7 +73,7 @@ async def register(
     "/filings/{filing_id}/refuse", response_model=PledgeFilingOut, responses=DECISION_ERRORS
 )
 async def refuse(
-    filing_id: str, body: RefusalIn, examiner: ExaminerDep, now: NowDep, request: Request
+    filing_id: ResourceId, body: RefusalIn, examiner: ExaminerDep, now: NowDep, request: Request
 ) -> PledgeFilingOut:
     """Refuse a claimed filing with coded reasons."""
     reasons = tuple(reason.to_domain() for reason in body.reasons)
@@ -87,7 +88,11 @@ async def refuse(
     responses=DECISION_ERRORS,
 )
 async def request_correction(
-    filing_id: str, body: CorrectionRequestIn, examiner: ExaminerDep, now: NowDep, request: Request
+    filing_id: ResourceId,
+    body: CorrectionRequestIn,
+    examiner: ExaminerDep,
+    now: NowDep,
+    request: Request,
 ) -> PledgeFilingOut:
     """Ask the parties to correct a claimed filing; its deadline is suspended meanwhile."""
     command = examination.RequestCorrection(filing_id, examiner, body.message, now)

@@ -14,6 +14,7 @@ from services.registry.entrypoints.deps import (
 from services.registry.entrypoints.pledge_schemas import CancellationIn, PledgeChangeIn, PledgeOut
 from services.registry.service_layer import pledges
 from shared.auth import Principal, bank
+from shared.fields import ResourceId
 from shared.http import Problem
 from shared.idempotency import REPLAYED_HEADER, IdempotencyKey
 from shared.openapi import problem_responses
@@ -34,7 +35,9 @@ async def _own_pledge(request: Request, registration_number: str, caller: Princi
 
 
 @router.get("/{registration_number}", response_model=PledgeOut)
-async def get_pledge(registration_number: str, request: Request, caller: BankDep) -> PledgeOut:
+async def get_pledge(
+    registration_number: ResourceId, request: Request, caller: BankDep
+) -> PledgeOut:
     """A registered pledge with its current terms and every change or cancellation."""
     await _own_pledge(request, registration_number, caller)
     async with unit_of_work(request) as uow:
@@ -47,7 +50,7 @@ async def get_pledge(registration_number: str, request: Request, caller: BankDep
     responses=problem_responses(400, 409),
 )
 async def change_pledge(
-    registration_number: str,
+    registration_number: ResourceId,
     body: PledgeChangeIn,
     request: Request,
     response: Response,
@@ -75,7 +78,7 @@ async def change_pledge(
     responses=problem_responses(400, 409),
 )
 async def cancel_pledge(
-    registration_number: str,
+    registration_number: ResourceId,
     body: CancellationIn,
     request: Request,
     response: Response,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
 
 from services.valuation.adapters.orm import idempotency_keys
 from services.valuation.domain import Comparable
@@ -16,7 +18,7 @@ from services.valuation.entrypoints.schemas import (
 from services.valuation.service_layer import handlers, reproduction
 from services.valuation.service_layer.records import ValuationRecord
 from services.valuation.service_layer.unit_of_work import ValuationUnitOfWork
-from shared.fields import PatentRef, TrademarkRef
+from shared.fields import Line, PatentRef, ResourceId, TrademarkRef
 from shared.http import Problem
 from shared.idempotency import REPLAYED_HEADER, IdempotencyClaim, IdempotencyKey, run_idempotent
 from shared.identifiers import InvalidIdentifier
@@ -95,7 +97,7 @@ async def create_valuation(
     tags=["valuations"],
     responses=problem_responses(404),
 )
-async def get_valuation(valuation_id: str, bank: CurrentBank, uow: UowDep) -> ValuationOut:
+async def get_valuation(valuation_id: ResourceId, bank: CurrentBank, uow: UowDep) -> ValuationOut:
     """Read a valuation the calling bank requested."""
     async with uow:
         try:
@@ -112,7 +114,10 @@ async def get_valuation(valuation_id: str, bank: CurrentBank, uow: UowDep) -> Va
     responses=problem_responses(404),
     dependencies=[OFFICE_STAFF],
 )
-async def get_right(number: str, uow: UowDep) -> RightOut:
+async def get_right(
+    number: Annotated[Line, Path(max_length=40, description="Patent or trademark number")],
+    uow: UowDep,
+) -> RightOut:
     """Show a right as the registry's events have recorded it."""
     async with uow:
         try:
@@ -129,7 +134,7 @@ async def get_right(number: str, uow: UowDep) -> RightOut:
     responses=problem_responses(404, 409),
     dependencies=[OFFICE_STAFF],
 )
-async def reproduce_valuation(valuation_id: str, uow: UowDep) -> ReproductionOut:
+async def reproduce_valuation(valuation_id: ResourceId, uow: UowDep) -> ReproductionOut:
     """Run a valuation again on its stored inputs, register snapshot and parameter version."""
     async with uow:
         try:

@@ -19,6 +19,7 @@ from services.valuation.entrypoints.schemas import (
 from services.valuation.service_layer import appraisals
 from services.valuation.service_layer.handlers import ValuationNotFound
 from services.valuation.service_layer.records import SignOffRecord
+from shared.fields import ResourceId
 from shared.http import Problem
 from shared.openapi import problem_responses
 
@@ -36,7 +37,7 @@ async def list_pending(
     appraiser: CurrentAppraiser,
     uow: UowDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    after: Annotated[str | None, Query(max_length=36)] = None,
+    after: Annotated[ResourceId | None, Query(max_length=36)] = None,
 ) -> PendingOut:
     """List provisional valuations waiting for sign-off, oldest first."""
     async with uow:
@@ -49,7 +50,7 @@ async def list_pending(
 
 @router.get("/{valuation_id}", response_model=ValuationOut, responses=problem_responses(404))
 async def get_appraisal(
-    valuation_id: str, appraiser: CurrentAppraiser, uow: UowDep
+    valuation_id: ResourceId, appraiser: CurrentAppraiser, uow: UowDep
 ) -> ValuationOut:
     """Show any valuation with its sign-off."""
     async with uow:
@@ -64,7 +65,10 @@ async def get_appraisal(
     "/{valuation_id}/approve", response_model=SignOffOut, responses=problem_responses(404, 409)
 )
 async def approve(
-    valuation_id: str, appraiser: CurrentAppraiser, uow: UowDep, body: ApproveIn | None = None
+    valuation_id: ResourceId,
+    appraiser: CurrentAppraiser,
+    uow: UowDep,
+    body: ApproveIn | None = None,
 ) -> SignOffOut:
     """Approve a provisional valuation as it stands."""
     reason = body.reason if body else None
@@ -76,7 +80,7 @@ async def approve(
     "/{valuation_id}/adjust", response_model=SignOffOut, responses=problem_responses(404, 409)
 )
 async def adjust(
-    valuation_id: str, body: AdjustIn, appraiser: CurrentAppraiser, uow: UowDep
+    valuation_id: ResourceId, body: AdjustIn, appraiser: CurrentAppraiser, uow: UowDep
 ) -> SignOffOut:
     """Replace a provisional valuation's range with the appraiser's, giving a reason."""
     command = appraisals.SignOff(
