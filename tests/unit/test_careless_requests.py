@@ -11,12 +11,15 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from services.credit.app import create_app as credit_app
-from services.credit.settings import CreditSettings
+from services.credit.service_layer.banks import load_config
+from services.credit.settings import DEFAULT_BANKS, CreditSettings
 from services.registry.adapters.orm import metadata
 from services.registry.app import create_app as registry_app
 from services.registry.settings import RegistrySettings
@@ -387,3 +390,23 @@ async def test_an_id_in_a_path_is_letters_digits_and_punctuation_only(
     response = await running.client.get(path)
 
     assert refused(response) == {field: "id.format"}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "error"),
+    [
+        ("name", "Hangzhou\x00Bank", "control character"),
+        ("address", "88 Qianjiang Road\n2nd floor", "control character"),
+        ("name", "B" * 201, "longer than 200"),
+    ],
+)
+def test_a_bank_the_registry_could_not_name_as_pledgee_is_refused_at_start(
+    tmp_path: Path, field: str, value: str, error: str
+) -> None:
+    config = yaml.safe_load(DEFAULT_BANKS.read_text(encoding="utf-8"))
+    config["banks"][0][field] = value
+    path = tmp_path / "banks.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+
+    with pytest.raises(ValueError, match=error):
+        load_config(path)

@@ -12,6 +12,11 @@ import yaml
 from services.credit.domain.policy import Bank, DecisionPolicy
 from services.credit.domain.programmes import Programme
 from shared.identifiers import normalize_uscc
+from shared.text import clean_line
+
+# The registry's limits for a party of a pledge filing, which names the bank as pledgee.
+NAME_LIMIT = 200
+ADDRESS_LIMIT = 500
 
 
 @dataclass(frozen=True)
@@ -46,10 +51,18 @@ def _bank(entry: dict[str, Any]) -> Bank:
     policies = entry.get("policies") or [entry["policy"]]
     return Bank(
         bank_id=entry["bank_id"],
-        name=entry["name"],
+        name=_party_text(entry, "name", NAME_LIMIT),
         uscc=normalize_uscc(str(entry["uscc"])),
-        address=entry["address"],
+        address=_party_text(entry, "address", ADDRESS_LIMIT),
         policies=tuple(DecisionPolicy.from_mapping(p) for p in policies),
         quota_total=Decimal(str(entry.get("quota_total", "0.00"))),
         programmes=frozenset(entry.get("programmes") or ()),
     )
+
+
+def _party_text(entry: dict[str, Any], key: str, limit: int) -> str:
+    """A bank's name or address as the registry will accept it on a pledge filing."""
+    value = clean_line(str(entry[key]))
+    if len(value) > limit:
+        raise ValueError(f"bank {entry['bank_id']}: {key} is longer than {limit} characters")
+    return value
