@@ -14,6 +14,7 @@ the same run is repeated each time (set `PLEDGEFLOW_API_PROPERTIES_SEED` to expl
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
@@ -78,6 +79,7 @@ CONFIG = SchemathesisConfig.from_dict(
 )
 
 DATA = tempfile.mkdtemp(prefix="pledgeflow-api-properties-")
+atexit.register(shutil.rmtree, DATA, True)
 SERVICES = ("registry", "valuation", "credit")
 URLS = {name: f"sqlite+aiosqlite:///{DATA}/{name}.db" for name in SERVICES}
 
@@ -131,8 +133,6 @@ def databases() -> Iterator[None]:
         upgrade(service, url)
     yield
     asgi.shutdown_lifespans()
-    shutdown = shutil.rmtree
-    shutdown(DATA, ignore_errors=True)
 
 
 def _headers(path: str) -> dict[str, str]:
