@@ -1,16 +1,95 @@
-"""Database plumbing: engines and sessions."""
+"""Database plumbing: engines, sessions and column types.
+
+Every table uses `ExactNumeric` for decimals and `UtcDateTime` for instants, so that the
+embedded default (SQLite) keeps what PostgreSQL keeps: decimals exactly, instants in UTC.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Integer, event, text
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import BigInteger, DateTime, Dialect, Integer, Numeric, event, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class ExactNumeric(TypeDecorator[Decimal]):
+    """NUMERIC(precision, scale) on PostgreSQL; on SQLite an integer count of the last unit.
+
+    SQLite has no decimal type: a NUMERIC column there holds binary floating point, which
+    loses fen from sixteen digits on. A whole number of fen (or of millionths, for a rate)
+    is exact in SQLite's 64-bit integers, compares and adds in SQL like the decimal does.
+    Values are rounded half up to the scale, as PostgreSQL rounds them.
+    """
+
+    impl = Numeric
+    cache_ok = True
+
+    def __init__(self, precision: int = 18, scale: int = 2) -> None:
+        super().__init__(precision=precision, scale=scale, asdecimal=True)
+        self.digits = precision
+        self.places = scale
+        self.unit = Decimal(1).scaleb(-scale)
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(Numeric(self.digits, self.places, asdecimal=True))
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        exact = Decimal(value).quantize(self.unit, rounding=ROUND_HALF_UP)
+        if dialect.name == "sqlite":
+            return int(exact.scaleb(self.places))
+        return exact
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return Decimal(int(value)).scaleb(-self.places).quantize(self.unit)
+        return Decimal(value).quantize(self.unit)
+
+    def coerce_compared_value(self, op: Any, value: Any) -> TypeEngine[Any]:
+        return self
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An instant, stored and returned as timezone-aware UTC on every database.
+
+    PostgreSQL keeps `timestamptz`; SQLite keeps text without an offset, so the instant is
+    converted to UTC before it is written and read back as UTC. A naive datetime is refused.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, datetime) or value.utcoffset() is None:
+            raise ValueError(f"instants are stored with a UTC offset, got {value!r}")
+        instant = value.astimezone(UTC)
+        return instant.replace(tzinfo=None) if dialect.name == "sqlite" else instant
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def coerce_compared_value(self, op: Any, value: Any) -> TypeEngine[Any]:
+        return self
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:

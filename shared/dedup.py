@@ -16,10 +16,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, MetaData, String, Table, select
+from sqlalchemy import Column, MetaData, String, Table, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.db import UtcDateTime
 
 MAX_KEY_LENGTH = 200
 MAX_SCOPE_LENGTH = 100
@@ -66,7 +68,7 @@ def processed_messages_table(metadata: MetaData) -> Table:
         Column("key", String(MAX_KEY_LENGTH), primary_key=True),
         Column("fingerprint", String(200), nullable=False),
         Column("resource_id", String(64), nullable=True),
-        Column("processed_at", DateTime(timezone=True), nullable=False, index=True),
+        Column("processed_at", UtcDateTime(), nullable=False, index=True),
     )
 
 

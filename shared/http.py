@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -12,15 +13,19 @@ from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
+from starlette.convertors import StringConvertor, register_url_convertor
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.auth import verifier_for
 from shared.banks import load_directory
+from shared.body_limit import BodyLimit
 from shared.context import EventContext, reset_context, set_context
 from shared.kernel.errors import DomainError
 from shared.messagebus import MessageBus
 from shared.metrics import Metrics
+from shared.openapi import declare_common_responses
 from shared.problems import (
     PROBLEM_JSON,
     STATUS_OF_KIND,
@@ -45,6 +50,25 @@ __all__ = [
 ]
 
 CORRELATION_HEADER = "X-Correlation-Id"
+STATUS_CODES = {
+    400: "request.unreadable",
+    404: "resource.not_found",
+    405: "method.not_allowed",
+    413: "request.too_large",
+}
+FIELD_CODES = {"extra_forbidden": "field.unknown"}
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+log = logging.getLogger(__name__)
+
+
+class RightNumberConvertor(StringConvertor):
+    """A path segment that can be a right's number (it holds a digit), so `bulk` is not one."""
+
+    regex = "[^/]*[0-9][^/]*"
+
+
+register_url_convertor("right_number", RightNumberConvertor())
 
 
 def install_conventions(app: FastAPI, metrics: Metrics | None = None) -> None:
@@ -65,11 +89,12 @@ def install_conventions(app: FastAPI, metrics: Metrics | None = None) -> None:
         return problem_response(422, "request.invalid", "The request is not valid", errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "resource.not_found", 405: "method.not_allowed"}.get(
-            exc.status_code, "http.error"
-        )
-        return problem_response(exc.status_code, code, str(exc.detail))
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = STATUS_CODES.get(exc.status_code, "http.error")
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        return problem_response(exc.status_code, code, str(exc.detail), headers=headers)
 
 
 class RequestContext:
@@ -88,18 +113,25 @@ class RequestContext:
         correlation_id = (requested or str(uuid.uuid4()))[:64]
         header = (CORRELATION_HEADER.lower().encode(), correlation_id.encode("latin-1"))
         status = 500
+        started_response = False
         started = time.perf_counter()
 
         async def sending(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started_response
             if message["type"] == "http.response.start":
+                started_response = True
                 status = message["status"]
                 message["headers"] = [*message.get("headers", []), header]
             await send(message)
 
         token = set_context(EventContext(correlation_id=correlation_id))
         try:
-            await self.app(scope, receive, sending)
+            try:
+                await self.app(scope, receive, sending)
+            except Exception:
+                if started_response:
+                    raise
+                await unexpected_error(scope)(scope, receive, sending)
         finally:
             reset_context(token)
             if self.metrics is not None:
@@ -112,6 +144,32 @@ class RequestContext:
                 )
 
 
+def unexpected_error(scope: Scope) -> JSONResponse:
+    """Log the exception in progress under a new error id and answer 500 with that id."""
+    error_id = str(uuid.uuid4())
+    log.exception(
+        "unexpected error",
+        extra={"error_id": error_id, "method": scope.get("method"), "path": scope.get("path")},
+    )
+    return problem_response(
+        500,
+        "server.error",
+        "Internal server error",
+        f"Quote error id {error_id} when reporting this",
+        error_id=error_id,
+    )
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app answers at the request's path."""
+    allowed = set()
+    for method in METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes):
+            allowed.add(method)
+    return sorted(allowed)
+
+
 def _header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope.get("headers", []):
         if key == name:
@@ -120,12 +178,13 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 def field_error(error: Any, skip: int = 1) -> dict[str, Any]:
-    """One pydantic error as `{field, message, code}`, the code of an identifier kept."""
+    """One pydantic error as `{field, message, code}`, the code of the rule broken kept."""
     cause = (error.get("ctx") or {}).get("error")
+    code = getattr(cause, "code", None) or FIELD_CODES.get(error["type"], f"field.{error['type']}")
     return {
         "field": ".".join(str(p) for p in error["loc"][skip:]),
         "message": str(cause) if cause is not None else error["msg"],
-        "code": getattr(cause, "code", None) or f"field.{error['type']}",
+        "code": code,
     }
 
 
@@ -191,11 +250,24 @@ def service_app(
         app.state.bank_directory = load_directory(runtime.settings.bank_directory_file)
     for name, value in state.items():
         setattr(app.state, name, value)
+    # Added first, so innermost: the 413 it raises while FastAPI reads a body reaches FastAPI.
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=runtime.settings.http_max_body_bytes,
+        max_bulk_bytes=runtime.settings.http_max_bulk_body_bytes,
+    )
     install_conventions(app, runtime.metrics)
     for router in routers:
         app.include_router(router)
     app.include_router(health_router(runtime.readiness, runtime.warnings))
     app.include_router(metrics_router(runtime.metrics))
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = declare_common_responses(FastAPI.openapi(app))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
 
 

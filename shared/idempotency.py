@@ -10,6 +10,7 @@ it), so a retried request can never be recorded twice.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Response
@@ -20,14 +21,15 @@ from shared.messagebus import Handled
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
+KEY_PATTERN = f"^[!-~]{{1,{MAX_KEY_LENGTH}}}$"
 
 IdempotencyKey = Annotated[
     str | None,
     Header(
         alias=HEADER,
-        description="Makes a retried write return the first result",
-        min_length=1,
-        max_length=MAX_KEY_LENGTH,
+        description="Makes a retried write return the first result; 1 to 200 visible ASCII "
+        "characters, e.g. a UUID",
+        json_schema_extra={"pattern": KEY_PATTERN},
     ),
 ]
 
@@ -41,7 +43,7 @@ KEY_REQUIRED_OPENAPI: dict[str, Any] = {
                 "Required: a key unique to this write; a retry with the same key and body "
                 "returns the first result, so the money moves once"
             ),
-            "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
+            "schema": {"type": "string", "pattern": KEY_PATTERN},
         }
     ]
 }
@@ -68,12 +70,13 @@ def request_dedup(caller: str, key: str | None, request: Any) -> Dedup | None:
     """The deduplication identity of a keyed write (None without a key); 400 for a bad key."""
     if key is None:
         return None
-    try:
-        return Dedup.of_request(caller, key, request)
-    except ValueError as exc:
+    if re.fullmatch(KEY_PATTERN, key) is None:
         raise Problem(
-            400, "idempotency.bad_key", f"{HEADER} must be 1 to {MAX_KEY_LENGTH} characters"
-        ) from exc
+            400,
+            "idempotency.bad_key",
+            f"{HEADER} must be 1 to {MAX_KEY_LENGTH} visible ASCII characters",
+        )
+    return Dedup.of_request(caller, key, request)
 
 
 def mark_replayed(response: Response, handled: Handled[Any]) -> None:

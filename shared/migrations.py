@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from alembic import command, context
+from alembic import command, context, op
 from alembic.config import Config
 from sqlalchemy import MetaData, pool
 from sqlalchemy.engine import Connection
@@ -62,6 +63,22 @@ def _migrate(connection: Connection, target_metadata: MetaData) -> None:
     )
     with context.begin_transaction():
         context.run_migrations()
+
+
+def sqlite_decimals_as_units(
+    columns: Mapping[str, Sequence[str]], scale: int = 2, *, back: bool = False
+) -> None:
+    """On SQLite, rewrite decimal columns as whole numbers of their last unit (`ExactNumeric`).
+
+    `back=True` undoes it. Other databases keep their NUMERIC columns as they are.
+    """
+    if op.get_bind().dialect.name != "sqlite":
+        return
+    factor = 10**scale
+    for table, names in columns.items():
+        for name in names:
+            value = f"{name} / {factor}.0" if back else f"CAST(ROUND({name} * {factor}) AS INTEGER)"
+            op.execute(f"UPDATE {table} SET {name} = {value} WHERE {name} IS NOT NULL")
 
 
 def main() -> None:

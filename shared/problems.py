@@ -39,7 +39,13 @@ class Problem(Exception):
 
 
 def problem_response(
-    status: int, code: str, title: str, detail: str = "", errors: list[dict[str, Any]] | None = None
+    status: int,
+    code: str,
+    title: str,
+    detail: str = "",
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+    error_id: str | None = None,
 ) -> JSONResponse:
     """A problem-details response."""
     body: dict[str, Any] = {
@@ -52,7 +58,9 @@ def problem_response(
         body["detail"] = detail
     if errors:
         body["errors"] = errors
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+    if error_id:
+        body["error_id"] = error_id
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 # The HTTP error table: the status that answers each kind of refusal.

@@ -30,6 +30,8 @@ class ServiceSettings(BaseSettings):
     kafka_fetch_max_wait_ms: int = 500
     http_host: str = "127.0.0.1"
     http_port: int
+    http_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    http_max_bulk_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
     log_level: str = "INFO"
     outbox_poll_interval: float = 0.5
     outbox_lease_seconds: float = 5.0

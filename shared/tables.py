@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Column, Date, DateTime, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import JSON, Column, Date, Index, Integer, MetaData, String, Table, Text
 
-from shared.db import Id
+from shared.db import Id, UtcDateTime
 from shared.dedup import processed_messages_table
 
 NAMING_CONVENTION = {
@@ -38,8 +38,8 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("event_type", String(200), nullable=False),
         Column("body", Text, nullable=False),
         Column("correlation_id", String(64), nullable=False),
-        Column("created_at", DateTime(timezone=True), nullable=False),
-        Column("published_at", DateTime(timezone=True), nullable=True),
+        Column("created_at", UtcDateTime(), nullable=False),
+        Column("published_at", UtcDateTime(), nullable=True),
     )
     Index(
         "ix_outbox_unpublished",
@@ -57,7 +57,7 @@ def relay_leases_table(metadata: MetaData) -> Table:
         metadata,
         Column("name", String(100), primary_key=True),
         Column("holder", String(100), nullable=False),
-        Column("expires_at", DateTime(timezone=True), nullable=False),
+        Column("expires_at", UtcDateTime(), nullable=False),
     )
 
 
@@ -67,7 +67,7 @@ def audit_table(metadata: MetaData) -> Table:
         "audit_log",
         metadata,
         Column("id", String(36), primary_key=True),
-        Column("at", DateTime(timezone=True), nullable=False, index=True),
+        Column("at", UtcDateTime(), nullable=False, index=True),
         Column("service", String(32), nullable=False),
         Column("actor", String(64), nullable=False, index=True),
         Column("role", String(32), nullable=False),
@@ -90,8 +90,8 @@ def calendar_schedule_table(metadata: MetaData) -> Table:
         Column("notice_reference", String(100), nullable=False),
         Column("notice_published_on", Date, nullable=False),
         Column("entered_by", String(64), nullable=False),
-        Column("entered_at", DateTime(timezone=True), nullable=False),
-        Column("stored_at", DateTime(timezone=True), nullable=False),
+        Column("entered_at", UtcDateTime(), nullable=False),
+        Column("stored_at", UtcDateTime(), nullable=False),
     )
 
 

@@ -177,4 +177,5 @@ async def test_statistics_of_a_period(database: str) -> None:
         naive = await credit.client.get(
             "/internal/v1/statistics", params={"to": "2026-01-01T00:00"}
         )
-        assert (naive.status_code, naive.json()["code"]) == (422, "period.invalid")
+        assert (naive.status_code, naive.json()["code"]) == (422, "request.invalid")
+        assert {e["field"] for e in naive.json()["errors"]} == {"to"}

@@ -52,6 +52,7 @@ FRAMEWORKS_AND_IO = (
 HTTP_LAYER = (
     "shared.http",
     "shared.problems",
+    "shared.body_limit",
     "shared.auth",
     "shared.idempotency",
     "shared.openapi",

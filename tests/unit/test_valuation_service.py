@@ -230,7 +230,9 @@ async def test_malformed_patent_number_is_rejected(
 
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["code"] == code
+    assert response.json()["code"] == "request.invalid"
+    assert response.json()["errors"][0]["field"] == "rights.0.patent.number"
+    assert response.json()["errors"][0]["code"] == code
     assert not service.events()
 
 

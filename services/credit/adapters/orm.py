@@ -8,17 +8,16 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
-    Numeric,
     String,
     Table,
     false,
     text,
 )
 
+from shared.db import ExactNumeric, UtcDateTime
 from shared.tables import calendar_schedule_table, new_metadata
 
 metadata = new_metadata()
@@ -27,7 +26,7 @@ calendar_schedules = calendar_schedule_table(metadata)
 
 
 def _money(name: str, nullable: bool = True) -> Column[object]:
-    return Column(name, Numeric(18, 2), nullable=nullable)
+    return Column(name, ExactNumeric(18, 2), nullable=nullable)
 
 
 loans = Table(
@@ -42,17 +41,17 @@ loans = Table(
     Column("purpose", String(500), nullable=False),
     Column("collateral", JSON, nullable=False),
     Column("status", String(32), nullable=False, index=True),
-    Column("submitted_at", DateTime(timezone=True), nullable=False),
+    Column("submitted_at", UtcDateTime(), nullable=False),
     Column("correlation_id", String(64), nullable=False),
     _money("approved_amount"),
-    Column("annual_rate", Numeric(8, 6)),
+    Column("annual_rate", ExactNumeric(8, 6)),
     Column("decision_reasons", JSON, nullable=False),
     Column("policy_version", String(64)),
     Column("valuation_id", String(36)),
     _money("appraised_value"),
-    Column("offer_expires_at", DateTime(timezone=True)),
+    Column("offer_expires_at", UtcDateTime()),
     Column("pledge_registration_number", String(64), index=True),
-    Column("disbursed_at", DateTime(timezone=True), index=True),
+    Column("disbursed_at", UtcDateTime(), index=True),
     Column("maturity_date", Date),
     Column("withdrawal_reason", String(64)),
     Column("history", JSON, nullable=False),
@@ -61,18 +60,18 @@ loans = Table(
     Column("inclusive", Boolean, nullable=False, server_default=false()),
     _money("policy_ceiling"),
     Column("decision_inputs", JSON),
-    Column("decided_at", DateTime(timezone=True), index=True),
+    Column("decided_at", UtcDateTime(), index=True),
     Column("decided_by", String(64)),
     _money("collateral_value"),
     Column("collateral_expires_on", Date),
-    Column("quota_reserved", Numeric(18, 2), nullable=False, server_default=text("0")),
-    Column("pledge_requested_at", DateTime(timezone=True)),
+    Column("quota_reserved", ExactNumeric(18, 2), nullable=False, server_default=text("0")),
+    Column("pledge_requested_at", UtcDateTime()),
     _money("insurance_premium"),
     _money("outstanding_principal"),
-    Column("repaid_at", DateTime(timezone=True)),
-    Column("pledge_released_at", DateTime(timezone=True)),
+    Column("repaid_at", UtcDateTime()),
+    Column("pledge_released_at", UtcDateTime()),
     Column("stray_pledge_registration_number", String(64)),
-    Column("defaulted_at", DateTime(timezone=True)),
+    Column("defaulted_at", UtcDateTime()),
     _money("recovered_amount"),
     _money("loss"),
     Column("claims", JSON),
@@ -85,9 +84,9 @@ timeouts = Table(
     metadata,
     Column("loan_id", String(36), ForeignKey("loans.loan_id"), primary_key=True),
     Column("kind", String(32), primary_key=True),
-    Column("due_at", DateTime(timezone=True), nullable=False),
-    Column("fired_at", DateTime(timezone=True)),
-    Column("cancelled_at", DateTime(timezone=True)),
+    Column("due_at", UtcDateTime(), nullable=False),
+    Column("fired_at", UtcDateTime()),
+    Column("cancelled_at", UtcDateTime()),
     Column("provisional", Boolean, nullable=False, server_default=false()),
     Column("calendar_basis", JSON),
 )
@@ -104,7 +103,7 @@ repayments = Table(
     Column("repayment_id", String(36), primary_key=True),
     Column("loan_id", String(36), ForeignKey("loans.loan_id"), nullable=False, index=True),
     _money("amount", nullable=False),
-    Column("paid_at", DateTime(timezone=True), nullable=False),
+    Column("paid_at", UtcDateTime(), nullable=False),
     _money("outstanding_after", nullable=False),
 )
 
@@ -113,9 +112,9 @@ bank_quotas = Table(
     metadata,
     Column("bank_id", String(64), primary_key=True),
     _money("total", nullable=False),
-    Column("reserved", Numeric(18, 2), nullable=False, server_default=text("0")),
-    Column("consumed", Numeric(18, 2), nullable=False, server_default=text("0")),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("reserved", ExactNumeric(18, 2), nullable=False, server_default=text("0")),
+    Column("consumed", ExactNumeric(18, 2), nullable=False, server_default=text("0")),
+    Column("updated_at", UtcDateTime(), nullable=False),
     CheckConstraint("reserved >= 0", name="reserved_not_negative"),
     CheckConstraint("consumed >= 0", name="consumed_not_negative"),
 )

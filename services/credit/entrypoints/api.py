@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from services.credit.domain.events import CollateralRight, Enterprise
+from services.credit.domain.loan import LoanStatus
 from services.credit.domain.policy import Bank
 from services.credit.entrypoints.schemas import (
     DefaultIn,
@@ -18,7 +19,8 @@ from services.credit.entrypoints.schemas import (
 from services.credit.service_layer import commands as c
 from services.credit.service_layer.deps import CreditDeps
 from shared.auth import CallingBank
-from shared.http import Messages, Problem
+from shared.fields import ResourceId
+from shared.http import Messages
 from shared.idempotency import (
     KEY_REQUIRED_OPENAPI,
     IdempotencyKey,
@@ -26,7 +28,6 @@ from shared.idempotency import (
     mark_replayed,
     request_dedup,
 )
-from shared.identifiers import InvalidIdentifier
 from shared.openapi import problem_responses
 
 router = APIRouter(prefix="/v1", tags=["loans"], responses=problem_responses(401, 403, 422))
@@ -64,10 +65,7 @@ async def submit_application(
 
     With an `Idempotency-Key`, a retry returns the loan the first request created.
     """
-    try:
-        collateral = tuple(CollateralRight(r.right_type, r.canonical()) for r in body.collateral)
-    except InvalidIdentifier as exc:
-        raise Problem(422, exc.code, "Invalid identifier", str(exc)) from exc
+    collateral = tuple(CollateralRight(r.right_type, r.number) for r in body.collateral)
     command = c.ApplyForLoan(
         bank_id=bank.bank_id,
         enterprise=Enterprise(**body.enterprise.model_dump()),
@@ -89,19 +87,20 @@ async def submit_application(
 async def list_loans(
     bank: CurrentBank,
     messages: Messages,
-    status: Annotated[str | None, Query(description="Only loans in this status")] = None,
+    status: Annotated[LoanStatus | None, Query(description="Only loans in this status")] = None,
     limit: Annotated[int, Query(ge=1, le=200, description="Page size")] = 50,
     offset: Annotated[int, Query(ge=0, description="Loans to skip")] = 0,
 ) -> LoanPageOut:
     """The bank's own loans, newest first, a page at a time."""
-    total, page = await messages.query(c.ListLoans(bank.bank_id, limit, offset, status))
+    query = c.ListLoans(bank.bank_id, limit, offset, status.value if status else None)
+    total, page = await messages.query(query)
     return LoanPageOut(
         total=total, limit=limit, offset=offset, items=[LoanOut.of(loan) for loan in page]
     )
 
 
 @router.get("/loans/{loan_id}", response_model=LoanOut, responses=problem_responses(404))
-async def get_loan(loan_id: str, bank: CurrentBank, messages: Messages) -> LoanOut:
+async def get_loan(loan_id: ResourceId, bank: CurrentBank, messages: Messages) -> LoanOut:
     """Read one of the bank's loans."""
     return LoanOut.of(await messages.query(c.GetLoan(loan_id, bank.bank_id)))
 
@@ -112,7 +111,7 @@ async def get_loan(loan_id: str, bank: CurrentBank, messages: Messages) -> LoanO
     responses=problem_responses(400, 404, 409),
 )
 async def accept_offer(
-    loan_id: str,
+    loan_id: ResourceId,
     bank: CurrentBank,
     messages: Messages,
     response: Response,
@@ -136,7 +135,7 @@ async def accept_offer(
     openapi_extra=KEY_REQUIRED_OPENAPI,
 )
 async def record_repayment(
-    loan_id: str,
+    loan_id: ResourceId,
     body: RepaymentIn,
     bank: CurrentBank,
     messages: Messages,
@@ -163,7 +162,7 @@ async def record_repayment(
     openapi_extra=KEY_REQUIRED_OPENAPI,
 )
 async def declare_default(
-    loan_id: str,
+    loan_id: ResourceId,
     body: DefaultIn,
     bank: CurrentBank,
     messages: Messages,

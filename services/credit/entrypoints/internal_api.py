@@ -16,6 +16,7 @@ from services.credit.entrypoints.internal_schemas import (
 from services.credit.entrypoints.schemas import LoanOut
 from services.credit.service_layer import commands as c
 from shared.auth import Principal, Role, staff
+from shared.fields import DayOrInstant, Line, ResourceId
 from shared.http import Messages, Problem
 from shared.openapi import problem_responses
 from shared.workdays import BEIJING
@@ -36,6 +37,7 @@ def officer_id(
 
 
 OfficerId = Annotated[str, Depends(officer_id)]
+BankIdQuery = Annotated[Line | None, Query(max_length=64, description="Only this bank's loans")]
 PERIOD = (
     "A date (a Beijing calendar day; `from` and `to` days are both included) or an instant "
     "with a UTC offset (`to` excluded)"
@@ -46,7 +48,7 @@ PERIOD = (
 async def list_referrals(
     x_officer_id: OfficerId,
     messages: Messages,
-    bank_id: str | None = None,
+    bank_id: BankIdQuery = None,
     limit: Annotated[int, Query(ge=1, le=200, description="Page size")] = 50,
     offset: Annotated[int, Query(ge=0, description="Loans to skip")] = 0,
 ) -> list[ReferralOut]:
@@ -59,7 +61,7 @@ async def list_referrals(
     "/referrals/{loan_id}/decision", response_model=LoanOut, responses=problem_responses(404, 409)
 )
 async def decide_referral(
-    loan_id: str, body: ReferralDecisionIn, x_officer_id: OfficerId, messages: Messages
+    loan_id: ResourceId, body: ReferralDecisionIn, x_officer_id: OfficerId, messages: Messages
 ) -> LoanOut:
     """Approve (an offer, within the policy ceiling and the bank's quota) or decline."""
     if body.officer_id is not None and body.officer_id != x_officer_id:
@@ -74,12 +76,14 @@ async def decide_referral(
 @router.get("/statistics", response_model=StatisticsOut)
 async def statistics(
     messages: Messages,
-    period_from: Annotated[str | None, Query(alias="from", description=PERIOD)] = None,
-    period_to: Annotated[str | None, Query(alias="to", description=PERIOD)] = None,
-    bank_id: str | None = None,
+    period_from: Annotated[DayOrInstant | None, Query(alias="from", description=PERIOD)] = None,
+    period_to: Annotated[DayOrInstant | None, Query(alias="to", description=PERIOD)] = None,
+    bank_id: BankIdQuery = None,
 ) -> StatisticsOut:
     """Disbursed loans, enterprises, inclusive shares, speed and decline reasons of a period."""
     start, end = _instant(period_from, "from"), _instant(period_to, "to")
+    if start is not None and end is not None and end < start:
+        raise Problem(422, "period.invalid", "The period ends before it starts")
     stats = await messages.query(c.LendingStatisticsOf(start, end, bank_id))
     return StatisticsOut.of(stats, start, end, bank_id)
 
@@ -90,16 +94,8 @@ async def quotas(messages: Messages) -> list[QuotaOut]:
     return [QuotaOut.of(q) for q in await messages.query(c.QuotaPositions())]
 
 
-def _instant(value: str | None, name: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        if len(value) == 10:
-            day = date.fromisoformat(value) + timedelta(days=1 if name == "to" else 0)
-            return datetime.combine(day, time(0), tzinfo=BEIJING).astimezone(UTC)
-        instant = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise Problem(422, "period.invalid", f"{name} is not a date or an instant") from exc
-    if instant.tzinfo is None:
-        raise Problem(422, "period.invalid", f"{name} needs a UTC offset")
-    return instant.astimezone(UTC)
+def _instant(value: date | datetime | None, name: str) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value.astimezone(UTC) if value is not None else None
+    day = value + timedelta(days=1 if name == "to" else 0)
+    return datetime.combine(day, time(0), tzinfo=BEIJING).astimezone(UTC)

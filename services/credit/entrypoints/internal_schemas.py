@@ -11,11 +11,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.credit.domain.loan import Loan
 from services.credit.domain.records import QuotaState
 from services.credit.domain.statistics import LendingStatistics
+from shared.fields import Line, Message, RequestModel
+from shared.money import Money, MoneyOut
 
-OfficerReason = Annotated[str, Field(min_length=1, max_length=200)]
+OfficerReason = Annotated[Message, Field(max_length=200)]
 
 
-class ReferralDecisionIn(BaseModel):
+class ReferralDecisionIn(RequestModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -29,7 +31,7 @@ class ReferralDecisionIn(BaseModel):
     )
 
     outcome: Literal["approve", "decline"] = Field(description="approve (make an offer) or decline")
-    amount: Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=2)] | None = Field(
+    amount: Money | None = Field(
         default=None, description="Approved amount; defaults to the policy ceiling"
     )
     reasons: list[OfficerReason] = Field(
@@ -37,7 +39,7 @@ class ReferralDecisionIn(BaseModel):
         max_length=20,
         description="The officer's reasons for the decision, at least one",
     )
-    officer_id: str | None = Field(
+    officer_id: Line | None = Field(
         default=None,
         max_length=64,
         description="Must name the officer of the credential when given",
@@ -51,15 +53,15 @@ class ReferralOut(BaseModel):
         description="Unified Social Credit Code (GB 32100-2015) of the borrower (the pledgor)"
     )
     enterprise_name: str = Field(description="Registered name of the borrower")
-    requested_amount: Decimal = Field(description="Amount applied for, yuan to the fen")
+    requested_amount: MoneyOut = Field(description="Amount applied for, yuan to the fen")
     term_months: int = Field(description="Loan term in months")
     programme: str | None = Field(description="Risk-sharing programme the loan joins")
     reasons: list[str] = Field(description="Codes of the reasons the application was referred")
     policy_version: str | None = Field(description="Version of the credit policy applied")
-    policy_ceiling: Decimal | None = Field(
+    policy_ceiling: MoneyOut | None = Field(
         description="Highest amount the credit policy allows against the collateral, yuan"
     )
-    appraised_value: Decimal | None = Field(
+    appraised_value: MoneyOut | None = Field(
         description="Central value of the collateral from the valuation, yuan"
     )
     decision_inputs: dict[str, Any] = Field(
@@ -98,10 +100,10 @@ class StatisticsOut(BaseModel):
         description="The bank the figures are limited to; empty for all banks"
     )
     loans_disbursed: int = Field(description="Loans disbursed in the period")
-    amount_disbursed: Decimal = Field(description="Amount disbursed in the period, yuan")
+    amount_disbursed: MoneyOut = Field(description="Amount disbursed in the period, yuan")
     enterprises: int = Field(description="Distinct enterprises that received a loan")
     inclusive_loans: int = Field(description="Disbursed loans that count as inclusive lending")
-    inclusive_amount: Decimal = Field(description="Amount of those inclusive loans, yuan")
+    inclusive_amount: MoneyOut = Field(description="Amount of those inclusive loans, yuan")
     inclusive_share_by_count: Decimal | None = Field(
         description="Share of disbursed loans that are inclusive, 0 to 1"
     )
@@ -129,10 +131,10 @@ class StatisticsOut(BaseModel):
 
 class QuotaOut(BaseModel):
     bank_id: str = Field(description="The bank")
-    total: Decimal = Field(description="The bank's IP-loan quota, yuan")
-    reserved: Decimal = Field(description="Part reserved by open offers, yuan")
-    consumed: Decimal = Field(description="Part consumed by disbursed loans, yuan")
-    available: Decimal = Field(description="Part still available, yuan")
+    total: MoneyOut = Field(description="The bank's IP-loan quota, yuan")
+    reserved: MoneyOut = Field(description="Part reserved by open offers, yuan")
+    consumed: MoneyOut = Field(description="Part consumed by disbursed loans, yuan")
+    available: MoneyOut = Field(description="Part still available, yuan")
 
     @classmethod
     def of(cls, state: QuotaState) -> QuotaOut:

@@ -4,31 +4,26 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.credit.domain.loan import Loan
-from shared.identifiers import normalize_uscc, parse_patent_number, parse_trademark_number
-
-Money = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=2)]
-
-
-def _uscc(value: str) -> str:
-    return normalize_uscc(value)
+from shared.fields import Instant, Line, Message, RequestModel, RightRef, Uscc
+from shared.money import Money, MoneyOut, NonNegativeMoney, PositiveValuationFigure
 
 
-class EnterpriseIn(BaseModel):
-    uscc: Annotated[str, AfterValidator(_uscc)] = Field(
-        description="Unified Social Credit Code (GB 32100-2015)", examples=["91310115MA1K3YJ675"]
-    )
-    name: str = Field(
-        min_length=1,
+class EnterpriseIn(RequestModel):
+    uscc: Uscc
+    name: Line = Field(
         max_length=200,
         description="Registered name of the borrowing enterprise (the pledgor)",
+        examples=["Shanghai Lens Optics Co., Ltd."],
     )
-    address: str = Field(
-        min_length=1, max_length=500, description="Registered address of the borrowing enterprise"
+    address: Line = Field(
+        max_length=500,
+        description="Registered address of the borrowing enterprise",
+        examples=["1 Zhangjiang Road, Shanghai"],
     )
     size_class: Literal["micro", "small", "medium", "large"] = Field(
         description="Enterprise size class"
@@ -36,18 +31,7 @@ class EnterpriseIn(BaseModel):
     high_tech: bool = Field(default=False, description="Certified high-tech enterprise")
 
 
-class CollateralIn(BaseModel):
-    right_type: Literal["patent", "trademark"] = Field(description="patent or trademark")
-    number: str = Field(description="Patent application number or trademark registration number")
-
-    def canonical(self) -> str:
-        """The number in its register form."""
-        if self.right_type == "patent":
-            return parse_patent_number(self.number).canonical
-        return parse_trademark_number(self.number)
-
-
-class LoanApplicationIn(BaseModel):
+class LoanApplicationIn(RequestModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -73,28 +57,31 @@ class LoanApplicationIn(BaseModel):
     enterprise: EnterpriseIn = Field(
         description="The borrowing enterprise, which pledges the rights"
     )
-    requested_amount: Money = Field(description="Yuan, to the fen")
+    requested_amount: Money = Field(description="Yuan, to the fen, as a decimal string")
     term_months: int = Field(ge=1, le=60, description="Loan term in months, 1 to 60")
-    purpose: str = Field(min_length=1, max_length=500, description="What the loan is for")
-    collateral: list[CollateralIn] = Field(
-        min_length=1, max_length=50, description="The patents and trademarks the enterprise pledges"
+    purpose: Message = Field(max_length=500, description="What the loan is for")
+    collateral: list[RightRef] = Field(
+        min_length=1,
+        max_length=50,
+        description="The patents and trademarks the enterprise pledges, each at most once",
     )
-    attributable_revenue: Money = Field(
-        description="Annual revenue attributable to the pledged rights' products, yuan"
+    attributable_revenue: PositiveValuationFigure = Field(
+        description="Annual revenue attributable to the pledged rights' products, yuan "
+        "(below ten trillion)"
     )
-    industry: str = Field(
+    industry: Line = Field(
         default="default",
         max_length=64,
         description="Industry whose valuation parameters apply; default when unknown",
     )
-    programme: str | None = Field(
+    programme: Line | None = Field(
         default=None,
         max_length=64,
         description="Risk-sharing programme the loan joins (see the bank's programmes)",
     )
 
 
-class RepaymentIn(BaseModel):
+class RepaymentIn(RequestModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [{"amount": "500000.00", "paid_at": "2027-03-20T10:00:00+08:00"}]
@@ -102,10 +89,10 @@ class RepaymentIn(BaseModel):
     )
 
     amount: Money = Field(description="Principal repaid, yuan to the fen")
-    paid_at: AwareDatetime = Field(description="When the borrower paid, with a UTC offset")
+    paid_at: Instant = Field(description="When the borrower paid, with a UTC offset")
 
 
-class DefaultIn(BaseModel):
+class DefaultIn(RequestModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -114,8 +101,8 @@ class DefaultIn(BaseModel):
         }
     )
 
-    declared_at: AwareDatetime = Field(description="When the bank declared the default")
-    recovered_amount: Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=2)] = Field(
+    declared_at: Instant = Field(description="When the bank declared the default")
+    recovered_amount: NonNegativeMoney = Field(
         default=Decimal("0.00"), description="Principal recovered (e.g. by enforcing the pledge)"
     )
 
@@ -140,9 +127,9 @@ class TimeoutOut(BaseModel):
 
 class RepaymentOut(BaseModel):
     repayment_id: str = Field(description="Identifier of the repayment")
-    amount: Decimal = Field(description="Principal repaid, yuan to the fen")
+    amount: MoneyOut = Field(description="Principal repaid, yuan to the fen")
     paid_at: datetime = Field(description="When the borrower paid")
-    outstanding_after: Decimal = Field(
+    outstanding_after: MoneyOut = Field(
         description="Principal outstanding after this repayment, yuan"
     )
 
@@ -152,7 +139,7 @@ class ClaimOut(BaseModel):
         description="Party bearing part of the loss, e.g. insurer, bank or guarantor"
     )
     share: Decimal = Field(description="The party's share of the loss, 0 to 1")
-    amount: Decimal = Field(description="The party's part of the loss, yuan to the fen")
+    amount: MoneyOut = Field(description="The party's part of the loss, yuan to the fen")
 
 
 class LoanOut(BaseModel):
@@ -169,12 +156,12 @@ class LoanOut(BaseModel):
     enterprise_uscc: str = Field(
         description="Unified Social Credit Code (GB 32100-2015) of the borrower (the pledgor)"
     )
-    requested_amount: Decimal = Field(description="Amount applied for, yuan to the fen")
+    requested_amount: MoneyOut = Field(description="Amount applied for, yuan to the fen")
     term_months: int = Field(description="Loan term in months")
     collateral: list[dict[str, str]] = Field(
         description="The pledged rights, each as right_type and number in register form"
     )
-    approved_amount: Decimal | None = Field(description="Amount offered, yuan to the fen")
+    approved_amount: MoneyOut | None = Field(description="Amount offered, yuan to the fen")
     annual_rate: Decimal | None = Field(description="Annual interest rate offered, e.g. 0.0385")
     decision_reasons: list[str] = Field(
         description="Codes of the reasons for the decision (referral, decline)"
@@ -182,7 +169,7 @@ class LoanOut(BaseModel):
     policy_version: str | None = Field(
         description="Version of the credit policy the decision applied"
     )
-    appraised_value: Decimal | None = Field(
+    appraised_value: MoneyOut | None = Field(
         description="Central value of the collateral from the valuation, yuan"
     )
     offer_expires_at: datetime | None = Field(description="When an unaccepted offer lapses")
@@ -213,25 +200,25 @@ class LoanOut(BaseModel):
     decided_by: str | None = Field(
         description="Credit officer who decided a referral; empty for an automatic decision"
     )
-    policy_ceiling: Decimal | None = Field(
+    policy_ceiling: MoneyOut | None = Field(
         description="Highest amount the credit policy allows against the collateral, yuan"
     )
     decision_inputs: dict[str, Any] = Field(
         description="The figures the decision was computed from"
     )
-    collateral_value: Decimal | None = Field(
+    collateral_value: MoneyOut | None = Field(
         description="Value of the collateral the loan was decided on, yuan"
     )
     collateral_expires_on: date | None = Field(
         description="Earliest date a pledged right's protection ends"
     )
-    insurance_premium: Decimal | None = Field(
+    insurance_premium: MoneyOut | None = Field(
         description="Premium due under the risk-sharing programme, yuan"
     )
     pledge_requested_at: datetime | None = Field(
         description="When the pledge filing was sent to the registry"
     )
-    outstanding_principal: Decimal | None = Field(description="Principal not yet repaid, yuan")
+    outstanding_principal: MoneyOut | None = Field(description="Principal not yet repaid, yuan")
     repayments: list[RepaymentOut] = Field(
         description="Principal repayments reported, oldest first"
     )
@@ -243,10 +230,10 @@ class LoanOut(BaseModel):
         description="A pledge registered after the offer lapsed, whose cancellation was requested"
     )
     defaulted_at: datetime | None = Field(description="When the bank declared the default")
-    recovered_amount: Decimal | None = Field(
+    recovered_amount: MoneyOut | None = Field(
         description="Principal recovered after the default, yuan"
     )
-    loss: Decimal | None = Field(description="Principal lost after recoveries, yuan")
+    loss: MoneyOut | None = Field(description="Principal lost after recoveries, yuan")
     claims: list[ClaimOut] = Field(
         description="How the loss is shared among the programme's parties"
     )

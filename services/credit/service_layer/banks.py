@@ -20,6 +20,11 @@ from services.credit.domain.programmes import Programme
 from shared.banks import BankDirectory, load_directory
 from shared.identifiers import normalize_uscc
 from shared.settings import DEFAULT_BANK_DIRECTORY
+from shared.text import clean_line
+
+# The registry's limits for a party of a pledge filing, which names the bank as pledgee.
+NAME_LIMIT = 200
+ADDRESS_LIMIT = 500
 
 
 @dataclass(frozen=True)
@@ -73,10 +78,18 @@ def _bank(entry: dict[str, Any], directory: BankDirectory, path: Path) -> Bank:
     policies = entry.get("policies") or [entry["policy"]]
     return Bank(
         bank_id=bank_id,
-        name=listed.legal_name,
+        name=_party_text(bank_id, "name", listed.legal_name, NAME_LIMIT),
         uscc=listed.uscc,
-        address=listed.address,
+        address=_party_text(bank_id, "address", listed.address, ADDRESS_LIMIT),
         policies=tuple(DecisionPolicy.from_mapping(p) for p in policies),
         quota_total=Decimal(str(entry.get("quota_total", "0.00"))),
         programmes=frozenset(entry.get("programmes") or ()),
     )
+
+
+def _party_text(bank_id: str, key: str, text: str, limit: int) -> str:
+    """A bank's name or address as the registry will accept it on a pledge filing."""
+    value = clean_line(text)
+    if len(value) > limit:
+        raise ValueError(f"bank {bank_id}: {key} is longer than {limit} characters")
+    return value

@@ -7,16 +7,14 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
-    DateTime,
     Integer,
-    Numeric,
     String,
     Table,
     false,
     text,
 )
 
-from shared.db import Id
+from shared.db import ExactNumeric, Id, UtcDateTime
 from shared.tables import calendar_schedule_table, new_metadata
 
 metadata = new_metadata()
@@ -37,7 +35,7 @@ patents = Table(
     Column("frozen", Boolean, nullable=False),
     Column("invalidation_pending", Boolean, nullable=False),
     Column("main_ipc", String(32), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
     Column("version", Integer, nullable=False),
     Column("same_day_twin", String(20), index=True),
 )
@@ -54,7 +52,7 @@ trademarks = Table(
     Column("valid_until", Date, nullable=False),
     Column("status", String(20), nullable=False),
     Column("frozen", Boolean, nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
     Column("version", Integer, nullable=False),
 )
 
@@ -67,21 +65,21 @@ filings = Table(
     Column("data", JSON, nullable=False),
     Column("pledgor_uscc", String(18), nullable=False, index=True),
     Column("pledgee_uscc", String(18), nullable=False, index=True),
-    Column("secured_amount", Numeric(18, 2), nullable=False),
+    Column("secured_amount", ExactNumeric(18, 2), nullable=False),
     Column("status", String(20), nullable=False, index=True),
-    Column("received_at", DateTime(timezone=True), nullable=False),
-    Column("deadline_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("received_at", UtcDateTime(), nullable=False),
+    Column("deadline_at", UtcDateTime(), nullable=False, index=True),
     Column("findings", JSON, nullable=False),
     Column("registration_number", String(20), unique=True),
-    Column("decided_at", DateTime(timezone=True)),
+    Column("decided_at", UtcDateTime()),
     Column("history", JSON, nullable=False),
     Column("version", Integer, nullable=False),
     Column("deadline_provisional", Boolean, nullable=False, server_default=false()),
     Column("claimed_by", String(64), index=True),
-    Column("corrected_at", DateTime(timezone=True)),
+    Column("corrected_at", UtcDateTime()),
     Column("decisions", JSON, nullable=False, server_default=text("'[]'")),
-    Column("sla_breached_at", DateTime(timezone=True)),
-    Column("cancelled_at", DateTime(timezone=True)),
+    Column("sla_breached_at", UtcDateTime()),
+    Column("cancelled_at", UtcDateTime()),
     Column("cancellation_reason", String(20)),
     Column("amendments", JSON, nullable=False, server_default=text("'[]'")),
     Column("correlation_id", String(64)),
@@ -115,7 +113,7 @@ recordals = Table(
     Column("licence_type", String(16)),
     Column("pledgee_consent", Boolean, nullable=False),
     Column("pledge_registration_number", String(20)),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_at", UtcDateTime(), nullable=False),
 )
 
 register_entries = Table(
@@ -134,7 +132,7 @@ register_entries = Table(
     Column("pledgee_name", String(200), nullable=False),
     Column("pledgee_uscc", String(18), nullable=False, index=True),
     Column("registration_date", Date, nullable=False),
-    Column("entered_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("entered_at", UtcDateTime(), nullable=False, index=True),
     Column("reason", String(20)),
     Column("changed", JSON, nullable=False),
 )

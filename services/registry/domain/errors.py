@@ -76,6 +76,11 @@ class ReleaseMismatch(RegistryRuleBroken):
     title = "The release names a pledge filed for another loan"
 
 
+class EntryContradictory(RegistryContentInvalid):
+    code = "register.entry_contradictory"
+    title = "The register entry contradicts itself"
+
+
 class PledgedWithoutConsent(RegistryRuleBroken):
     code = "right.pledged_without_consent"
     title = "The right is pledged and the pledgee has not consented"

@@ -439,7 +439,8 @@ class PledgeFiling(Aggregate):
             raise NothingToChange(f"pledge {self.registration_number} already has these terms")
         if result.findings:
             errors = [
-                {"code": f.code, "right": f.right, "message": f.message} for f in result.findings
+                {"code": f.code, "field": "", "right": f.right, "message": f.message}
+                for f in result.findings
             ]
             raise ChangeRefused("; ".join(f.message for f in result.findings), errors)
         self.data = data

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from fastapi import APIRouter, Depends, Response
 
 from services.registry.entrypoints.deps import OFFICE, BankDep, BankUscc, NowDep
@@ -15,9 +13,9 @@ from services.registry.entrypoints.schemas import (
 )
 from services.registry.service_layer import examination, handlers
 from shared.auth import bank, staff
+from shared.fields import PatentNumber, ResourceId, TrademarkNumber
 from shared.http import Messages, Problem
 from shared.idempotency import IdempotencyKey, mark_replayed, request_dedup
-from shared.identifiers import InvalidIdentifier, parse_patent_number, parse_trademark_number
 from shared.openapi import problem_responses
 from shared.workdays import beijing_date
 
@@ -33,14 +31,6 @@ internal = APIRouter(
     dependencies=[Depends(staff(*OFFICE))],
     responses=problem_responses(401, 403, 422),
 )
-
-
-def canonical(parse: Callable[[str], object], number: str) -> str:
-    """The canonical form of a right number in a path, or a 422 problem."""
-    try:
-        return str(parse(number))
-    except InvalidIdentifier as exc:
-        raise Problem(422, exc.code, "Invalid identifier", str(exc)) from exc
 
 
 def _same_right(in_path: str, in_body: str) -> None:
@@ -84,7 +74,7 @@ async def file_pledge(
 @public.get(
     "/pledge-filings/{filing_id}", response_model=PledgeFilingOut, responses=problem_responses(404)
 )
-async def get_filing(filing_id: str, messages: Messages, uscc: BankUscc) -> PledgeFilingOut:
+async def get_filing(filing_id: ResourceId, messages: Messages, uscc: BankUscc) -> PledgeFilingOut:
     """Read a filing with its status, findings, decisions and registration number."""
     return PledgeFilingOut.of(await messages.query(handlers.GetFiling(filing_id, uscc)))
 
@@ -95,7 +85,7 @@ async def get_filing(filing_id: str, messages: Messages, uscc: BankUscc) -> Pled
     responses=problem_responses(400, 404, 409),
 )
 async def correct_filing(
-    filing_id: str,
+    filing_id: ResourceId,
     body: PledgeFilingIn,
     response: Response,
     messages: Messages,
@@ -120,26 +110,30 @@ async def correct_filing(
 
 
 @internal.put(
-    "/patents/{number}",
+    "/patents/{number:right_number}",
     status_code=200,
     response_model=PatentIn,
     responses=problem_responses(404),
 )
-async def put_patent(number: str, body: PatentIn, messages: Messages) -> PatentIn:
-    """Enter or update a patent on the register."""
-    _same_right(canonical(parse_patent_number, number), body.number)
-    await messages.handle(handlers.RecordRights((body.to_domain(),)))
+async def put_patent(
+    number: PatentNumber, body: PatentIn, messages: Messages, now: NowDep
+) -> PatentIn:
+    """Enter or update a patent on the register; a self-contradictory entry is refused."""
+    _same_right(number, body.number)
+    await messages.handle(handlers.RecordRights((body.to_domain(),), beijing_date(now)))
     return body
 
 
 @internal.put(
-    "/trademarks/{number}",
+    "/trademarks/{number:right_number}",
     status_code=200,
     response_model=TrademarkIn,
     responses=problem_responses(404),
 )
-async def put_trademark(number: str, body: TrademarkIn, messages: Messages) -> TrademarkIn:
-    """Enter or update a trademark on the register."""
-    _same_right(canonical(parse_trademark_number, number), body.number)
-    await messages.handle(handlers.RecordRights((body.to_domain(),)))
+async def put_trademark(
+    number: TrademarkNumber, body: TrademarkIn, messages: Messages, now: NowDep
+) -> TrademarkIn:
+    """Enter or update a trademark on the register; a self-contradictory entry is refused."""
+    _same_right(number, body.number)
+    await messages.handle(handlers.RecordRights((body.to_domain(),), beijing_date(now)))
     return body

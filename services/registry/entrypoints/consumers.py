@@ -7,13 +7,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from services.registry.domain.amendments import CancellationReason
 from services.registry.domain.filing import Party, PledgeFilingData
 from services.registry.service_layer import handlers, pledges
 from shared.consumer import PermanentError, Reaction, parse_payload
 from shared.envelope import Envelope
+from shared.fields import Line, Message
 from shared.identifiers import InvalidIdentifier, normalize_uscc, parse_patent_number
 from shared.kernel.clock import Clock
 from shared.runtime import ConsumerSpec
@@ -22,21 +23,21 @@ from shared.workdays import beijing_date
 
 
 class _Party(BaseModel):
-    name: str
+    name: Line = Field(max_length=200)
     uscc: str
-    address: str
+    address: Line = Field(max_length=500)
 
 
 class _FilingRequested(BaseModel):
-    filing_reference: str
+    filing_reference: Line = Field(max_length=64)
     pledgor: _Party
     pledgee: _Party
-    debt_type: str
-    secured_amount: Decimal
+    debt_type: Line = Field(max_length=100)
+    secured_amount: Decimal = Field(gt=0, max_digits=18, decimal_places=2)
     performance_deadline: date
-    patents: list[str]
-    trademarks: list[str]
-    scope_of_guarantee: str
+    patents: list[str] = Field(max_length=100)
+    trademarks: list[str] = Field(max_length=100)
+    scope_of_guarantee: Message = Field(max_length=1000)
 
 
 class _ReleaseRequested(BaseModel):

@@ -18,6 +18,7 @@ from services.registry.entrypoints.schemas import (
     contract_out,
     findings_out,
 )
+from shared.fields import Message, RequestModel
 
 REASON_CODE = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$"
 GROUNDS: list[JsonValue] = [*sorted(REFUSAL_GROUNDS)]
@@ -34,7 +35,7 @@ CorrectableName = Literal[
 ]
 
 
-class ReasonIn(BaseModel):
+class ReasonIn(RequestModel):
     code: str = Field(
         max_length=64,
         pattern=REASON_CODE,
@@ -44,8 +45,7 @@ class ReasonIn(BaseModel):
         "checks report), or other with the explanation in message; any other code is refused "
         "with refusal.unknown_ground",
     )
-    message: str = Field(
-        min_length=1,
+    message: Message = Field(
         max_length=1000,
         description="The examiner's explanation to the parties; for other, the whole ground",
     )
@@ -54,7 +54,7 @@ class ReasonIn(BaseModel):
         return Reason(self.code, self.message)
 
 
-class RefusalIn(BaseModel):
+class RefusalIn(RequestModel):
     """Why the examiner refuses the filing."""
 
     model_config = ConfigDict(
@@ -77,7 +77,7 @@ class RefusalIn(BaseModel):
     )
 
 
-class CorrectionRequestIn(BaseModel):
+class CorrectionRequestIn(RequestModel):
     """What the parties must correct."""
 
     model_config = ConfigDict(
@@ -98,14 +98,13 @@ class CorrectionRequestIn(BaseModel):
         "pledged rights are never correctable, and on a filing credit sent for a loan neither "
         "are the secured amount and the performance deadline (correction.conflicts_with_loan)",
     )
-    message: str = Field(
-        min_length=1,
+    message: Message = Field(
         max_length=2000,
         description="What the pledgor and pledgee must correct or supply",
     )
 
 
-class AcknowledgementIn(BaseModel):
+class AcknowledgementIn(RequestModel):
     """Warnings the parties confirmed they proceed despite, and how they confirmed."""
 
     model_config = ConfigDict(
@@ -126,8 +125,7 @@ class AcknowledgementIn(BaseModel):
         json_schema_extra={"items": {"type": "string", "enum": WARNINGS}},
         description="Codes of warnings found on the filing that the parties confirmed",
     )
-    note: str = Field(
-        min_length=1,
+    note: Message = Field(
         max_length=2000,
         description="How and when the parties confirmed (letter, signed statement, call)",
     )

@@ -16,6 +16,7 @@ from services.registry.entrypoints.examination_schemas import (
 )
 from services.registry.entrypoints.schemas import PledgeFilingOut
 from services.registry.service_layer import examination, handlers
+from shared.fields import ResourceId
 from shared.http import Messages
 from shared.openapi import problem_responses
 
@@ -42,7 +43,7 @@ async def queue(messages: Messages, now: NowDep, limit: Limit = 50, offset: Offs
 @router.get(
     "/filings/{filing_id}", response_model=PledgeFilingOut, responses=problem_responses(404)
 )
-async def filing(filing_id: str, messages: Messages) -> PledgeFilingOut:
+async def filing(filing_id: ResourceId, messages: Messages) -> PledgeFilingOut:
     """A filing with its terms, parties, rights, findings and every decision so far."""
     return PledgeFilingOut.of(await messages.query(handlers.GetFiling(filing_id)))
 
@@ -51,7 +52,7 @@ async def filing(filing_id: str, messages: Messages) -> PledgeFilingOut:
     "/filings/{filing_id}/claim", response_model=PledgeFilingOut, responses=DECISION_ERRORS
 )
 async def claim(
-    filing_id: str, examiner: ExaminerDep, now: NowDep, messages: Messages
+    filing_id: ResourceId, examiner: ExaminerDep, now: NowDep, messages: Messages
 ) -> PledgeFilingOut:
     """Take a filing in examination; another examiner's filing cannot be taken."""
     command = examination.ClaimFiling(filing_id, examiner, now)
@@ -62,7 +63,7 @@ async def claim(
     "/filings/{filing_id}/register", response_model=PledgeFilingOut, responses=DECISION_ERRORS
 )
 async def register(
-    filing_id: str, examiner: ExaminerDep, now: NowDep, messages: Messages
+    filing_id: ResourceId, examiner: ExaminerDep, now: NowDep, messages: Messages
 ) -> PledgeFilingOut:
     """Register the pledge of a claimed filing whose rights are still free."""
     command = examination.RegisterFiling(filing_id, examiner, now)
@@ -73,7 +74,7 @@ async def register(
     "/filings/{filing_id}/refuse", response_model=PledgeFilingOut, responses=DECISION_ERRORS
 )
 async def refuse(
-    filing_id: str, body: RefusalIn, examiner: ExaminerDep, now: NowDep, messages: Messages
+    filing_id: ResourceId, body: RefusalIn, examiner: ExaminerDep, now: NowDep, messages: Messages
 ) -> PledgeFilingOut:
     """Refuse a claimed filing with coded reasons."""
     reasons = tuple(reason.to_domain() for reason in body.reasons)
@@ -87,7 +88,7 @@ async def refuse(
     responses=DECISION_ERRORS,
 )
 async def request_correction(
-    filing_id: str,
+    filing_id: ResourceId,
     body: CorrectionRequestIn,
     examiner: ExaminerDep,
     now: NowDep,
@@ -106,7 +107,11 @@ async def request_correction(
     responses=DECISION_ERRORS,
 )
 async def acknowledge(
-    filing_id: str, body: AcknowledgementIn, examiner: ExaminerDep, now: NowDep, messages: Messages
+    filing_id: ResourceId,
+    body: AcknowledgementIn,
+    examiner: ExaminerDep,
+    now: NowDep,
+    messages: Messages,
 ) -> PledgeFilingOut:
     """Record that the parties confirmed they proceed despite warnings found on the filing."""
     command = examination.AcknowledgeWarnings(

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema
 
 from services.registry.domain.gazette import RegisterEntry
 from services.registry.service_layer import gazette
+from shared.fields import PATENT_NUMBER_PATTERN, TRADEMARK_NUMBER_PATTERN, Day, Uscc
 from shared.http import Messages, Problem
-from shared.identifiers import (
-    InvalidIdentifier,
-    normalize_uscc,
-    parse_patent_number,
-    parse_trademark_number,
-)
+from shared.identifiers import InvalidIdentifier, parse_patent_number, parse_trademark_number
 from shared.openapi import problem_responses
+from shared.text import clean_line
+
+RIGHT_NUMBER_PATTERN = f"{PATENT_NUMBER_PATTERN}|{TRADEMARK_NUMBER_PATTERN}"
+PATENT = re.compile(PATENT_NUMBER_PATTERN)
 
 router = APIRouter(
     prefix="/v1/register", tags=["public register"], responses=problem_responses(422)
@@ -73,32 +74,37 @@ class RegisterPageOut(BaseModel):
 
 
 def _right_number(text: str) -> str:
+    text = clean_line(text)
     try:
         return parse_patent_number(text).canonical
     except InvalidIdentifier:
-        pass
+        if PATENT.fullmatch(text) is not None:
+            raise
     try:
         return parse_trademark_number(text)
     except InvalidIdentifier as exc:
-        raise Problem(
-            422, "right.number_invalid", "Not a patent or trademark number", text
+        raise InvalidIdentifier(
+            "right.number_invalid", f"not a patent or trademark number: {text[:40]!r}"
         ) from exc
 
 
-def _uscc(text: str) -> str:
-    try:
-        return normalize_uscc(text)
-    except InvalidIdentifier as exc:
-        raise Problem(422, exc.code, "Invalid identifier", str(exc)) from exc
+RightNumber = Annotated[
+    str,
+    Field(max_length=20),
+    AfterValidator(_right_number),
+    WithJsonSchema(
+        {"type": "string", "maxLength": 20, "pattern": RIGHT_NUMBER_PATTERN},
+    ),
+]
 
 
 @router.get("/entries", response_model=RegisterPageOut)
 async def register_entries(
     messages: Messages,
-    right: Annotated[str | None, Query(description="Patent or trademark number")] = None,
-    party_uscc: Annotated[str | None, Query(description="Pledgor or pledgee")] = None,
-    from_: Annotated[date | None, Query(alias="from", description="Beijing date")] = None,
-    to: Annotated[date | None, Query(description="Beijing date, inclusive")] = None,
+    right: Annotated[RightNumber | None, Query(description="Patent or trademark number")] = None,
+    party_uscc: Annotated[Uscc | None, Query(description="Pledgor or pledgee")] = None,
+    from_: Annotated[Day | None, Query(alias="from", description="Beijing date")] = None,
+    to: Annotated[Day | None, Query(description="Beijing date, inclusive")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> RegisterPageOut:
@@ -106,8 +112,8 @@ async def register_entries(
     if from_ is not None and to is not None and to < from_:
         raise Problem(422, "period.invalid", "The period ends before it starts")
     query = gazette.GazetteQuery(
-        right=_right_number(right) if right else None,
-        party_uscc=_uscc(party_uscc) if party_uscc else None,
+        right=right,
+        party_uscc=party_uscc,
         entered_from=from_,
         entered_to=to,
         limit=limit,

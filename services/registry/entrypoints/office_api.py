@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
 from services.registry.domain.recordal import LicenceType, RecordalKind
-from services.registry.entrypoints.api import canonical
 from services.registry.entrypoints.deps import NowDep
 from services.registry.entrypoints.office_schemas import (
     LicenceIn,
@@ -22,8 +20,8 @@ from services.registry.service_layer import calendar as calendars
 from services.registry.service_layer import recordals, statistics
 from shared.auth import Principal, Role, staff
 from shared.calendar_api import YearOut, YearPath, book_of, year_out
+from shared.fields import Day, PatentNumber
 from shared.http import Messages, Problem
-from shared.identifiers import parse_patent_number
 from shared.openapi import problem_responses
 from shared.workdays import Notice
 
@@ -87,12 +85,12 @@ async def calendar_year_versions(year: YearPath, messages: Messages) -> list[Sch
     responses=problem_responses(404, 409),
 )
 async def record_transfer(
-    number: str, body: TransferIn, messages: Messages, now: NowDep
+    number: PatentNumber, body: TransferIn, messages: Messages, now: NowDep
 ) -> RecordalOut:
     """Record a transfer; refused while the patent is pledged without the pledgee's consent."""
     command = recordals.RecordDisposal(
         RecordalKind.TRANSFER,
-        canonical(parse_patent_number, number),
+        number,
         body.parties(),
         body.pledgee_consent,
         now,
@@ -107,12 +105,12 @@ async def record_transfer(
     responses=problem_responses(404, 409),
 )
 async def record_licence(
-    number: str, body: LicenceIn, messages: Messages, now: NowDep
+    number: PatentNumber, body: LicenceIn, messages: Messages, now: NowDep
 ) -> RecordalOut:
     """Record a licence; refused while the patent is pledged without the pledgee's consent."""
     command = recordals.RecordDisposal(
         RecordalKind.LICENCE,
-        canonical(parse_patent_number, number),
+        number,
         body.parties(),
         body.pledgee_consent,
         now,
@@ -124,8 +122,8 @@ async def record_licence(
 @router.get("/statistics", response_model=StatisticsOut, response_model_by_alias=True)
 async def desk_statistics(
     messages: Messages,
-    from_: Annotated[date | None, Query(alias="from", description="Beijing date")] = None,
-    to: Annotated[date | None, Query(description="Beijing date, inclusive")] = None,
+    from_: Annotated[Day | None, Query(alias="from", description="Beijing date")] = None,
+    to: Annotated[Day | None, Query(description="Beijing date, inclusive")] = None,
 ) -> StatisticsOut:
     """Filings received in a period: outcomes, refusal grounds, time to decision, deadlines met."""
     if from_ is not None and to is not None and to < from_:

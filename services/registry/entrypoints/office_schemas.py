@@ -12,18 +12,17 @@ from services.registry.domain.register import Holder
 from services.registry.domain.statistics import DeskStatistics
 from services.registry.entrypoints.schemas import HolderIn
 from shared.calendars import StoredSchedule
+from shared.fields import Day, Line, RequestModel
 
 
-class NoticeIn(BaseModel):
+class NoticeIn(RequestModel):
     """The State Council notice the schedule comes from."""
 
-    reference: str = Field(
-        min_length=1, max_length=100, description="Reference, e.g. 国办发明电〔2026〕5号"
-    )
-    published_on: date = Field(description="Date the notice was published")
+    reference: Line = Field(max_length=100, description="Reference, e.g. 国办发明电〔2026〕5号")
+    published_on: Day = Field(description="Date the notice was published")
 
 
-class YearScheduleIn(BaseModel):
+class YearScheduleIn(RequestModel):
     """A year's schedule from the State Council's notice."""
 
     model_config = ConfigDict(
@@ -64,12 +63,12 @@ class YearScheduleIn(BaseModel):
     )
 
     notice: NoticeIn = Field(description="The notice the schedule comes from")
-    holidays: list[date] = Field(
+    holidays: list[Day] = Field(
         max_length=366,
         description="Days off; every statutory holiday on a weekday must be among them "
         "(weekend days may be listed too)",
     )
-    makeup_workdays: list[date] = Field(
+    makeup_workdays: list[Day] = Field(
         default_factory=list, max_length=104, description="Weekend days declared working days"
     )
 
@@ -106,7 +105,7 @@ def _holders(parties: list[HolderIn]) -> tuple[Holder, ...]:
     return tuple(Holder(p.name, p.uscc) for p in parties)
 
 
-class TransferIn(BaseModel):
+class TransferIn(RequestModel):
     """A transfer of the patent to new holders (patentee of record first)."""
 
     model_config = ConfigDict(
@@ -138,7 +137,7 @@ class TransferIn(BaseModel):
         return _holders(self.assignees)
 
 
-class LicenceIn(BaseModel):
+class LicenceIn(RequestModel):
     """A licence of the patent."""
 
     model_config = ConfigDict(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -11,9 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from services.registry.domain.amendments import CHANGEABLE, CancellationReason, PledgeChange
 from services.registry.domain.pledge import FilingStatus, PledgeFiling
 from services.registry.entrypoints.schemas import PartyIn, PartyOut
+from shared.fields import Day, FieldRefused, RequestModel
+from shared.money import Money, MoneyOut
 
 
-class PledgeChangeIn(BaseModel):
+class PledgeChangeIn(RequestModel):
     """A change registration: the terms to replace (at least one)."""
 
     model_config = ConfigDict(
@@ -22,14 +23,11 @@ class PledgeChangeIn(BaseModel):
         }
     )
 
-    secured_amount: Decimal | None = Field(
+    secured_amount: Money | None = Field(
         default=None,
-        gt=0,
-        max_digits=18,
-        decimal_places=2,
         description="New amount of the secured principal debt, in yuan to the fen",
     )
-    performance_deadline: date | None = Field(
+    performance_deadline: Day | None = Field(
         default=None, description="New date by which the debtor must perform the secured debt"
     )
     pledgor: PartyIn | None = Field(
@@ -42,7 +40,7 @@ class PledgeChangeIn(BaseModel):
     @model_validator(mode="after")
     def _names_a_change(self) -> PledgeChangeIn:
         if all(getattr(self, name) is None for name in CHANGEABLE):
-            raise ValueError("name at least one term to change")
+            raise FieldRefused("change.nothing_named", "name at least one term to change")
         return self
 
     def to_domain(self) -> PledgeChange:
@@ -54,7 +52,7 @@ class PledgeChangeIn(BaseModel):
         )
 
 
-class CancellationIn(BaseModel):
+class CancellationIn(RequestModel):
     """A cancellation registration and its ground."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "debt_repaid"}]})
@@ -92,7 +90,7 @@ class PledgeOut(BaseModel):
         description="The creditor holding the pledge, as currently registered"
     )
     debt_type: str = Field(description="Kind of principal debt secured, e.g. loan")
-    secured_amount: Decimal = Field(
+    secured_amount: MoneyOut = Field(
         description="Current amount of the secured principal debt, in yuan to the fen"
     )
     performance_deadline: date = Field(

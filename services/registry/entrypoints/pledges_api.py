@@ -8,6 +8,7 @@ from services.registry.entrypoints.deps import BankDep, BankUscc, NowDep
 from services.registry.entrypoints.pledge_schemas import CancellationIn, PledgeChangeIn, PledgeOut
 from services.registry.service_layer import pledges
 from shared.auth import bank
+from shared.fields import ResourceId
 from shared.http import Messages
 from shared.idempotency import IdempotencyKey, mark_replayed, request_dedup
 from shared.openapi import problem_responses
@@ -21,7 +22,9 @@ router = APIRouter(
 
 
 @router.get("/{registration_number}", response_model=PledgeOut)
-async def get_pledge(registration_number: str, messages: Messages, uscc: BankUscc) -> PledgeOut:
+async def get_pledge(
+    registration_number: ResourceId, messages: Messages, uscc: BankUscc
+) -> PledgeOut:
     """A registered pledge with its current terms and every change or cancellation."""
     return PledgeOut.of(await messages.query(pledges.GetPledge(registration_number, uscc)))
 
@@ -32,7 +35,7 @@ async def get_pledge(registration_number: str, messages: Messages, uscc: BankUsc
     responses=problem_responses(400, 409),
 )
 async def change_pledge(
-    registration_number: str,
+    registration_number: ResourceId,
     body: PledgeChangeIn,
     response: Response,
     messages: Messages,
@@ -59,7 +62,7 @@ async def change_pledge(
     responses=problem_responses(400, 409),
 )
 async def cancel_pledge(
-    registration_number: str,
+    registration_number: ResourceId,
     body: CancellationIn,
     response: Response,
     messages: Messages,

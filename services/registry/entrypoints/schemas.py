@@ -4,58 +4,42 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from services.registry.domain.checks import Finding
 from services.registry.domain.decisions import Decision
 from services.registry.domain.filing import Party, PledgeFilingData
 from services.registry.domain.pledge import FilingStatus, PledgeFiling
 from services.registry.domain.register import Holder, Patent, Trademark
-from shared.identifiers import (
-    InvalidIdentifier,
-    normalize_uscc,
-    parse_patent_number,
-    parse_trademark_number,
-)
+from shared.fields import Day, Line, Message, PatentNumber, RequestModel, TrademarkNumber, Uscc
+from shared.identifiers import InvalidIdentifier, parse_patent_number
+from shared.money import Money, MoneyOut
 
-Uscc = Annotated[
+IPC_PATTERN = r"^([A-H][0-9]{2}[A-Z] ?[0-9]{1,4}/[0-9]{2,6})?$"
+GoodsGroup = Annotated[
     str,
-    AfterValidator(normalize_uscc),
     Field(
-        description="Unified Social Credit Code (GB 32100-2015)", examples=["91330100609123456B"]
+        pattern=r"^[0-9]{4}$",
+        description="Group of the Similar Goods and Services Classification, e.g. 0901",
     ),
 ]
-PatentNumberText = Annotated[
-    str,
-    AfterValidator(lambda v: parse_patent_number(v).canonical),
-    Field(description="Patent application number", examples=["CN201710601862.3"]),
-]
-TrademarkNumberText = Annotated[
-    str,
-    AfterValidator(parse_trademark_number),
-    Field(description="Trademark registration number", examples=["12345678"]),
-]
 
 
-class PartyIn(BaseModel):
-    name: str = Field(
-        min_length=1,
+class PartyIn(RequestModel):
+    name: Line = Field(
         max_length=200,
         description="Registered name of the enterprise, as on its business licence",
     )
     uscc: Uscc
-    address: str = Field(
-        min_length=1, max_length=500, description="Registered address of the enterprise"
-    )
+    address: Line = Field(max_length=500, description="Registered address of the enterprise")
 
     def to_domain(self) -> Party:
         return Party(self.name, self.uscc, self.address)
 
 
-class PledgeFilingIn(BaseModel):
+class PledgeFilingIn(RequestModel):
     """A joint application of pledgor and pledgee to register a pledge."""
 
     model_config = ConfigDict(
@@ -88,41 +72,36 @@ class PledgeFilingIn(BaseModel):
     pledgee: PartyIn = Field(
         description="The creditor taking the pledge; for a bank's filing, the calling bank itself"
     )
-    debt_type: str = Field(
-        min_length=1, max_length=100, description="Kind of principal debt secured, e.g. loan"
-    )
-    secured_amount: Decimal = Field(
-        gt=0,
-        max_digits=18,
-        decimal_places=2,
+    debt_type: Line = Field(max_length=100, description="Kind of principal debt secured, e.g. loan")
+    secured_amount: Money = Field(
         description="Amount of the secured principal debt, in yuan to the fen (two decimals)",
     )
-    performance_deadline: date = Field(
+    performance_deadline: Day = Field(
         description="Date by which the debtor must perform the secured debt"
     )
-    patents: list[PatentNumberText] = Field(
+    patents: list[PatentNumber] = Field(
         default_factory=list,
         max_length=100,
         description="Patent application numbers pledged (duplicates are ignored)",
     )
-    trademarks: list[TrademarkNumberText] = Field(
+    trademarks: list[TrademarkNumber] = Field(
         default_factory=list,
         max_length=100,
         description="Trademark registration numbers pledged (duplicates are ignored)",
     )
-    scope_of_guarantee: str = Field(
-        min_length=1,
+    scope_of_guarantee: Message = Field(
         max_length=1000,
         description="What the pledge secures: principal, interest, damages, costs of enforcement",
     )
     co_owner_consents: list[Uscc] = Field(
         default_factory=list,
+        max_length=50,
         description="USCCs of the co-owners of pledged rights who consent to the pledge",
     )
     acknowledgements: list[
         Literal["patent.same_day_invention_utility", "patent.invalidation_pending"]
     ] = Field(default_factory=list, description="Warnable grounds the parties accept")
-    same_day_invention_utility: list[PatentNumberText] = Field(
+    same_day_invention_utility: list[PatentNumber] = Field(
         default_factory=list,
         max_length=100,
         description="Pledged patents the parties declare to be one of an invention and a "
@@ -250,7 +229,7 @@ class PledgeFilingOut(BaseModel):
     pledgor: PartyOut = Field(description="The right holder pledging the rights")
     pledgee: PartyOut = Field(description="The creditor taking the pledge")
     debt_type: str = Field(description="Kind of principal debt secured, e.g. loan")
-    secured_amount: Decimal = Field(
+    secured_amount: MoneyOut = Field(
         description="Amount of the secured principal debt, in yuan to the fen"
     )
     performance_deadline: date = Field(
@@ -347,12 +326,12 @@ def decision_out(decision: Decision) -> DecisionOut:
     )
 
 
-class HolderIn(BaseModel):
-    name: str = Field(min_length=1, max_length=200, description="Registered name of the holder")
+class HolderIn(RequestModel):
+    name: Line = Field(max_length=200, description="Registered name of the holder")
     uscc: Uscc
 
 
-class PatentIn(BaseModel):
+class PatentIn(RequestModel):
     """A patent entry of the register."""
 
     model_config = ConfigDict(
@@ -374,19 +353,21 @@ class PatentIn(BaseModel):
         }
     )
 
-    number: PatentNumberText
-    title: str = Field(
-        min_length=1, max_length=500, description="Title of the invention, utility model or design"
+    number: PatentNumber
+    title: Line = Field(
+        max_length=500, description="Title of the invention, utility model or design"
     )
-    holders: list[HolderIn] = Field(min_length=1, description="Patentee of record first")
-    filing_date: date = Field(description="Date the patent application was filed")
-    grant_date: date | None = Field(
+    holders: list[HolderIn] = Field(
+        min_length=1, max_length=20, description="Patentee of record first, each holder once"
+    )
+    filing_date: Day = Field(description="Date the patent application was filed")
+    grant_date: Day | None = Field(
         default=None, description="Date the patent was granted; empty while pending"
     )
     legal_status: Literal["valid", "terminated", "expired", "invalid", "pending"] = Field(
         description="Legal status on the register; only a valid patent can be pledged"
     )
-    fees_paid_through: date = Field(description="Date up to which annual fees are paid")
+    fees_paid_through: Day = Field(description="Date up to which annual fees are paid")
     frozen: bool = Field(
         default=False, description="Whether a court has frozen the patent (it cannot be pledged)"
     )
@@ -396,9 +377,10 @@ class PatentIn(BaseModel):
     main_ipc: str = Field(
         default="",
         max_length=32,
+        pattern=IPC_PATTERN,
         description="Main International Patent Classification symbol, e.g. G02B 13/00",
     )
-    same_day_twin: PatentNumberText | None = Field(
+    same_day_twin: PatentNumber | None = Field(
         default=None,
         description="For an invention, the utility-model application filed the same day for "
         "the same invention (or, for a utility model, the invention application); the registry "
@@ -437,7 +419,7 @@ class PatentIn(BaseModel):
         )
 
 
-class TrademarkIn(BaseModel):
+class TrademarkIn(RequestModel):
     """A trademark entry of the register."""
 
     model_config = ConfigDict(
@@ -458,18 +440,19 @@ class TrademarkIn(BaseModel):
         }
     )
 
-    number: TrademarkNumberText
+    number: TrademarkNumber
     nice_class: int = Field(
         ge=1, le=45, description="Nice classification class of the goods or services, 1 to 45"
     )
-    goods: list[str] = Field(min_length=1, description="Similar-goods group codes")
-    mark: str = Field(
-        min_length=1,
+    goods: list[GoodsGroup] = Field(
+        min_length=1, max_length=100, description="Similar-goods group codes, each once"
+    )
+    mark: Line = Field(
         max_length=200,
         description="The mark as registered (words or a description of the device)",
     )
     owner: HolderIn = Field(description="Registrant of the trademark")
-    valid_until: date = Field(description="Last day of the registration's validity")
+    valid_until: Day = Field(description="Last day of the registration's validity")
     status: Literal["registered", "revoked", "cancelled", "expired"] = Field(
         default="registered",
         description="Status on the register; only a registered trademark can be pledged",

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from services.registry.domain.checks import CheckResult, check_filing
+from services.registry.domain.entries import patent_problems, trademark_problems
+from services.registry.domain.errors import EntryContradictory
 from services.registry.domain.filing import PledgeFilingData
 from services.registry.domain.gazette import EntryType
 from services.registry.domain.pledge import PledgeFiling
@@ -32,9 +34,13 @@ class PledgeeNotCaller(Forbidden):
 
 @dataclass(frozen=True)
 class RecordRights(Command):
-    """Enter or update rights on the register (one, or a bulk load's accepted rows)."""
+    """Enter or update rights on the register (one, or a bulk load's accepted rows).
+
+    `on` is the registry office's Beijing date: an entry dated after it contradicts itself.
+    """
 
     rights: tuple[Patent | Trademark, ...]
+    on: date
 
 
 @dataclass(frozen=True)
@@ -53,8 +59,18 @@ class GetFiling(Query):
 
 
 async def record_rights(command: RecordRights, uow: RegistryUnitOfWork, deps: RegistryDeps) -> None:
-    """Enter or update each right on the register and announce its new version."""
+    """Enter or update each right on the register and announce its new version; an entry that
+    contradicts itself is refused with each contradiction's code."""
     for right in command.rights:
+        problems = (
+            patent_problems(right, command.on)
+            if isinstance(right, Patent)
+            else trademark_problems(right)
+        )
+        if problems:
+            raise EntryContradictory(
+                "; ".join(p.message for p in problems), [p.as_error() for p in problems]
+            )
         kind = "patent" if isinstance(right, Patent) else "trademark"
         entry = await uow.register.entry(right.number, kind)
         entry.enter(right)

@@ -7,17 +7,16 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
-    Numeric,
     String,
     Table,
     Text,
 )
 
 from services.valuation.domain.valuation import CREDIT
+from shared.db import ExactNumeric, UtcDateTime
 from shared.tables import new_metadata
 
 metadata = new_metadata()
@@ -38,7 +37,7 @@ rights = Table(
     Column("main_ipc", String(32)),
     Column("nice_class", Integer),
     Column("holder_usccs", JSON, nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
     Column("source_event_version", Integer, nullable=False),
 )
 
@@ -50,13 +49,13 @@ valuations = Table(
     Column("requested_by", String(64), nullable=False, index=True),
     Column("parameter_version", String(32), nullable=False),
     Column("as_of", Date, nullable=False),
-    Column("total_low", Numeric(18, 2), nullable=False),
-    Column("total_central", Numeric(18, 2), nullable=False),
-    Column("total_high", Numeric(18, 2), nullable=False),
-    Column("recommended_max_loan", Numeric(18, 2), nullable=False),
+    Column("total_low", ExactNumeric(18, 2), nullable=False),
+    Column("total_central", ExactNumeric(18, 2), nullable=False),
+    Column("total_high", ExactNumeric(18, 2), nullable=False),
+    Column("recommended_max_loan", ExactNumeric(18, 2), nullable=False),
     Column("result", JSON, nullable=False),
     Column("inputs", JSON, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
     Column("status", String(16), nullable=False, server_default="final"),
 )
 Index("ix_valuations_status_created_at", valuations.c.status, valuations.c.created_at)
@@ -81,15 +80,15 @@ signoffs = Table(
     Column("outcome", String(16), nullable=False),
     Column("appraiser_id", String(64), nullable=False),
     Column("reason", Text),
-    Column("before_low", Numeric(18, 2), nullable=False),
-    Column("before_central", Numeric(18, 2), nullable=False),
-    Column("before_high", Numeric(18, 2), nullable=False),
-    Column("after_low", Numeric(18, 2), nullable=False),
-    Column("after_central", Numeric(18, 2), nullable=False),
-    Column("after_high", Numeric(18, 2), nullable=False),
-    Column("recommended_max_loan", Numeric(18, 2), nullable=False),
+    Column("before_low", ExactNumeric(18, 2), nullable=False),
+    Column("before_central", ExactNumeric(18, 2), nullable=False),
+    Column("before_high", ExactNumeric(18, 2), nullable=False),
+    Column("after_low", ExactNumeric(18, 2), nullable=False),
+    Column("after_central", ExactNumeric(18, 2), nullable=False),
+    Column("after_high", ExactNumeric(18, 2), nullable=False),
+    Column("recommended_max_loan", ExactNumeric(18, 2), nullable=False),
     Column("rights", JSON, nullable=False),
-    Column("signed_off_at", DateTime(timezone=True), nullable=False),
+    Column("signed_off_at", UtcDateTime(), nullable=False),
 )
 
 loan_collateral = Table(
@@ -97,7 +96,7 @@ loan_collateral = Table(
     metadata,
     Column("loan_reference", String(64), primary_key=True),
     Column("valuation_id", String(36), ForeignKey("valuations.valuation_id"), nullable=False),
-    Column("pledged_at", DateTime(timezone=True), nullable=False),
+    Column("pledged_at", UtcDateTime(), nullable=False),
     Column("released", Boolean, nullable=False),
     Column("version", Integer, nullable=False),
 )
@@ -122,7 +121,7 @@ impairments = Table(
     Column("right_number", String(20), primary_key=True),
     Column("reason", String(32), primary_key=True),
     Column("valuation_id", String(36), ForeignKey("valuations.valuation_id"), nullable=False),
-    Column("previous_central", Numeric(18, 2), nullable=False),
-    Column("new_central", Numeric(18, 2), nullable=False),
-    Column("detected_at", DateTime(timezone=True), nullable=False),
+    Column("previous_central", ExactNumeric(18, 2), nullable=False),
+    Column("new_central", ExactNumeric(18, 2), nullable=False),
+    Column("detected_at", UtcDateTime(), nullable=False),
 )

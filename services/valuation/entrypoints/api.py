@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response
 
 from services.valuation.domain import Comparable
 from services.valuation.domain.records import RightRef
@@ -15,6 +17,7 @@ from services.valuation.entrypoints.schemas import (
     ValuationRequestIn,
 )
 from services.valuation.service_layer import commands as c
+from shared.fields import Line, ResourceId
 from shared.http import Messages
 from shared.idempotency import IdempotencyKey, mark_replayed, request_dedup
 from shared.openapi import problem_responses
@@ -65,7 +68,9 @@ async def create_valuation(
     tags=["valuations"],
     responses=problem_responses(404),
 )
-async def get_valuation(valuation_id: str, bank: CurrentBank, messages: Messages) -> ValuationOut:
+async def get_valuation(
+    valuation_id: ResourceId, bank: CurrentBank, messages: Messages
+) -> ValuationOut:
     """Read a valuation the calling bank requested."""
     return ValuationOut.of(await messages.query(c.GetValuation(valuation_id, bank)))
 
@@ -77,7 +82,10 @@ async def get_valuation(valuation_id: str, bank: CurrentBank, messages: Messages
     responses=problem_responses(404),
     dependencies=[OFFICE_STAFF],
 )
-async def get_right(number: str, messages: Messages) -> RightOut:
+async def get_right(
+    number: Annotated[Line, Path(max_length=40, description="Patent or trademark number")],
+    messages: Messages,
+) -> RightOut:
     """Show a right as the registry's events have recorded it."""
     return RightOut.of(await messages.query(c.GetRight(number)))
 
@@ -89,6 +97,6 @@ async def get_right(number: str, messages: Messages) -> RightOut:
     responses=problem_responses(404, 409),
     dependencies=[OFFICE_STAFF],
 )
-async def reproduce_valuation(valuation_id: str, messages: Messages) -> ReproductionOut:
+async def reproduce_valuation(valuation_id: ResourceId, messages: Messages) -> ReproductionOut:
     """Run a valuation again on its stored inputs, register snapshot and parameter version."""
     return ReproductionOut.of(await messages.query(c.ReproduceValuation(valuation_id)))

@@ -17,6 +17,7 @@ from services.valuation.entrypoints.schemas import (
     ValuationOut,
 )
 from services.valuation.service_layer import commands as c
+from shared.fields import ResourceId
 from shared.http import Messages
 from shared.openapi import problem_responses
 
@@ -32,7 +33,7 @@ async def list_pending(
     appraiser: CurrentAppraiser,
     messages: Messages,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    after: Annotated[str | None, Query(max_length=36)] = None,
+    after: Annotated[ResourceId | None, Query(max_length=36)] = None,
 ) -> PendingOut:
     """List provisional valuations waiting for sign-off, oldest first."""
     return PendingOut.of(await messages.query(c.PendingSignOffs(limit, after)))
@@ -40,7 +41,7 @@ async def list_pending(
 
 @router.get("/{valuation_id}", response_model=ValuationOut, responses=problem_responses(404))
 async def get_appraisal(
-    valuation_id: str, appraiser: CurrentAppraiser, messages: Messages
+    valuation_id: ResourceId, appraiser: CurrentAppraiser, messages: Messages
 ) -> ValuationOut:
     """Show any valuation with its sign-off."""
     return ValuationOut.of(await messages.query(c.GetAppraisal(valuation_id)))
@@ -50,7 +51,7 @@ async def get_appraisal(
     "/{valuation_id}/approve", response_model=SignOffOut, responses=problem_responses(404, 409)
 )
 async def approve(
-    valuation_id: str,
+    valuation_id: ResourceId,
     appraiser: CurrentAppraiser,
     messages: Messages,
     body: ApproveIn | None = None,
@@ -65,7 +66,7 @@ async def approve(
     "/{valuation_id}/adjust", response_model=SignOffOut, responses=problem_responses(404, 409)
 )
 async def adjust(
-    valuation_id: str, body: AdjustIn, appraiser: CurrentAppraiser, messages: Messages
+    valuation_id: ResourceId, body: AdjustIn, appraiser: CurrentAppraiser, messages: Messages
 ) -> SignOffOut:
     """Replace a provisional valuation's range with the appraiser's, giving a reason."""
     command = c.SignOff(

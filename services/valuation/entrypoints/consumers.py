@@ -13,8 +13,12 @@ from services.valuation.domain.records import PATENT, TRADEMARK, RightRef, canon
 from services.valuation.service_layer import commands as c
 from shared.consumer import Reaction, parse_payload
 from shared.envelope import Envelope
+from shared.fields import Line
+from shared.money import VALUATION_INPUT_DIGITS
 from shared.runtime import ConsumerSpec
 from shared.topics import CREDIT_LOANS, REGISTRY_RIGHTS
+
+MAX_REVENUE = Decimal(10) ** VALUATION_INPUT_DIGITS - Decimal("0.01")
 
 PATENT_STATUSES = {
     "valid": "valid",
@@ -84,8 +88,8 @@ class _ApplicationSubmitted(BaseModel):
     loan_id: str = Field(min_length=1, max_length=64)
     enterprise: _Enterprise
     collateral: list[_Collateral] = Field(min_length=1)
-    attributable_revenue: Decimal = Field(ge=0)
-    industry: str = Field(default="default", max_length=64)
+    attributable_revenue: Decimal = Field(ge=0, le=MAX_REVENUE)
+    industry: Line = Field(default="default", max_length=64)
 
 
 class _LoanEvent(BaseModel):

@@ -6,32 +6,28 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from services.valuation.domain.records import RegisteredRight, SignOffRecord
 from services.valuation.domain.valuation import Valuation
 from services.valuation.service_layer.appraisals import PendingPage
 from services.valuation.service_layer.reproduction import Reproduction
 from shared.envelope import to_primitive
+from shared.fields import DecimalText, FieldRefused, Fraction, Line, Message, RequestModel, RightRef
+from shared.money import MoneyOut, NonNegativeMoney, ValuationFigure
 
-Amount = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=2)]
+_GROWTH = DecimalText(r"^(-?0(\.[0-9]{1,6})?|1(\.0{1,6})?)$", "0.08")
+Growth = Annotated[Decimal, BeforeValidator(_GROWTH), _GROWTH.schema()]
 
 
-class RightIn(BaseModel):
-    right_type: Literal["patent", "trademark"] = Field(description="patent or trademark")
-    number: str = Field(
-        min_length=1,
-        max_length=40,
-        description="Patent application number or trademark registration number",
+class ComparableIn(RequestModel):
+    price: ValuationFigure = Field(
+        description="Price of a comparable transaction for the whole set, yuan"
     )
+    similarity: Fraction = Field(description="Similarity to the valued rights, 0 to 1")
 
 
-class ComparableIn(BaseModel):
-    price: Amount = Field(description="Price of a comparable transaction for the whole set, yuan")
-    similarity: Decimal = Field(ge=0, le=1, description="Similarity to the valued rights, 0..1")
-
-
-class ValuationRequestIn(BaseModel):
+class ValuationRequestIn(RequestModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -47,23 +43,20 @@ class ValuationRequestIn(BaseModel):
         }
     )
 
-    rights: list[RightIn] = Field(
+    rights: list[RightRef] = Field(
         min_length=1,
         max_length=50,
         description="The patents and trademarks to value together, each at most once",
     )
-    annual_revenue: Amount = Field(
+    annual_revenue: ValuationFigure = Field(
         description="Annual revenue attributable to all the listed rights together, yuan"
     )
-    revenue_growth: Decimal = Field(
+    revenue_growth: Growth = Field(
         default=Decimal("0"),
-        gt=-1,
-        le=1,
         description="Expected yearly growth of that revenue, e.g. 0.08 for 8%; above -1, at most 1",
     )
-    industry: str = Field(
+    industry: Line = Field(
         default="default",
-        min_length=1,
         max_length=64,
         description="Industry whose royalty rates and discount rate apply; default when unknown",
     )
@@ -73,7 +66,7 @@ class ValuationRequestIn(BaseModel):
         max_length=50,
         description="Comparable transactions for the market approach",
     )
-    replacement_cost: Amount | None = Field(
+    replacement_cost: ValuationFigure | None = Field(
         default=None, description="Cost to recreate all the listed rights together, yuan"
     )
 
@@ -92,9 +85,9 @@ class RightValueOut(BaseModel):
     kind: str = Field(
         description="invention, utility_model or design for a patent; trademark for a trademark"
     )
-    low: Decimal = Field(description="Low end of the right's value range, yuan")
-    central: Decimal = Field(description="Central value of the right, yuan")
-    high: Decimal = Field(description="High end of the right's value range, yuan")
+    low: MoneyOut = Field(description="Low end of the right's value range, yuan")
+    central: MoneyOut = Field(description="Central value of the right, yuan")
+    high: MoneyOut = Field(description="High end of the right's value range, yuan")
     method: str = Field(
         description="income_royalty_share, relief_from_royalty, market, cost or zero"
     )
@@ -111,9 +104,9 @@ class RightValueOut(BaseModel):
 
 
 class RangeOut(BaseModel):
-    low: Decimal = Field(description="Low end of the range, yuan")
-    central: Decimal = Field(description="Central value, yuan")
-    high: Decimal = Field(description="High end of the range, yuan")
+    low: MoneyOut = Field(description="Low end of the range, yuan")
+    central: MoneyOut = Field(description="Central value, yuan")
+    high: MoneyOut = Field(description="High end of the range, yuan")
 
 
 class SignOffOut(BaseModel):
@@ -124,7 +117,7 @@ class SignOffOut(BaseModel):
     reason: str | None = Field(description="The appraiser's reason (required for an adjustment)")
     before: RangeOut = Field(description="The valuation's range before sign-off, yuan")
     after: RangeOut = Field(description="The range after sign-off, yuan")
-    recommended_max_loan: Decimal = Field(
+    recommended_max_loan: MoneyOut = Field(
         description="Recommended maximum loan after sign-off, yuan"
     )
     rights: list[RightValueOut] = Field(description="Per-right values after sign-off")
@@ -149,10 +142,10 @@ class ValuationOut(BaseModel):
         description="Version of the valuation parameters used, for reproduction"
     )
     as_of: date = Field(description="Date the rights were valued at")
-    low: Decimal = Field(description="Low end of the value of all the rights together, yuan")
-    central: Decimal = Field(description="Central value of all the rights together, yuan")
-    high: Decimal = Field(description="High end of the value of all the rights together, yuan")
-    recommended_max_loan: Decimal = Field(
+    low: MoneyOut = Field(description="Low end of the value of all the rights together, yuan")
+    central: MoneyOut = Field(description="Central value of all the rights together, yuan")
+    high: MoneyOut = Field(description="High end of the value of all the rights together, yuan")
+    recommended_max_loan: MoneyOut = Field(
         description="Recommended maximum loan against the rights, yuan"
     )
     largest_share: Decimal = Field(
@@ -195,15 +188,15 @@ class PendingOut(BaseModel):
         return cls(items=[ValuationOut.of(r) for r in page.items], next_cursor=page.next_cursor)
 
 
-class ApproveIn(BaseModel):
+class ApproveIn(RequestModel):
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"reason": "inputs checked against the audited accounts"}]}
     )
 
-    reason: str | None = Field(default=None, max_length=2000, description="Optional note")
+    reason: Message | None = Field(default=None, max_length=2000, description="Optional note")
 
 
-class AdjustIn(BaseModel):
+class AdjustIn(RequestModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -217,20 +210,15 @@ class AdjustIn(BaseModel):
         }
     )
 
-    low: Amount = Field(description="Low end of the appraiser's range, yuan to the fen")
-    central: Amount = Field(description="The appraiser's central value, yuan to the fen")
-    high: Amount = Field(description="High end of the appraiser's range, yuan to the fen")
-    reason: str = Field(
-        min_length=1,
-        max_length=2000,
-        pattern=r"\S",
-        description="Why the appraiser adjusts the range",
-    )
+    low: NonNegativeMoney = Field(description="Low end of the appraiser's range, yuan to the fen")
+    central: NonNegativeMoney = Field(description="The appraiser's central value, yuan to the fen")
+    high: NonNegativeMoney = Field(description="High end of the appraiser's range, yuan to the fen")
+    reason: Message = Field(max_length=2000, description="Why the appraiser adjusts the range")
 
     @model_validator(mode="after")
     def _ordered(self) -> AdjustIn:
         if not self.low <= self.central <= self.high:
-            raise ValueError("need low <= central <= high")
+            raise FieldRefused("range.unordered", "need low <= central <= high")
         return self
 
 
