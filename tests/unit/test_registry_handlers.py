@@ -21,11 +21,9 @@ from services.registry.domain.amendments import CancellationReason, PledgeChange
 from services.registry.domain.decisions import Reason
 from services.registry.domain.filing import Party, PledgeFilingData
 from services.registry.domain.pledge import FilingStatus, PledgeFiling
-from services.registry.domain.recordal import RecordalKind
 from services.registry.domain.register import Holder, Patent
 from services.registry.service_layer import calendar, examination, handlers, pledges, sla
 from services.registry.service_layer.deps import RegistryDeps
-from services.registry.service_layer.recordals import RecordDisposal
 from shared.calendars import CalendarBook, StoredSchedule
 from shared.context import EventContext
 from shared.envelope import Envelope
@@ -652,28 +650,6 @@ async def test_a_release_from_credit_cancels_the_loans_pledge_once(desk: Desk) -
     )
     assert event.correlation_id == "loan-case"
     assert await desk.held(PATENT) == {}
-
-
-async def test_a_pledged_patent_changes_hands_only_with_the_pledgees_consent(
-    desk: Desk,
-) -> None:
-    await desk.record(patent())
-    registration = (await desk.file(filing_data())).registration_number
-    assignee = Holder("Suzhou Optics Holdings Co., Ltd.", make_uscc(9))
-
-    def transfer(consent: bool, number: str = PATENT) -> Any:
-        command = RecordDisposal(RecordalKind.TRANSFER, number, (assignee,), consent, START)
-        return desk.handle(command)
-
-    without = await refused(transfer(consent=False))
-    unknown = await refused(transfer(True, SECOND))
-    recorded = await transfer(consent=True)
-
-    assert (without.code, unknown.code) == ("right.pledged_without_consent", "right.not_found")
-    assert recorded.pledge_registration_number == registration
-    announced = desk.events("registry.patent.recorded")
-    assert [(e.aggregate_id, e.aggregate_version) for e in announced] == [(PATENT, 1), (PATENT, 2)]
-    assert [h["uscc"] for h in announced[-1].payload["holders"]] == [assignee.uscc]
 
 
 # The official calendar
