@@ -206,7 +206,7 @@ class Staged(Generic[K, V]):
         return None if row is None else copy.deepcopy(row.value)
 
     def keys(self) -> list[K]:
-        return [key for key in dict.fromkeys([*self._table.rows, *self._writes])]
+        return list(dict.fromkeys([*self._table.rows, *self._writes]))
 
     def values(self) -> Iterator[V]:
         for key in self.keys():

@@ -9,6 +9,7 @@ commands are tested on the same fakes in the other test_registry_*_api.py files.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -152,10 +153,15 @@ def filing_data(*rights: str, **changes: Any) -> PledgeFilingData:
     return replace(data, **changes)
 
 
-async def refused(action: Any) -> DomainError:
+async def refused(action: Awaitable[object]) -> DomainError:
+    """The refusal a command or query met."""
     with pytest.raises(DomainError) as raised:
         await action
     return raised.value
+
+
+def instant(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(UTC)
 
 
 # Receiving filings
@@ -750,7 +756,3 @@ async def test_a_year_put_in_force_by_another_replica_recounts_the_deadlines(
     )
     [event] = desk.events("registry.filing.deadline_moved")
     assert (event.aggregate_id, event.correlation_id) == (waiting.filing_id, "case-1")
-
-
-def instant(text: str) -> datetime:
-    return datetime.fromisoformat(text).astimezone(UTC)
