@@ -1,42 +1,43 @@
-"""The registry's unit of work and repositories: the same tests on the in-memory fakes, on
-PostgreSQL and on SQLite (the local stack's database) with the real migrations, so the fakes
-the service tests use cannot drift."""
+"""The registry's register of rights, filings, the one active pledge per right and the
+registration numbers: the same tests on the in-memory fakes, on PostgreSQL and on SQLite with
+the real migrations, so the fakes the service tests use cannot drift (the storage under test:
+registry_backends.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import replace
+from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
 
-import pytest
-from sqlalchemy import select, text
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from services.registry.adapters.orm import metadata, recordals
 from services.registry.domain.amendments import CancellationReason, PledgeChange
-from services.registry.domain.checks import CheckResult, Finding, RefusalCode, Severity
-from services.registry.domain.filing import Deadline, Party
-from services.registry.domain.gazette import EntryType, RegisterEntry
+from services.registry.domain.checks import CheckResult
 from services.registry.domain.pledge import FilingStatus, PledgeFiling
-from services.registry.domain.recordal import Recordal, RecordalKind
-from services.registry.domain.register import Holder, Patent, Trademark
 from services.registry.service_layer.deadlines import registration_deadline
-from services.registry.service_layer.ports import RegistryUnitOfWork
-from services.registry.service_layer.unit_of_work import SqlRegistryUnitOfWork
-from shared.calendars import StoredSchedule
-from shared.db import create_engine, session_factory
 from shared.dedup import Dedup
-from shared.envelope import Envelope
-from shared.holidays import provisional_days_off
 from shared.retry import is_conflict
-from shared.uow import Storage
-from shared.workdays import BEIJING, Notice, OfficialCalendar, YearSchedule
-from tests.conftest import MakeDatabase, migrated
-from tests.fakes.registry import FakeRegistryDatabase
+from shared.workdays import OfficialCalendar
+from tests.contract.registry_backends import (
+    PATENT,
+    T0,
+    WARNING,
+    Backend,
+    backend,
+    conflict_of,
+    entered,
+    examined,
+    gazette_lines,
+    pledged,
+    postgres_backend,
+    postgres_database,
+    received,
+    registered,
+    saved,
+    search,
+    sqlite_backend,
+    sqlite_database,
+)
 from tests.unit.test_registry_checks import (
     INVENTION,
     MARK,
@@ -44,175 +45,9 @@ from tests.unit.test_registry_checks import (
     PLEDGEE,
     STRANGER,
     UTILITY,
-    make_filing,
 )
 
-T0 = datetime(2026, 3, 2, 10, 0, tzinfo=BEIJING).astimezone(UTC)
-PATENT = INVENTION.number
-OTHER_BANK = Party("Qingdao Rural Commercial Bank", "913702007180012344", "Qingdao")
-WARNING = Finding(
-    RefusalCode.PATENT_INVALIDATION_PENDING, PATENT, "invalidation pending", Severity.WARNING
-)
-TABLES = [table for table in metadata.tables if table != "audit_log"]
-
-
-@dataclass
-class Backend:
-    unit_of_work: Callable[[], RegistryUnitOfWork]
-    events: Callable[[], Awaitable[list[Envelope]]]
-    recordals: Callable[[], Awaitable[list[str]]]
-    one_writer_at_a_time: bool = False
-
-    def concurrently(self) -> None:
-        """Skip a test of two open units of work: on SQLite the second waits for the first."""
-        if self.one_writer_at_a_time:
-            pytest.skip("SQLite runs one transaction at a time")
-
-
-@pytest.fixture(scope="module")
-async def postgres_database(make_database: MakeDatabase) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(await make_database("registry"))
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
-
-
-@pytest.fixture(scope="module")
-async def sqlite_database(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[AsyncEngine]:
-    path = tmp_path_factory.mktemp("registry") / "registry.db"
-    engine = create_engine(await migrated("registry", f"sqlite+aiosqlite:///{path}"))
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
-
-
-@pytest.fixture(params=["fake", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def backend(request: pytest.FixtureRequest) -> Backend:
-    """The in-memory fakes, or the SQL unit of work on PostgreSQL or SQLite."""
-    if request.param != "fake":
-        sql: Backend = request.getfixturevalue(f"{request.param}_backend")
-        return sql
-    database = FakeRegistryDatabase()
-
-    async def committed_events() -> list[Envelope]:
-        return database.events()
-
-    async def kept_recordals() -> list[str]:
-        return sorted(r.recordal_id for r in database.recordals.values())
-
-    return Backend(database.unit_of_work, committed_events, kept_recordals)
-
-
-@pytest.fixture
-async def postgres_backend(postgres_database: AsyncEngine) -> Backend:
-    await _emptied(postgres_database)
-    return _sql_backend(postgres_database)
-
-
-@pytest.fixture
-async def sqlite_backend(sqlite_database: AsyncEngine) -> Backend:
-    await _emptied(sqlite_database)
-    return replace(_sql_backend(sqlite_database), one_writer_at_a_time=True)
-
-
-async def _emptied(engine: AsyncEngine) -> None:
-    """Every row of the previous test deleted (quicker than TRUNCATE on tables this small)."""
-    async with engine.begin() as connection:
-        for table in TABLES:
-            await connection.execute(text(f"DELETE FROM {table}"))
-
-
-def _sql_backend(engine: AsyncEngine) -> Backend:
-    outbox = metadata.tables["outbox"]
-    storage = Storage(
-        sessions=session_factory(engine),
-        outbox=outbox,
-        processed=metadata.tables["processed_messages"],
-        producer="registry",
-    )
-
-    async def shipped() -> list[Envelope]:
-        async with engine.connect() as connection:
-            rows = await connection.execute(select(outbox.c.body).order_by(outbox.c.id))
-            return [Envelope.from_json(body) for (body,) in rows]
-
-    async def kept_recordals() -> list[str]:
-        async with engine.connect() as connection:
-            rows = await connection.execute(select(recordals.c.recordal_id))
-            return sorted(recordal_id for (recordal_id,) in rows)
-
-    return Backend(lambda: SqlRegistryUnitOfWork(storage), shipped, kept_recordals)
-
-
-async def conflict_of(action: Callable[[], Awaitable[object]]) -> BaseException:
-    with pytest.raises(Exception) as raised:
-        await action()
-    assert is_conflict(raised.value), repr(raised.value)
-    return raised.value
-
-
-# Building blocks
-
-
-def received(
-    at: datetime = T0,
-    rights: tuple[str, ...] = (PATENT,),
-    reference: str | None = None,
-    channel: str = "api",
-    due: datetime | None = None,
-    provisional: bool = False,
-) -> PledgeFiling:
-    deadline = registration_deadline(at, False, OfficialCalendar())
-    if due is not None:
-        deadline = Deadline(due, provisional, deadline.basis)
-    return PledgeFiling.receive(
-        filing_id=str(uuid.uuid4()),
-        filing_reference=reference,
-        channel=channel,
-        data=make_filing(patents=rights),
-        received_at=at,
-        deadline=deadline,
-        correlation_id=f"case-{reference or 'api'}",
-    )
-
-
-def examined(**changes: Any) -> PledgeFiling:
-    filing = received(**changes)
-    filing.assess(CheckResult((WARNING,)), filing.received_at)
-    return filing
-
-
-def registered(number: str, *rights: str, at: datetime = T0) -> PledgeFiling:
-    filing = received(at, rights=rights or (PATENT,))
-    filing.register(number, at)
-    return filing
-
-
-async def saved(backend: Backend, *filings: PledgeFiling) -> None:
-    async with backend.unit_of_work() as uow:
-        for filing in filings:
-            await uow.filings.save(filing)
-        await uow.commit()
-
-
-async def pledged(backend: Backend, *filings: PledgeFiling) -> None:
-    async with backend.unit_of_work() as uow:
-        for filing in filings:
-            await uow.filings.save(filing)
-            await uow.filings.hold_rights(filing)
-        await uow.commit()
-
-
-async def entered(backend: Backend, *rights: Patent | Trademark) -> None:
-    async with backend.unit_of_work() as uow:
-        for right in rights:
-            kind = "patent" if isinstance(right, Patent) else "trademark"
-            entry = await uow.register.entry(right.number, kind)
-            entry.enter(right)
-            await uow.register.save_entry(entry)
-        await uow.commit()
+__all__ = ["backend", "postgres_backend", "postgres_database", "sqlite_backend", "sqlite_database"]
 
 
 # The register
@@ -603,243 +438,6 @@ async def test_filings_received_in_a_period(backend: Backend) -> None:
     assert ids(middle) == [second.filing_id]
     assert ids(from_second) == [second.filing_id, third.filing_id]
     assert ids(until_second) == [first.filing_id]
-
-
-# The official calendar
-
-
-def schedule(year: int, version: int, *extra_days_off: date) -> StoredSchedule:
-    days_off = frozenset(provisional_days_off(year)) | frozenset(extra_days_off)
-    notice = Notice(f"国办发明电〔{year - 1}〕{version}号", date(year - 1, 11, 12))
-    entered_at = datetime(year - 1, 11, 13, 1, tzinfo=UTC)
-    return StoredSchedule(
-        YearSchedule(year, days_off, frozenset(), version, notice), "supervisor-wang", entered_at
-    )
-
-
-async def published(backend: Backend, stored: StoredSchedule) -> None:
-    async with backend.unit_of_work() as uow:
-        year = await uow.calendar.year(stored.year)
-        assert year.next_version() == stored.version
-        year.publish(stored.schedule, stored.entered_by, stored.entered_at)
-        await uow.calendar.add(stored)
-        await uow.commit()
-
-
-async def test_every_version_of_a_year_is_kept_and_the_newest_is_in_force(
-    backend: Backend,
-) -> None:
-    first_2031 = schedule(2031, 1)
-    amended_2031 = schedule(2031, 2, date(2031, 2, 3))
-    only_2032 = schedule(2032, 1)
-    await published(backend, first_2031)
-    await published(backend, only_2032)
-    await published(backend, amended_2031)
-
-    async with backend.unit_of_work() as uow:
-        year = await uow.calendar.year(2031)
-        unpublished = await uow.calendar.year(2033)
-        in_force = await uow.calendar.in_force()
-        history = await uow.calendar.history(2031)
-        nothing = await uow.calendar.history(2033)
-
-    assert (year.version, year.next_version(), unpublished.version) == (2, 3, 0)
-    assert in_force == [amended_2031, only_2032]
-    assert history == [first_2031, amended_2031]
-    assert nothing == []
-    announced = [(e.aggregate_id, e.aggregate_version) for e in await backend.events()]
-    assert announced == [("2031", 1), ("2032", 1), ("2031", 2)]
-
-
-async def test_a_version_is_published_once(backend: Backend) -> None:
-    await published(backend, schedule(2031, 1))
-
-    async def publish_it_again() -> None:
-        async with backend.unit_of_work() as uow:
-            await uow.calendar.add(schedule(2031, 1, date(2031, 2, 3)))
-            await uow.commit()
-
-    await conflict_of(publish_it_again)
-    async with backend.unit_of_work() as uow:
-        assert await uow.calendar.history(2031) == [schedule(2031, 1)]
-
-
-async def test_two_supervisors_entering_a_year_at_once_make_one_version(
-    backend: Backend,
-) -> None:
-    backend.concurrently()
-    async with backend.unit_of_work() as first, backend.unit_of_work() as second:
-        assert (await first.calendar.year(2031)).next_version() == 1
-        assert (await second.calendar.year(2031)).next_version() == 1
-        await first.calendar.add(schedule(2031, 1))
-        await first.commit()
-
-        async def enter_too() -> None:
-            await second.calendar.add(schedule(2031, 1, date(2031, 2, 3)))
-            await second.commit()
-
-        await conflict_of(enter_too)
-
-
-# Recordals
-
-
-def transfer(patent: str = PATENT) -> Recordal:
-    return Recordal(
-        recordal_id=str(uuid.uuid4()),
-        kind=RecordalKind.TRANSFER,
-        right_number=patent,
-        parties=(Holder(STRANGER.name, STRANGER.uscc),),
-        pledgee_consent=True,
-        recorded_at=T0,
-        pledge_registration_number="Y2026000001",
-    )
-
-
-async def test_a_recordal_is_kept_with_its_commit_and_once(backend: Backend) -> None:
-    kept, dropped = transfer(), transfer()
-    async with backend.unit_of_work() as uow:
-        await uow.recordals.add(kept)
-        await uow.commit()
-    async with backend.unit_of_work() as uow:
-        await uow.recordals.add(dropped)
-
-    async def record_again() -> None:
-        async with backend.unit_of_work() as uow:
-            await uow.recordals.add(kept)
-            await uow.commit()
-
-    await conflict_of(record_again)
-    assert await backend.recordals() == [kept.recordal_id]
-
-
-# The public register
-
-
-def gazette_lines(
-    filing: PledgeFiling, at: datetime, entry_type: EntryType = EntryType.REGISTRATION
-) -> list[RegisterEntry]:
-    assert filing.registration_number is not None
-    return [
-        RegisterEntry(
-            entry_type=entry_type,
-            registration_number=filing.registration_number,
-            filing_id=filing.filing_id,
-            right_number=number,
-            right_kind="patent" if number != MARK.number else "trademark",
-            main_ipc="H01M 50/403" if number != MARK.number else None,
-            grant_date=date(2019, 5, 10) if number != MARK.number else None,
-            pledgor=filing.data.pledgor,
-            pledgee=filing.data.pledgee,
-            registration_date=date(2026, 3, 2),
-            entered_at=at,
-            reason="debt_repaid" if entry_type is EntryType.CANCELLATION else None,
-            changed=("secured_amount",) if entry_type is EntryType.CHANGE else (),
-        )
-        for number in filing.data.rights
-    ]
-
-
-async def search(uow: RegistryUnitOfWork, **query: Any) -> tuple[int, list[RegisterEntry]]:
-    filters: dict[str, Any] = {"right": None, "party_uscc": None, "since": None, "until": None}
-    return await uow.gazette.search(**(filters | {"limit": 50, "offset": 0} | query))
-
-
-@dataclass(frozen=True)
-class Gazette:
-    mixed: PledgeFiling
-    other: PledgeFiling
-    lines: list[RegisterEntry]
-
-
-@pytest.fixture
-async def gazette(backend: Backend) -> Gazette:
-    """A patent and a mark pledged together; another patent to another bank, changed a day
-    later and cancelled two days later."""
-    mixed = registered("Y2026000001", PATENT, MARK.number)
-    other = registered("Y2026000002", UTILITY.number)
-    other.data = replace(other.data, pledgee=OTHER_BANK)
-    day = timedelta(days=1)
-    batches = [
-        gazette_lines(mixed, T0),
-        gazette_lines(other, T0),
-        gazette_lines(other, T0 + day, EntryType.CHANGE),
-        gazette_lines(other, T0 + 2 * day, EntryType.CANCELLATION),
-    ]
-    for batch in batches:
-        async with backend.unit_of_work() as uow:
-            await uow.gazette.add(batch)
-            await uow.gazette.add([])
-            await uow.commit()
-    return Gazette(mixed, other, [line for batch in batches for line in batch])
-
-
-def listed(entries: list[RegisterEntry]) -> list[tuple[str, str, str]]:
-    return [(e.entry_type.value, e.right_number, e.registration_number) for e in entries]
-
-
-async def test_the_register_lists_every_entry_newest_first(
-    backend: Backend, gazette: Gazette
-) -> None:
-    async with backend.unit_of_work() as uow:
-        total, entries = await search(uow)
-
-    assert total == 5
-    assert listed(entries) == [
-        ("cancellation", UTILITY.number, "Y2026000002"),
-        ("change", UTILITY.number, "Y2026000002"),
-        ("registration", PATENT, "Y2026000001"),
-        ("registration", MARK.number, "Y2026000001"),
-        ("registration", UTILITY.number, "Y2026000002"),
-    ]
-
-
-async def test_register_entries_read_back_with_the_parties_by_name_and_uscc(
-    backend: Backend, gazette: Gazette
-) -> None:
-    async with backend.unit_of_work() as uow:
-        _, entries = await search(uow, right=UTILITY.number)
-
-    cancellation, change, registration = entries
-    expected = [
-        replace(
-            line,
-            pledgor=Party(line.pledgor.name, line.pledgor.uscc, ""),
-            pledgee=Party(line.pledgee.name, line.pledgee.uscc, ""),
-        )
-        for line in reversed(gazette.lines)
-        if line.right_number == UTILITY.number
-    ]
-    assert [cancellation, change, registration] == expected
-    assert (cancellation.reason, change.changed) == ("debt_repaid", ("secured_amount",))
-
-
-async def test_register_entries_are_found_by_right_party_and_period_a_page_at_a_time(
-    backend: Backend, gazette: Gazette
-) -> None:
-    day = timedelta(days=1)
-    async with backend.unit_of_work() as uow:
-        by_mark = await search(uow, right=MARK.number)
-        by_other_bank = await search(uow, party_uscc=OTHER_BANK.uscc)
-        by_pledgor = await search(uow, party_uscc=PATENTEE.uscc, limit=2, offset=1)
-        nobody = await search(uow, party_uscc=STRANGER.uscc)
-        second_day = await search(uow, since=T0 + day, until=T0 + 2 * day)
-        from_second_day = await search(uow, since=T0 + day)
-        first_day = await search(uow, until=T0 + day)
-        both = await search(uow, right=UTILITY.number, since=T0 + day)
-
-    assert (by_mark[0], listed(by_mark[1])) == (1, [("registration", MARK.number, "Y2026000001")])
-    assert by_other_bank[0] == 3
-    assert by_pledgor[0] == 5
-    assert listed(by_pledgor[1]) == [
-        ("change", UTILITY.number, "Y2026000002"),
-        ("registration", PATENT, "Y2026000001"),
-    ]
-    assert nobody == (0, [])
-    assert listed(second_day[1]) == [("change", UTILITY.number, "Y2026000002")]
-    assert from_second_day[0] == 2
-    assert first_day[0] == 3
-    assert [e.entry_type for e in both[1]] == [EntryType.CANCELLATION, EntryType.CHANGE]
 
 
 # Deduplication records

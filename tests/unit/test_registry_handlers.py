@@ -1,15 +1,15 @@
-"""The registry's handlers through its message bus, on in-memory storage: filings, the
-examiner's desk, the deadline watch, pledges and the calendar in milliseconds.
+"""The registry's handlers through its message bus, on in-memory storage: filings received and
+the examiner's desk in milliseconds; the deadline watch, pledges and the calendar are in
+test_registry_pledge_and_calendar_handlers.py.
 
 What needs PostgreSQL (racing filings and examiners, replicas, the real migrations and the
 HTTP wiring) is tested in tests/integration; the fake used here is held to PostgreSQL's
-behaviour by tests/contract/test_registry_repositories.py. The HTTP answers to the same
-commands are tested on the same fakes in the other test_registry_*_api.py files.
+behaviour by the contract tests in tests/contract/test_registry_*.py. The HTTP answers to the
+same commands are tested on the same fakes in test_registry_*_api.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -17,151 +17,31 @@ from typing import Any
 
 import pytest
 
-from services.registry.bootstrap import bootstrap
-from services.registry.domain.amendments import CancellationReason, PledgeChange
 from services.registry.domain.decisions import Reason
-from services.registry.domain.filing import Party, PledgeFilingData
-from services.registry.domain.pledge import FilingStatus, PledgeFiling
-from services.registry.domain.register import Holder, Patent
-from services.registry.service_layer import calendar, examination, handlers, pledges, sla
-from services.registry.service_layer.deps import RegistryDeps
-from shared.calendars import CalendarBook, StoredSchedule
-from shared.context import EventContext
-from shared.envelope import Envelope
-from shared.identifiers import make_uscc, patent_check_digit
-from shared.kernel.clock import ManualClock
-from shared.kernel.errors import DomainError, NotFound
+from services.registry.domain.pledge import FilingStatus
+from services.registry.domain.register import Holder
+from services.registry.service_layer import examination
+from shared.identifiers import make_uscc
+from shared.kernel.errors import NotFound
 from shared.kernel.messages import Command
-from shared.messagebus import MessageBus
-from shared.workdays import BEIJING, Notice, OfficialCalendar, end_of_beijing_day
-from tests.calendars import AMENDED_2027, SCHEDULE_2027
-from tests.fakes.registry import FakeRegistryDatabase, FakeRegistryUnitOfWork
+from shared.workdays import BEIJING, end_of_beijing_day
+from tests.unit.registry_bus import (
+    OTHER_BANK,
+    PATENT,
+    PLEDGEE,
+    SECOND,
+    START,
+    WARNING,
+    Desk,
+    desk,
+    filing_data,
+    instant,
+    patent,
+    patent_number,
+    refused,
+)
 
-# Monday 2 March 2026, 10:00 in Beijing: a year the calendar knows.
-START = datetime(2026, 3, 2, 10, tzinfo=BEIJING).astimezone(UTC)
-PLEDGOR = Party("Hangzhou Lens Optics Co., Ltd.", make_uscc(7), "1 Wensan Road, Hangzhou")
-PLEDGEE = Party("Hangzhou Science and Technology Bank", "91330100609123456B", "88 Qianjiang Road")
-OTHER_BANK = "913702007180012344"
-HOLDER = Holder(PLEDGOR.name, PLEDGOR.uscc)
-
-
-def patent_number(serial: int) -> str:
-    digits = f"20191{serial:07d}"
-    return f"{digits}.{patent_check_digit(digits)}"
-
-
-PATENT, SECOND = patent_number(11), patent_number(12)
-WARNING = "patent.invalidation_pending"
-
-
-class Desk:
-    """The registry's bus on fake storage, with its clock, calendar and what it committed."""
-
-    def __init__(self, database: FakeRegistryDatabase | None = None) -> None:
-        self.database = database or FakeRegistryDatabase()
-        self.clock = ManualClock(START)
-        official = OfficialCalendar()
-        self.deps = RegistryDeps(official, CalendarBook(official), self.clock)
-        self.bus: MessageBus[FakeRegistryUnitOfWork] = bootstrap(
-            self.database.unit_of_work, self.deps
-        )
-
-    async def handle(self, command: Command, case: str | None = None) -> Any:
-        context = EventContext(case) if case else None
-        return (await self.bus.handle(command, context=context)).result
-
-    async def record(self, *patents: Patent) -> None:
-        await self.handle(handlers.RecordRights(patents))
-
-    async def file(
-        self,
-        data: PledgeFilingData,
-        case: str = "case-1",
-        channel: str = "api",
-        reference: str | None = None,
-    ) -> PledgeFiling:
-        caller = PLEDGEE.uscc if channel == "api" else None
-        command = handlers.FilePledge(data, channel, reference, self.clock.now(), caller)
-        filing: PledgeFiling = await self.handle(command, case)
-        return filing
-
-    async def examined(self, **changes: Any) -> PledgeFiling:
-        """A filing the checks send to an examiner: a pending invalidation, acknowledged
-        unless `acknowledged` says otherwise."""
-        await self.record(patent(invalidation_pending=True))
-        filed = await self.file(filing_data(**({"acknowledged": frozenset({WARNING})} | changes)))
-        assert filed.status is FilingStatus.IN_EXAMINATION
-        return filed
-
-    async def claimed(self, examiner: str = "exa", **changes: Any) -> PledgeFiling:
-        filed = await self.examined(**changes)
-        await self.handle(examination.ClaimFiling(filed.filing_id, examiner, self.clock.now()))
-        return filed
-
-    async def filing(self, filing_id: str) -> PledgeFiling:
-        found: PledgeFiling = await self.bus.query(handlers.GetFiling(filing_id))
-        return found
-
-    async def held(self, *rights: str) -> dict[str, str]:
-        async with self.database.unit_of_work() as uow:
-            return await uow.filings.active_pledges(rights)
-
-    def events(self, event_type: str | None = None) -> list[Envelope]:
-        return self.database.events(event_type)
-
-    def kinds(self, aggregate_id: str) -> list[str]:
-        return [e.event_type for e in self.events() if e.aggregate_id == aggregate_id]
-
-    def gazette(self) -> list[tuple[str, str, str]]:
-        return [
-            (e.entry_type.value, e.right_number, e.registration_number)
-            for e in self.database.register_entries.values()
-        ]
-
-
-@pytest.fixture
-def desk() -> Desk:
-    return Desk()
-
-
-def patent(number: str = PATENT, **changes: Any) -> Patent:
-    entry = Patent(
-        number=number,
-        kind="invention",
-        title="Lens assembly with adaptive focus",
-        holders=(HOLDER,),
-        filing_date=date(2019, 3, 1),
-        grant_date=date(2021, 5, 10),
-        legal_status="valid",
-        fees_paid_through=date(2027, 3, 1),
-        main_ipc="G02B 7/02",
-    )
-    return replace(entry, **changes)
-
-
-def filing_data(*rights: str, **changes: Any) -> PledgeFilingData:
-    data = PledgeFilingData(
-        pledgor=PLEDGOR,
-        pledgee=PLEDGEE,
-        debt_type="loan",
-        secured_amount=Decimal("300000.00"),
-        performance_deadline=date(2027, 3, 1),
-        patents=rights or (PATENT,),
-        scope_of_guarantee="principal, interest and enforcement costs",
-        filed_on=date(2026, 3, 2),
-    )
-    return replace(data, **changes)
-
-
-async def refused(action: Awaitable[object]) -> DomainError:
-    """The refusal a command or query met."""
-    with pytest.raises(DomainError) as raised:
-        await action
-    return raised.value
-
-
-def instant(text: str) -> datetime:
-    return datetime.fromisoformat(text).astimezone(UTC)
+__all__ = ["desk"]
 
 
 # Receiving filings
@@ -522,237 +402,3 @@ async def test_a_filing_credit_sent_keeps_the_loans_amount_and_deadline(desk: De
     assert (amount.code, changed.code) == ("correction.conflicts_with_loan",) * 2
     current = await desk.filing(filed.filing_id)
     assert (current.channel, current.data.secured_amount) == ("credit", Decimal("300000.00"))
-
-
-# The deadline watch
-
-
-async def watch(desk: Desk) -> list[str]:
-    """What the SLA timer does: announce every filing newly past its deadline."""
-    overdue = await desk.bus.query(sla.OverdueFilings(desk.clock.now(), 200))
-    flagged = [
-        await desk.handle(sla.FlagBreach(filing_id, desk.clock.now())) for filing_id in overdue
-    ]
-    return [filing_id for filing_id, done in zip(overdue, flagged, strict=True) if done]
-
-
-async def test_a_breach_is_announced_once_and_never_on_a_provisional_deadline(
-    desk: Desk,
-) -> None:
-    late = await desk.claimed()
-    desk.clock.set(datetime(2026, 12, 31, 10, tzinfo=BEIJING))
-    await desk.record(patent(SECOND, invalidation_pending=True))
-    year_end = await desk.file(
-        filing_data(SECOND, acknowledged=frozenset({WARNING}), filed_on=date(2026, 12, 31))
-    )
-    desk.clock.set(datetime(2027, 1, 6, 9, tzinfo=BEIJING))
-
-    first_watch = await watch(desk)
-    second_watch = await watch(desk)
-    again = await desk.handle(sla.FlagBreach(late.filing_id, desk.clock.now()))
-    provisional = await desk.handle(sla.FlagBreach(year_end.filing_id, desk.clock.now()))
-
-    assert year_end.deadline_provisional and year_end.deadline_at < desk.clock.now()
-    assert (first_watch, second_watch, again, provisional) == ([late.filing_id], [], False, False)
-    [event] = desk.events("registry.filing.sla_breached")
-    assert (event.aggregate_id, event.correlation_id) == (late.filing_id, "case-1")
-    assert event.payload["status"] == "in_examination"
-    assert event.payload["claimed_by"] == "exa"
-    assert instant(event.payload["deadline_at"]) == late.deadline_at
-    assert instant(event.payload["breached_at"]) == desk.clock.now()
-    assert (await desk.filing(late.filing_id)).sla_breached_at == desk.clock.now()
-
-
-# Registered pledges
-
-
-async def test_a_change_replaces_the_terms_once_they_pass_the_checks(desk: Desk) -> None:
-    await desk.record(patent())
-    registration = (await desk.file(filing_data())).registration_number
-    assert registration is not None
-    at = START + timedelta(days=1)
-
-    def change(**terms: Any) -> pledges.ChangePledge:
-        return pledges.ChangePledge(registration, PledgeChange(**terms), at, PLEDGEE.uscc)
-
-    beyond = await refused(desk.handle(change(performance_deadline=date(2039, 3, 1))))
-    same = await refused(desk.handle(change(secured_amount=Decimal("300000.00"))))
-    new_pledgor = await refused(desk.handle(change(pledgor=replace(PLEDGOR, uscc=OTHER_BANK))))
-    elsewhere = await refused(
-        desk.handle(replace(change(secured_amount=Decimal("1.00")), caller_uscc=OTHER_BANK))
-    )
-    changed = await desk.handle(
-        change(secured_amount=Decimal("450000.00"), performance_deadline=date(2028, 3, 1))
-    )
-
-    assert (beyond.code, same.code, new_pledgor.code) == (
-        "change.refused",
-        "change.nothing_changed",
-        "change.refused",
-    )
-    assert elsewhere.code == "pledge.not_found"
-    assert changed.data.secured_amount == Decimal("450000.00")
-    assert [(a.kind, a.changed) for a in changed.amendments] == [
-        ("change", ("secured_amount", "performance_deadline"))
-    ]
-    [event] = desk.events("registry.pledge.changed")
-    assert (event.aggregate_id, event.correlation_id) == (changed.filing_id, "case-1")
-    assert event.payload["changed"] == ["secured_amount", "performance_deadline"]
-    assert event.payload["secured_amount"] == "450000.00"
-    assert desk.gazette()[-1] == ("change", PATENT, registration)
-
-
-async def test_a_cancellation_ends_the_pledge_and_frees_its_rights(desk: Desk) -> None:
-    await desk.record(patent())
-    filed = await desk.file(filing_data())
-    registration = filed.registration_number
-    assert registration is not None
-    blocked = await desk.file(filing_data())
-    cancel = pledges.CancelPledge(
-        registration, CancellationReason.PLEDGEE_WAIVED, START, PLEDGEE.uscc
-    )
-
-    cancelled = await desk.handle(cancel, case="a-bank-request")
-    twice = await refused(desk.handle(cancel))
-    again = await desk.file(filing_data())
-
-    assert [f.code for f in blocked.findings] == ["right.already_pledged"]
-    assert (cancelled.status, cancelled.cancellation_reason) == (
-        FilingStatus.CANCELLED,
-        CancellationReason.PLEDGEE_WAIVED,
-    )
-    assert twice.code == "pledge.not_active"
-    assert (again.status, again.registration_number) == (FilingStatus.REGISTERED, "Y2026000002")
-    assert await desk.held(PATENT) == {PATENT: "Y2026000002"}
-    [event] = desk.events("registry.pledge.cancelled")
-    assert (event.aggregate_id, event.correlation_id) == (filed.filing_id, "case-1")
-    assert (event.payload["registration_number"], event.payload["reason"]) == (
-        registration,
-        "pledgee_waived",
-    )
-    assert event.payload["patents"] == [PATENT]
-    assert ("cancellation", PATENT, registration) in desk.gazette()
-
-
-async def test_a_release_from_credit_cancels_the_loans_pledge_once(desk: Desk) -> None:
-    await desk.record(patent())
-    filed = await desk.file(filing_data(), case="loan-case", channel="credit", reference="loan-1")
-    registration = filed.registration_number
-    assert registration is not None
-
-    def release(loan_id: str, number: str = registration) -> pledges.ReleasePledge:
-        return pledges.ReleasePledge(loan_id, number, CancellationReason.DEBT_REPAID, START)
-
-    other_loan = await refused(desk.handle(release("loan-2")))
-    unknown = await refused(desk.handle(release("loan-1", "Y2026999999")))
-    await desk.handle(release("loan-1"), case="the-release")
-    await desk.handle(release("loan-1"), case="the-release")
-
-    assert (other_loan.code, unknown.code) == ("pledge.release_mismatch", "pledge.not_found")
-    [event] = desk.events("registry.pledge.cancelled")
-    assert (event.payload["reason"], event.payload["filing_reference"]) == (
-        "debt_repaid",
-        "loan-1",
-    )
-    assert event.correlation_id == "loan-case"
-    assert await desk.held(PATENT) == {}
-
-
-# The official calendar
-
-
-def entered(body: dict[str, Any], at: datetime) -> calendar.EnterSchedule:
-    return calendar.EnterSchedule(
-        2027,
-        frozenset(date.fromisoformat(d) for d in body["holidays"]),
-        frozenset(date.fromisoformat(d) for d in body["makeup_workdays"]),
-        Notice(body["notice"]["reference"], date.fromisoformat(body["notice"]["published_on"])),
-        "supervisor-wang",
-        at,
-    )
-
-
-async def test_entering_a_year_counts_its_open_deadlines_anew(desk: Desk) -> None:
-    desk.clock.set(datetime(2026, 12, 31, 10, tzinfo=BEIJING))
-    await desk.record(patent(invalidation_pending=True, fees_paid_through=date(2028, 1, 1)))
-    waiting = await desk.file(filing_data(filed_on=date(2026, 12, 31)))
-    await desk.record(patent(SECOND, fees_paid_through=date(2028, 1, 1)))
-    decided = await desk.file(filing_data(SECOND, filed_on=date(2026, 12, 31)))
-    at = datetime(2027, 1, 2, 9, tzinfo=BEIJING).astimezone(UTC)
-
-    stored: StoredSchedule = await desk.handle(entered(SCHEDULE_2027, at), case="the-notice")
-
-    assert (waiting.status, waiting.deadline_provisional) == (FilingStatus.IN_EXAMINATION, True)
-    assert decided.status is FilingStatus.REGISTERED
-    assert waiting.deadline_at == end_of_beijing_day(date(2027, 1, 4))
-    assert (stored.version, stored.entered_by, stored.entered_at) == (1, "supervisor-wang", at)
-    current = await desk.filing(waiting.filing_id)
-    assert (current.deadline_at, current.deadline_provisional) == (
-        end_of_beijing_day(date(2027, 1, 5)),
-        False,
-    )
-    assert (await desk.filing(decided.filing_id)).deadline_at == decided.deadline_at
-    [published] = desk.events("registry.calendar.year_published")
-    assert (published.aggregate_id, published.aggregate_version) == ("2027", 1)
-    assert published.payload["notice_reference"] == SCHEDULE_2027["notice"]["reference"]
-    assert published.payload["holidays"] == SCHEDULE_2027["holidays"]
-    [moved] = desk.events("registry.filing.deadline_moved")
-    assert (moved.aggregate_id, moved.correlation_id) == (waiting.filing_id, "case-1")
-    assert instant(moved.payload["previous_deadline_at"]) == end_of_beijing_day(date(2027, 1, 4))
-    assert (moved.payload["calendar_year"], moved.payload["calendar_version"]) == (2027, 1)
-    assert moved.payload["deadline_provisional"] is False
-
-
-async def test_an_amendment_in_force_moves_the_deadlines_counted_on_the_year_before(
-    desk: Desk,
-) -> None:
-    desk.clock.set(datetime(2027, 2, 4, 10, tzinfo=BEIJING))
-    first: StoredSchedule = await desk.handle(entered(SCHEDULE_2027, desk.clock.now()))
-    desk.deps.book.install(first)
-    await desk.record(patent(invalidation_pending=True, fees_paid_through=date(2028, 1, 1)))
-    waiting = await desk.file(filing_data(filed_on=date(2027, 2, 4)))
-    desk.clock.set(datetime(2027, 2, 5, 9, tzinfo=BEIJING))
-    amended: StoredSchedule = await desk.handle(entered(AMENDED_2027, desk.clock.now()))
-
-    desk.deps.book.install(amended)
-    nothing_left = await desk.handle(calendar.RecountDeadlines(desk.clock.now()))
-
-    assert waiting.deadline_at == end_of_beijing_day(date(2027, 2, 15))
-    assert amended.version == 2
-    assert (await desk.filing(waiting.filing_id)).deadline_at == end_of_beijing_day(
-        date(2027, 2, 16)
-    )
-    [moved] = desk.events("registry.filing.deadline_moved")
-    assert moved.payload["calendar_version"] == 2
-    assert nothing_left == []
-    history = await desk.bus.query(calendar.ScheduleHistory(2027))
-    assert [(s.version, s.schedule.notice) for s in history] == [
-        (1, first.schedule.notice),
-        (2, amended.schedule.notice),
-    ]
-    assert await desk.bus.query(calendar.SchedulesInForce()) == [amended]
-
-
-async def test_a_year_put_in_force_by_another_replica_recounts_the_deadlines(
-    desk: Desk,
-) -> None:
-    desk.clock.set(datetime(2026, 12, 31, 10, tzinfo=BEIJING))
-    other_replica = Desk(desk.database)
-    stored = await other_replica.handle(entered(SCHEDULE_2027, desk.clock.now()))
-    await desk.record(patent(invalidation_pending=True, fees_paid_through=date(2028, 1, 1)))
-    waiting = await desk.file(filing_data(filed_on=date(2026, 12, 31)))
-
-    installed = desk.deps.book.install_all(await desk.bus.query(calendar.SchedulesInForce()))
-    moved = await desk.handle(calendar.RecountDeadlines(desk.clock.now()))
-    again = await desk.handle(calendar.RecountDeadlines(desk.clock.now()))
-
-    assert waiting.deadline_provisional
-    assert installed == [stored]
-    assert (moved, again) == ([waiting.filing_id], [])
-    current = await desk.filing(waiting.filing_id)
-    assert (current.deadline_at, current.deadline_provisional) == (
-        end_of_beijing_day(date(2027, 1, 5)),
-        False,
-    )
-    [event] = desk.events("registry.filing.deadline_moved")
-    assert (event.aggregate_id, event.correlation_id) == (waiting.filing_id, "case-1")
