@@ -5,8 +5,8 @@ work reads what others committed meanwhile, sees its own writes, and commits all
 the events of the aggregates it saw and its deduplication record, or none; leaving without a
 commit rolls back. A right is held by one active pledge at a time, a filing saved over a newer
 version is refused, registration numbers run on per year. A write that lost a race is a write
-conflict the message bus tries again. `tests/contract/test_registry_repositories.py` runs the
-same tests against these fakes and against PostgreSQL.
+conflict the message bus tries again. The contract tests in `tests/contract/test_registry_*.py`
+run the same tests against these fakes, PostgreSQL and SQLite.
 """
 
 from __future__ import annotations
