@@ -49,3 +49,10 @@ AMENDED_2027 = schedule_body(
     reference="国办发明电〔2027〕1号",
     published_on=date(2027, 1, 20),
 )
+
+# A notice for 2031, a year no library knows: Qingming and National Day breaks made by moving
+# weekends, paid for on Saturday 27 September and Saturday 11 October.
+QINGMING_2031 = [date(2031, 4, 5), date(2031, 4, 6), date(2031, 4, 7)]
+NATIONAL_DAY_2031 = span(date(2031, 10, 1), date(2031, 10, 7))
+MAKEUP_2031 = [date(2031, 9, 27), date(2031, 10, 11)]
+SCHEDULE_2031 = schedule_body(2031, QINGMING_2031 + NATIONAL_DAY_2031, MAKEUP_2031)

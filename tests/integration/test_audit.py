@@ -10,12 +10,12 @@ from sqlalchemy import text
 
 from services.registry.adapters.orm import audit_log
 from shared.auth import Role
+from tests.calendars import SCHEDULE_2031
 from tests.credentials import staff_headers
 from tests.integration.conftest import Running
-from tests.integration.test_registry_calendar import SCHEDULE_2031
-from tests.integration.test_registry_examination import examined
 from tests.integration.test_registry_service import registry  # noqa: F401
 from tests.integration.test_valuation_service import valuation  # noqa: F401
+from tests.unit.registry_harness import examined
 
 pytestmark = pytest.mark.postgres
 

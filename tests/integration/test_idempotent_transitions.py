@@ -9,13 +9,12 @@ from tests.integration.test_credit_service import (  # noqa: F401
     loan_events,
     offered,
 )
-from tests.integration.test_registry_examination import ACK, act, claim, examined
-from tests.integration.test_registry_pledges import (  # noqa: F401
+from tests.integration.test_registry_service import (  # noqa: F401
     events_of,
     registered,
     registry,
 )
-from tests.integration.test_registry_service import filing
+from tests.unit.registry_harness import ACK, act, claim, examined, filing
 
 
 async def test_a_retried_acceptance_accepts_once(credit: Running) -> None:  # noqa: F811

@@ -31,12 +31,13 @@ DATE_SENSITIVE = [
     "test_large_valuation_is_provisional_until_an_appraiser_approves",
     "tests/unit/test_valuation_impairment.py::test_a_term_nearing_its_end_impairs_the_loan",
     "tests/integration/test_registry_service.py::test_a_clean_filing_is_registered_at_once",
-    "tests/integration/test_registry_service.py::test_a_filing_is_refused_with_every_ground_found",
     "tests/integration/test_registry_service.py::"
     "test_a_filing_requested_by_credit_is_filed_on_the_credit_channel",
-    "tests/integration/test_registry_pledges.py::"
-    "test_a_change_replaces_the_amount_and_the_deadline",
-    "tests/integration/test_registry_gazette.py::test_every_entry_is_listed_newest_first",
+    "tests/unit/test_registry_filings_api.py::"
+    "test_a_bank_sees_only_its_own_filings_and_files_only_as_pledgee",
+    "tests/unit/test_registry_desk_api.py::test_the_filing_views_show_the_whole_contract",
+    "tests/unit/test_registry_pledges_api.py::test_a_change_answers_with_the_pledges_new_terms",
+    "tests/unit/test_registry_register_api.py::test_every_entry_is_listed_newest_first",
     "tests/integration/test_credit_service.py::test_a_loan_runs_from_valuation_to_disbursement",
     "tests/integration/test_credit_saga.py::"
     "test_a_pledge_registered_after_the_deadline_is_released_as_void",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select
@@ -89,7 +89,12 @@ def _entry(row: Any) -> RegisterEntry:
         pledgor=Party(row["pledgor_name"], row["pledgor_uscc"], ""),
         pledgee=Party(row["pledgee_name"], row["pledgee_uscc"], ""),
         registration_date=row["registration_date"],
-        entered_at=row["entered_at"],
+        entered_at=_utc(row["entered_at"]),
         reason=row["reason"],
         changed=tuple(row["changed"]),
     )
+
+
+def _utc(value: datetime) -> datetime:
+    """A stored time in UTC (SQLite gives it back without its offset)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
