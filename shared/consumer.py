@@ -11,12 +11,13 @@ processed goes to the consumer's dead-letter topic with a stable reason.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from shared.bus.base import EventBus, Message, Record
 from shared.context import EventContext
@@ -30,6 +31,14 @@ from shared.retry import Backoff, is_outage
 from shared.topics import EVENT_TYPES, dead_letter_topic
 
 log = logging.getLogger(__name__)
+
+
+@functools.cache
+def _adapter(model: Any) -> Any:
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(model)
+
 
 T = TypeVar("T")
 
@@ -258,10 +267,10 @@ class EventConsumer:
 
 def parse_payload(model: type[T], envelope: Envelope) -> T:
     """Validate an event payload against a pydantic model, or reject the event permanently."""
-    from pydantic import TypeAdapter, ValidationError
+    from pydantic import ValidationError
 
     try:
-        return TypeAdapter(model).validate_python(envelope.payload)
+        return cast(T, _adapter(cast(Any, model)).validate_python(envelope.payload))
     except ValidationError as exc:
         errors = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()

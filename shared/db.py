@@ -99,7 +99,13 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         return engine
-    return create_async_engine(url, echo=echo, pool_size=10, max_overflow=10)
+    return create_async_engine(
+        url,
+        echo=echo,
+        pool_size=20,
+        max_overflow=10,
+        connect_args={"prepared_statement_cache_size": 500},
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, MetaData, String, Table, select
+from sqlalchemy import Column, MetaData, String, Table, bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -72,52 +72,56 @@ def processed_messages_table(metadata: MetaData) -> Table:
     )
 
 
-async def seen_before(session: AsyncSession, table: Table, dedup: Dedup) -> Earlier | None:
+class DedupStatements:
+    """The statements of one processed-messages table, built once and reused."""
+
+    def __init__(self, table: Table, dialect: str) -> None:
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        self.claim = (
+            insert(table)
+            .values(
+                scope=bindparam("scope"),
+                key=bindparam("key"),
+                fingerprint=bindparam("fingerprint"),
+                resource_id=None,
+                processed_at=bindparam("at"),
+            )
+            .on_conflict_do_nothing(index_elements=[table.c.scope, table.c.key])
+            .returning(table.c.key)
+        )
+        self.lookup = select(table.c.fingerprint, table.c.resource_id).where(
+            table.c.scope == bindparam("scope"), table.c.key == bindparam("key")
+        )
+        self.record = table.insert()
+
+
+async def seen_before(
+    session: AsyncSession, statements: DedupStatements, dedup: Dedup
+) -> Earlier | None:
     """The earlier handling of `dedup`; with `claim_first` a new key is claimed at once."""
+    params = {"scope": dedup.scope, "key": dedup.key}
     if dedup.claim_first:
         claimed = await session.execute(
-            _insert_or_skip(session, table, dedup, None).returning(table.c.key)
+            statements.claim,
+            {**params, "fingerprint": dedup.fingerprint, "at": datetime.now(UTC)},
         )
         if claimed.first() is not None:
             return None
-    row = (
-        await session.execute(
-            select(table.c.fingerprint, table.c.resource_id).where(
-                table.c.scope == dedup.scope, table.c.key == dedup.key
-            )
-        )
-    ).first()
+    row = (await session.execute(statements.lookup, params)).first()
     return None if row is None else Earlier(row.fingerprint, row.resource_id)
 
 
 async def remember(
-    session: AsyncSession, table: Table, dedup: Dedup, resource_id: str | None
+    session: AsyncSession, statements: DedupStatements, dedup: Dedup, resource_id: str | None
 ) -> None:
     """Record a handled message and what it made; a concurrent duplicate fails on the key."""
     await session.execute(
-        table.insert().values(
-            scope=dedup.scope,
-            key=dedup.key,
-            fingerprint=dedup.fingerprint,
-            resource_id=resource_id,
-            processed_at=datetime.now(UTC),
-        )
-    )
-
-
-def _insert_or_skip(
-    session: AsyncSession, table: Table, dedup: Dedup, resource_id: str | None
-) -> Any:
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    return (
-        insert(table)
-        .values(
-            scope=dedup.scope,
-            key=dedup.key,
-            fingerprint=dedup.fingerprint,
-            resource_id=resource_id,
-            processed_at=datetime.now(UTC),
-        )
-        .on_conflict_do_nothing(index_elements=[table.c.scope, table.c.key])
+        statements.record,
+        {
+            "scope": dedup.scope,
+            "key": dedup.key,
+            "fingerprint": dedup.fingerprint,
+            "resource_id": resource_id,
+            "processed_at": datetime.now(UTC),
+        },
     )

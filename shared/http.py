@@ -215,7 +215,7 @@ def health_router(
     return router
 
 
-def message_bus(request: Request) -> MessageBus[Any]:
+async def message_bus(request: Request) -> MessageBus[Any]:
     """The message bus of the service answering the request."""
     bus = request.app.state.runtime.messages
     assert isinstance(bus, MessageBus)

@@ -33,19 +33,27 @@ NOTIFY_CHANNEL = "pledgeflow_outbox"
 
 
 async def add_to_outbox(
-    session: AsyncSession, table: Table, topic: str, envelope: Envelope
+    session: AsyncSession, table: Table, staged: list[tuple[str, Envelope]]
 ) -> None:
-    """Stage an event in the caller's transaction; it leaves only if that transaction commits."""
+    """Stage events in the caller's transaction, in one statement; they leave only if that
+    transaction commits."""
+    if not staged:
+        return
+    now = datetime.now(UTC)
     await session.execute(
-        table.insert().values(
-            event_id=envelope.event_id,
-            topic=topic,
-            key=envelope.aggregate_id,
-            event_type=envelope.event_type,
-            body=envelope.to_json().decode(),
-            correlation_id=envelope.correlation_id,
-            created_at=datetime.now(UTC),
-        )
+        table.insert(),
+        [
+            {
+                "event_id": envelope.event_id,
+                "topic": topic,
+                "key": envelope.aggregate_id,
+                "event_type": envelope.event_type,
+                "body": envelope.to_json().decode(),
+                "correlation_id": envelope.correlation_id,
+                "created_at": now,
+            }
+            for topic, envelope in staged
+        ],
     )
 
 

@@ -8,7 +8,7 @@ as their state. Nothing but the message bus calls `commit`; leaving without it r
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Self, TypeVar
 
@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared import dedup as dedup_store
 from shared.context import current_context
-from shared.dedup import Dedup, Earlier
+from shared.dedup import Dedup, DedupStatements, Earlier
 from shared.envelope import Envelope
 from shared.kernel.events import Aggregate, DomainEvent
 from shared.outbox import add_to_outbox
@@ -35,6 +35,12 @@ class Storage:
     processed: Table
     producer: str
     on_commit: Callable[[], None] = lambda: None
+    dedup: DedupStatements = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        engine = self.sessions.kw["bind"]
+        dialect = engine.dialect.name if engine is not None else "postgresql"
+        object.__setattr__(self, "dedup", DedupStatements(self.processed, dialect))
 
 
 class TrackingRepository:
@@ -91,21 +97,22 @@ class SqlUnitOfWork:
 
     async def seen_before(self, dedup: Dedup) -> Earlier | None:
         """The earlier handling of this message; claims a consumer's key when it is new."""
-        return await dedup_store.seen_before(self.session, self.storage.processed, dedup)
+        return await dedup_store.seen_before(self.session, self.storage.dedup, dedup)
 
     async def remember(self, dedup: Dedup, resource_id: str | None) -> None:
         """Record a handled request with the resource it made."""
-        await dedup_store.remember(self.session, self.storage.processed, dedup, resource_id)
+        await dedup_store.remember(self.session, self.storage.dedup, dedup, resource_id)
 
     async def commit(self) -> None:
         """Write the new events of every aggregate seen to the outbox, and commit."""
         await self.before_commit()
-        shipped = False
-        for aggregate in self.seen():
-            for version, event in aggregate.collect_events():
-                envelope = self._envelope(aggregate, version, event)
-                await add_to_outbox(self.session, self.storage.outbox, event.topic, envelope)
-                shipped = True
+        staged = [
+            (event.topic, self._envelope(aggregate, version, event))
+            for aggregate in self.seen()
+            for version, event in aggregate.collect_events()
+        ]
+        await add_to_outbox(self.session, self.storage.outbox, staged)
+        shipped = bool(staged)
         await self.session.commit()
         if shipped:
             self.storage.on_commit()

@@ -33,18 +33,17 @@ from shared.openapi import problem_responses
 router = APIRouter(prefix="/v1", tags=["loans"], responses=problem_responses(401, 403, 422))
 
 
-def credit_deps(request: Request) -> CreditDeps:
+def deps_of(request: Request) -> CreditDeps:
     deps = request.app.state.deps
     assert isinstance(deps, CreditDeps)
     return deps
 
 
-def current_bank(request: Request, caller: CallingBank) -> Bank:
+async def current_bank(request: Request, caller: CallingBank) -> Bank:
     """The calling bank with its lending terms; a listed bank without them may not borrow."""
-    return credit_deps(request).bank(caller.subject)
+    return deps_of(request).bank(caller.subject)
 
 
-Deps = Annotated[CreditDeps, Depends(credit_deps)]
 CurrentBank = Annotated[Bank, Depends(current_bank)]
 
 

@@ -29,7 +29,7 @@ router = APIRouter(
 )
 
 
-def officer_id(
+async def officer_id(
     caller: Annotated[Principal, Depends(staff(Role.CREDIT_OFFICER, Role.SUPERVISOR))],
 ) -> str:
     """The credit officer deciding, from their credential."""

@@ -12,26 +12,26 @@ from shared.auth import CallingBank, Principal, Role, staff
 from shared.http import Problem
 
 
-def registry_deps(request: Request) -> RegistryDeps:
+def deps_of(request: Request) -> RegistryDeps:
     deps = request.app.state.deps
     assert isinstance(deps, RegistryDeps)
     return deps
 
 
-def current_time(request: Request) -> datetime:
-    now = registry_deps(request).clock.now()
+async def current_time(request: Request) -> datetime:
+    now = deps_of(request).clock.now()
     assert isinstance(now, datetime) and now.tzinfo is not None
     return now
 
 
-def examiner_id(
+async def examiner_id(
     caller: Annotated[Principal, Depends(staff(Role.EXAMINER, Role.SUPERVISOR))],
 ) -> str:
     """The examiner or supervisor deciding, from their credential."""
     return caller.subject
 
 
-def bank_uscc(caller: CallingBank) -> str:
+async def bank_uscc(caller: CallingBank) -> str:
     """The USCC of the calling bank, the pledgee it files and holds pledges as."""
     if not caller.uscc:
         raise Problem(403, "bank.unknown", "Unknown bank", f"no USCC for {caller.subject!r}")

@@ -11,14 +11,14 @@ from shared.auth import CallingBank, Principal, Role, staff
 from shared.http import Problem
 
 
-def current_bank(caller: CallingBank) -> str:
+async def current_bank(caller: CallingBank) -> str:
     """The calling bank's id, from its credential."""
     if caller.subject in RESERVED_REQUESTERS:
         raise Problem(403, "bank.reserved_name", "This bank id is reserved")
     return caller.subject
 
 
-def current_appraiser(
+async def current_appraiser(
     caller: Annotated[Principal, Depends(staff(Role.APPRAISER, Role.SUPERVISOR))],
 ) -> str:
     """The appraiser signing off, from their credential."""
