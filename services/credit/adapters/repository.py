@@ -32,7 +32,7 @@ class SqlLoanRepository(TrackingRepository):
     def __init__(self, session: AsyncSession) -> None:
         super().__init__(session)
         self._loaded: dict[str, int] = {}
-        self._stored_timeouts: dict[str, set[str]] = {}
+        self._stored_timeouts: dict[str, dict[str, dict[str, Any]]] = {}
         self._stored_repayments: dict[str, set[str]] = {}
 
     async def get(self, loan_id: str, *, for_update: bool = False) -> Loan | None:
@@ -129,16 +129,14 @@ class SqlLoanRepository(TrackingRepository):
         await self._save_repayments(loan)
 
     async def _save_timeouts(self, loan: Loan) -> None:
-        stored = self._stored_timeouts.setdefault(loan.loan_id, set())
+        """Write the deadlines that are new or changed since the loan was loaded."""
+        stored = self._stored_timeouts.setdefault(loan.loan_id, {})
         for timeout in loan.timeouts:
-            values = {
-                "due_at": timeout.due_at,
-                "fired_at": timeout.fired_at,
-                "cancelled_at": timeout.cancelled_at,
-                "provisional": timeout.provisional,
-                "calendar_basis": {str(year): v for year, v in timeout.basis.items()},
-            }
-            if timeout.kind.value in stored:
+            values = _timeout_values(timeout)
+            previous = stored.get(timeout.kind.value)
+            if previous == values:
+                continue
+            if previous is not None:
                 await self.session.execute(
                     timeouts.update()
                     .where(timeouts.c.loan_id == loan.loan_id, timeouts.c.kind == timeout.kind)
@@ -148,7 +146,7 @@ class SqlLoanRepository(TrackingRepository):
                 await self.session.execute(
                     timeouts.insert().values(loan_id=loan.loan_id, kind=timeout.kind, **values)
                 )
-                stored.add(timeout.kind.value)
+            stored[timeout.kind.value] = values
 
     async def _save_repayments(self, loan: Loan) -> None:
         stored = self._stored_repayments.setdefault(loan.loan_id, set())
@@ -170,12 +168,15 @@ class SqlLoanRepository(TrackingRepository):
         rows = list((await self.session.execute(query)).mappings())
         ids = [row["loan_id"] for row in rows]
         deadlines = await self._timeouts_of(ids)
-        paid = await self._repayments_of(ids)
+        # Repayments exist only once a loan is disbursed.
+        paid = await self._repayments_of(row["loan_id"] for row in rows if row["disbursed_at"])
         found = []
         for row in rows:
             loan = loan_from_row(row, deadlines[row["loan_id"]], paid[row["loan_id"]])
             self._loaded[loan.loan_id] = loan.version
-            self._stored_timeouts[loan.loan_id] = {t.kind.value for t in loan.timeouts}
+            self._stored_timeouts[loan.loan_id] = {
+                t.kind.value: _timeout_values(t) for t in loan.timeouts
+            }
             self._stored_repayments[loan.loan_id] = {r.repayment_id for r in loan.repayments}
             found.append(self._seen(loan))
         return found
@@ -201,3 +202,13 @@ class SqlLoanRepository(TrackingRepository):
             for row in (await self.session.execute(query)).mappings():
                 by_loan[row["loan_id"]].append(repayment_from_row(row))
         return by_loan
+
+
+def _timeout_values(timeout: LoanTimeout) -> dict[str, Any]:
+    return {
+        "due_at": timeout.due_at,
+        "fired_at": timeout.fired_at,
+        "cancelled_at": timeout.cancelled_at,
+        "provisional": timeout.provisional,
+        "calendar_basis": {str(year): v for year, v in timeout.basis.items()},
+    }
