@@ -91,9 +91,7 @@ async def test_a_supervisor_reassigns_a_claimed_filing_and_the_new_examiner_deci
 async def test_a_supervisor_releases_another_examiners_filing(registry: Registry) -> None:
     filing_id = (await examined(registry))["filing_id"]
     await claim(registry, filing_id, "exa")
-    response = await registry.client.post(
-        f"{DESK}/filings/{filing_id}/release", headers=SUPERVISOR
-    )
+    response = await registry.client.post(f"{DESK}/filings/{filing_id}/release", headers=SUPERVISOR)
     assert response.status_code == 200, response.text
     assert response.json()["claimed_by"] is None
     assert response.json()["decisions"][-1]["assignee"] == "exa"
