@@ -9,24 +9,23 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 
-from shared.devstack import (
-    EMBEDDED_FETCH_MAX_WAIT_MS,
-    EMBEDDED_HEARTBEAT_INTERVAL_MS,
-    EMBEDDED_SESSION_TIMEOUT_MS,
-    ROOT,
-    LocalStack,
-    _die_with_parent,
-    _terminate,
-)
 from shared.migrations import upgrade
+
+if TYPE_CHECKING:
+    from shared.devstack import LocalStack
+
+ROOT = Path(__file__).resolve().parent.parent
 
 CONSOLE_PORT = 8004
 DEVELOPMENT_PASSWORD = "pledgeflow-dev"
@@ -42,13 +41,35 @@ DEVELOPMENT_ACCOUNTS = (
 
 @dataclass
 class LocalConsole:
-    """The console process of a local stack."""
+    """The console process of a local stack: the broker and services it reads and calls."""
 
-    stack: LocalStack
+    data_dir: Path
+    service_urls: Mapping[str, str]
+    broker: Mapping[str, str]
     port: int = CONSOLE_PORT
     database_url: str | None = None
+    log_level: str = "INFO"
     refresh_seconds: float = 5.0
-    process: subprocess.Popen[bytes] | None = None
+    preexec_fn: Callable[[], None] | None = None
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    @classmethod
+    def beside(cls, stack: LocalStack, **options: object) -> LocalConsole:
+        """The console of `stack`: its services' URLs, and its broker read as they read it."""
+        registry = "PLEDGEFLOW_REGISTRY_"
+        broker = {
+            key.removeprefix(registry): value
+            for key, value in stack.environment("registry").items()
+            if key.startswith(registry + "KAFKA_")
+        }
+        urls = {service: stack.url(service) for service in ("registry", "valuation", "credit")}
+        return cls(
+            data_dir=stack.config.data_dir,
+            service_urls=urls,
+            broker=broker,
+            log_level=stack.config.log_level,
+            **options,  # type: ignore[arg-type]
+        )
 
     @property
     def url(self) -> str:
@@ -59,29 +80,21 @@ class LocalConsole:
         return {
             **os.environ,
             "PYTHONUNBUFFERED": "1",
+            **{prefix + key: value for key, value in self.broker.items()},
+            **{prefix + f"{s.upper()}_URL": url for s, url in self.service_urls.items()},
             prefix + "DATABASE_URL": self._database_url(),
-            prefix + "KAFKA_BOOTSTRAP_SERVERS": self.stack.bootstrap,
-            prefix + "KAFKA_ENABLE_IDEMPOTENCE": "false",
-            prefix + "KAFKA_SESSION_TIMEOUT_MS": str(EMBEDDED_SESSION_TIMEOUT_MS),
-            prefix + "KAFKA_HEARTBEAT_INTERVAL_MS": str(EMBEDDED_HEARTBEAT_INTERVAL_MS),
-            prefix + "KAFKA_FETCH_MAX_WAIT_MS": str(EMBEDDED_FETCH_MAX_WAIT_MS),
             prefix + "HTTP_PORT": str(self.port),
-            prefix + "LOG_LEVEL": self.stack.config.log_level,
-            prefix + "REGISTRY_URL": self.stack.url("registry"),
-            prefix + "VALUATION_URL": self.stack.url("valuation"),
-            prefix + "CREDIT_URL": self.stack.url("credit"),
+            prefix + "LOG_LEVEL": self.log_level,
             prefix + "REFRESH_SECONDS": str(self.refresh_seconds),
         }
 
     def _database_url(self) -> str:
-        return self.database_url or (
-            f"sqlite+aiosqlite:///{self.stack.config.data_dir / 'console.db'}"
-        )
+        return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'console.db'}"
 
     def start(self, timeout: float = 60) -> None:
         """Migrate its database, start it, and wait until it is ready."""
         upgrade("console", self._database_url())
-        logs = self.stack.config.data_dir / "logs"
+        logs = self.data_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "services.console"],
@@ -90,7 +103,7 @@ class LocalConsole:
             stdout=(logs / "console.log").open("ab"),
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            preexec_fn=_die_with_parent,
+            preexec_fn=self.preexec_fn,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -102,9 +115,17 @@ class LocalConsole:
             time.sleep(0.1)
         raise TimeoutError(f"the console is not ready after {timeout}s")
 
-    def stop(self) -> None:
-        _terminate(self.process)
-        self.process = None
+    def stop(self, timeout: float = 10) -> None:
+        """Stop the console (SIGTERM, then SIGKILL after `timeout`)."""
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
     def sign_in_help(self) -> str:
         """What the run command prints: where the console is and how to sign in locally."""

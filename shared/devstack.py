@@ -259,7 +259,7 @@ def main() -> None:
 
     if args.fresh:
         fresh_console(args.data_dir)
-    console = LocalConsole(stack)
+    console = LocalConsole.beside(stack, preexec_fn=_die_with_parent)
     stop = False
 
     def _stop(*_: object) -> None:

@@ -4,6 +4,7 @@ with the three services stood in for by a recorder that answers as they would.""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import re
 import shutil
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -101,7 +102,9 @@ class Console:
         """Wait for the console's consumers to catch up."""
         deadline = asyncio.get_running_loop().time() + timeout
         while asyncio.get_running_loop().time() < deadline:
-            found = await ready() if asyncio.iscoroutinefunction(ready) else ready()
+            found = ready()
+            if inspect.isawaitable(found):
+                found = await found
             if found:
                 return found
             await asyncio.sleep(0.02)

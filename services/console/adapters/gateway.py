@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from services.console.domain.staff import Person
-from services.console.service_layer.ports import (
+from services.console.domain.answers import (
     Answer,
     RefusedAsConflict,
     ServiceDown,

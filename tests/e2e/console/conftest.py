@@ -38,7 +38,7 @@ CHROMIUM_FLAGS = [
 @pytest.fixture(scope="session")
 async def console(stack: LocalStack, make_database: MakeDatabase) -> AsyncIterator[LocalConsole]:
     """The console on its own PostgreSQL database, reading the session's broker."""
-    running = LocalConsole(
+    running = LocalConsole.beside(
         stack, port=free_port(), database_url=await make_database(), refresh_seconds=1.0
     )
     try:
