@@ -12,8 +12,8 @@ from services.console.domain.grounds import CORRECTABLE_TERMS, REFUSAL_GROUNDS
 from services.console.domain.staff import (
     DevelopmentAccounts,
     Page,
-    Person,
     PageForbidden,
+    Person,
     Role,
     SignInRefused,
     StaffDirectory,

@@ -469,7 +469,7 @@ async def test_a_redriven_dead_letter_goes_back_to_its_topic_as_it_came_and_is_a
     assert dict(record.headers) == {"event_type": b"registry.patent.recorded"}
     audit = (await console.client.get("/audit")).text
     assert "redrive" in audit and "operator-liu" in audit and "e-1" in audit
-    assert "1×" in (await console.client.get("/dead-letters")).text
+    assert "1\u00d7" in (await console.client.get("/dead-letters")).text
 
 
 async def test_the_sla_board_and_statistics_count_from_the_topics(console: Console) -> None:
@@ -536,7 +536,7 @@ def test_the_console_signs_for_the_person_with_a_short_lived_credential_for_one_
 def test_production_refuses_the_development_accounts_and_issuer(
     tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    production = {
+    production: dict[str, Any] = {
         "environment": "production",
         "database_url": "postgresql+asyncpg://console@db/console",
     }

@@ -434,7 +434,8 @@ def test_the_example_issuers_are_acceptable_in_production() -> None:
 def test_the_console_calls_the_services_inside_the_compose_network() -> None:
     env = environment("console")
     for service in SERVICES:
-        url = make_url(env[f"{prefix('console')}{service.upper()}_URL"].replace("http", "postgresql", 1))
+        called = env[f"{prefix('console')}{service.upper()}_URL"]
+        url = make_url(called.replace("http", "postgresql", 1))
         assert url.host == service, f"the console calls {service} at {url.host}"
         assert str(url.port) == environment(service)[f"{prefix(service)}HTTP_PORT"]
         assert depends_on("console").get(service) == "service_healthy", (

@@ -15,13 +15,13 @@ from typing import Any
 
 import httpx
 
-from services.console.domain.staff import Person
 from services.console.domain.answers import (
     Answer,
     RefusedAsConflict,
     ServiceDown,
     ServiceRefused,
 )
+from services.console.domain.staff import Person
 from shared.issuer import LocalIssuer
 from shared.tokens import Role, audience
 

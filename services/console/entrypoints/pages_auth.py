@@ -58,11 +58,11 @@ async def sign_in(request: Request) -> Response:
         context |= {"problem": "Unknown staff id or wrong password.", "staff_id": staff_id}
         return page(request, "sign_in.html", context, 401)
     opened = handled.result
-    response = RedirectResponse(target, status_code=303)
+    redirect = RedirectResponse(target, status_code=303)
     lifetime = request.app.state.deps.sessions.lifetime
-    set_cookie(response, SESSION_COOKIE, opened.token, int(lifetime.total_seconds()))
-    response.delete_cookie(SIGN_IN_COOKIE, path="/", secure=True, httponly=True)
-    return response
+    set_cookie(redirect, SESSION_COOKIE, opened.token, int(lifetime.total_seconds()))
+    redirect.delete_cookie(SIGN_IN_COOKIE, path="/", secure=True, httponly=True)
+    return redirect
 
 
 @router.post("/sign-out")

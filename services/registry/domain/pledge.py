@@ -23,9 +23,9 @@ from services.registry.domain.decisions import (
 )
 from services.registry.domain.errors import (
     AcknowledgementMissing,
-    AlreadyAssigned,
     AcknowledgementNotAWarning,
     AcknowledgementNoteMissing,
+    AlreadyAssigned,
     ChangeRefused,
     ClaimedByOther,
     NotAwaitingCorrection,
