@@ -502,18 +502,22 @@ async def test_the_sla_board_and_statistics_count_from_the_topics(console: Conso
         "pledgeflow.credit.loans", envelope("credit.loan.disbursed", "loan-1", disbursed)
     )
     await console.sign_in("operator-liu")
-    board = await console.until(lambda: _page_text_if(console, "/sla", "f-late"))
+    board = await console.until(
+        lambda: _page_text_if(console, "/sla", "f-due", "f-late", "1</span> breaches")
+    )
     assert '<span class="figure">1</span> due today' in board
     assert '<span class="figure">1</span> overdue' in board
     assert '<span class="figure">1</span> breaches in 14 days' in board
-    figures = await console.until(lambda: _page_text_if(console, "/statistics", "¥800,000.00"))
+    figures = await console.until(
+        lambda: _page_text_if(console, "/statistics", "¥800,000.00", "of 1 filings")
+    )
     assert "100%</span> inclusive finance" in figures
     assert "100%</span> of 1 filings decided within the deadline" in figures
 
 
-async def _page_text_if(console: Console, path: str, text: str) -> str | None:
+async def _page_text_if(console: Console, path: str, *texts: str) -> str | None:
     found = (await console.client.get(path)).text
-    return found if text in found else None
+    return found if all(text in found for text in texts) else None
 
 
 def test_the_console_signs_for_the_person_with_a_short_lived_credential_for_one_service(
