@@ -20,6 +20,7 @@ DEAD_LETTER_GROUPS = (
     "credit.valuations",
     "credit.pledges",
     "console.events",
+    "console.calendar",
 )
 
 

@@ -162,3 +162,10 @@ def test_the_refusal_grounds_and_correctable_terms_are_the_registrys() -> None:
 
     assert set(REFUSAL_GROUNDS) == set(REGISTRY_GROUNDS)
     assert set(CORRECTABLE_TERMS) == {field.value for field in CorrectableField}
+
+
+def test_the_console_shows_the_dead_letters_of_every_consumer_group() -> None:
+    from services.console.settings import DEAD_LETTER_GROUPS
+    from tests.unit.test_consumer_payloads import consumer_specs
+
+    assert set(DEAD_LETTER_GROUPS) == {spec.name for spec in consumer_specs()}
