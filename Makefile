@@ -6,7 +6,9 @@ UV := .uv/bin/uv
 PYTHON := .venv/bin/python
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test lint bench demo clean
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: run test lint bench demo clean chromium
 
 $(UV):
 	python3 -m venv .uv
@@ -19,7 +21,11 @@ $(UV):
 run: .venv/.synced
 	$(PYTHON) -m shared.devstack
 
-test: .venv/.synced
+# The console's browser tests drive Debian's Chromium; Playwright never downloads a browser.
+chromium:
+	@test -x $(CHROMIUM) || { apt-get update && apt-get install -y chromium; }
+
+test: .venv/.synced chromium
 	$(PYTHON) -m pytest
 
 lint: .venv/.synced

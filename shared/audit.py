@@ -132,11 +132,11 @@ def _entry(row: dict[str, Any]) -> AuditEntryOut:
 
 
 def audit_router(table: Table) -> APIRouter:
-    """`GET /internal/v1/audit` for supervisors and administrators."""
+    """`GET /internal/v1/audit` for supervisors, administrators and operators."""
     router = APIRouter(
         prefix="/internal/v1",
         tags=["audit"],
-        dependencies=[Depends(staff(Role.SUPERVISOR, Role.ADMINISTRATOR))],
+        dependencies=[Depends(staff(Role.SUPERVISOR, Role.ADMINISTRATOR, Role.OPERATOR))],
         responses=problem_responses(401, 403, 422),
     )
 

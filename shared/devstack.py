@@ -253,6 +253,13 @@ def main() -> None:
             for suffix in ("", "-wal", "-shm"):
                 (args.data_dir / f"{service}.db{suffix}").unlink(missing_ok=True)
     stack = LocalStack(config)
+    # The console (services/console) runs beside the services; see shared.devconsole.
+    from shared.devconsole import LocalConsole
+    from shared.devconsole import fresh as fresh_console
+
+    if args.fresh:
+        fresh_console(args.data_dir)
+    console = LocalConsole.beside(stack, preexec_fn=_die_with_parent)
     stop = False
 
     def _stop(*_: object) -> None:
@@ -263,18 +270,23 @@ def main() -> None:
     signal.signal(signal.SIGINT, _stop)
     try:
         stack.start()
+        console.start()
         print(f"Kafka-protocol broker  {stack.bootstrap}")
         for service in SERVICES:
             print(f"{service:<22} {stack.url(service)}   (docs: {stack.url(service)}/docs)")
+        print(console.sign_in_help())
         print(f"logs in {config.data_dir / 'logs'}; Ctrl-C stops everything")
         while not stop:
             for service, process in stack.processes.items():
                 if process.poll() is not None:
                     raise SystemExit(f"{service} stopped unexpectedly; see its log")
+            if console.process is not None and console.process.poll() is not None:
+                raise SystemExit("the console stopped unexpectedly; see its log")
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass
     finally:
+        console.stop()
         stack.stop()
 
 

@@ -15,6 +15,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 SERVICES = ("registry", "valuation", "credit")
+# Every deployable with a database of its own: the services and the console.
+DATABASES = (*SERVICES, "console")
 
 
 def alembic_config(service: str, database_url: str) -> Config:
@@ -84,7 +86,7 @@ def sqlite_decimals_as_units(
 def main() -> None:
     """`python -m shared.migrations SERVICE [SERVICE...]`: upgrade using each service's settings."""
     parser = argparse.ArgumentParser(description="Apply database migrations")
-    parser.add_argument("services", nargs="+", choices=SERVICES)
+    parser.add_argument("services", nargs="+", choices=DATABASES)
     args = parser.parse_args()
     for service in args.services:
         settings_module = importlib.import_module(f"services.{service}.settings")

@@ -54,6 +54,7 @@ class Role(enum.StrEnum):
     ADMINISTRATOR = "administrator"
     CREDIT_OFFICER = "credit_officer"
     APPRAISER = "appraiser"
+    OPERATOR = "operator"
 
 
 STAFF_ROLES = frozenset(Role) - {Role.BANK}

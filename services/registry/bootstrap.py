@@ -42,6 +42,8 @@ def bootstrap(
         handlers.RecordRights: On(bound(handlers.record_rights)),
         handlers.FilePledge: On(bound(handlers.file_pledge), replay=filing_of),
         examination.ClaimFiling: On(bound(examination.claim_filing)),
+        examination.ReleaseFiling: On(bound(examination.release_filing)),
+        examination.ReassignFiling: On(bound(examination.reassign_filing)),
         examination.RegisterFiling: On(bound(examination.register_filing)),
         examination.RefuseFiling: On(bound(examination.refuse_filing)),
         examination.RequestCorrection: On(bound(examination.request_correction)),

@@ -20,7 +20,7 @@ from tests.conftest import MakeDatabase
 
 pytestmark = pytest.mark.postgres
 
-SERVICES = ("registry", "valuation", "credit")
+SERVICES = ("registry", "valuation", "credit", "console")
 
 
 def _differences(connection: Connection, metadata: MetaData) -> list[Any]:

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("registry", "valuation", "credit")
+SERVICES = ("registry", "valuation", "credit", "console")
 
 FRAMEWORKS_AND_IO = (
     "fastapi",
@@ -61,7 +61,7 @@ HTTP_LAYER = (
     "shared.issuer",
     "shared.calendar_api",
 )
-TOOLS = ("shared.devstack", "shared.ops", "shared.contracts", "shared.serve")
+TOOLS = ("shared.devstack", "shared.devconsole", "shared.ops", "shared.contracts", "shared.serve")
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter
 
+from services.console.entrypoints.consumers import CONSOLE_CONSUMERS
 from services.credit.entrypoints.consumers import CREDIT_CONSUMERS
 from services.registry.entrypoints.consumers import registry_consumers
 from services.valuation.entrypoints.consumers import VALUATION_CONSUMERS
@@ -28,7 +29,12 @@ JsonSchema = dict[str, Any]
 
 
 def consumer_specs() -> list[ConsumerSpec]:
-    return [*CREDIT_CONSUMERS, *registry_consumers(SystemClock()), *VALUATION_CONSUMERS]
+    return [
+        *CREDIT_CONSUMERS,
+        *registry_consumers(SystemClock()),
+        *VALUATION_CONSUMERS,
+        *CONSOLE_CONSUMERS,
+    ]
 
 
 def reactions() -> Iterator[tuple[str, str, int, Reaction]]:

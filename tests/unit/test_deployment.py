@@ -16,7 +16,7 @@ import pytest
 import yaml
 from sqlalchemy.engine import make_url
 
-from shared.migrations import SERVICES
+from shared.migrations import DATABASES, SERVICES
 from shared.settings import ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -128,7 +128,7 @@ def database_urls() -> dict[str, str]:
     return urls
 
 
-APP_SERVICES = list(SERVICES)
+APP_SERVICES = list(DATABASES)
 
 
 def test_every_service_has_an_image_or_a_build() -> None:
@@ -157,8 +157,8 @@ def test_migrate_names_existing_services_and_covers_every_app() -> None:
     head = ["python", "-m", "shared.migrations"]
     assert cmd[:3] == head, f"migrate should run {' '.join(head)} ..., not {cmd}"
     named = cmd[3:]
-    unknown = sorted(set(named) - set(SERVICES))
-    assert not unknown, f"migrate names {unknown}, not in shared.migrations.SERVICES {SERVICES}"
+    unknown = sorted(set(named) - set(DATABASES))
+    assert not unknown, f"migrate names {unknown}, not in shared.migrations.DATABASES {DATABASES}"
     missing = sorted(set(APP_SERVICES) - set(named))
     assert not missing, f"migrate does not migrate {missing}"
     assert str(services()["migrate"].get("restart", "no")) == "no", "migrate must not restart"
@@ -398,7 +398,7 @@ def volume_targets(service: str) -> list[str]:
     return targets
 
 
-@pytest.mark.parametrize("service", APP_SERVICES)
+@pytest.mark.parametrize("service", SERVICES)
 def test_trusted_issuers_come_from_a_mounted_folder(service: str) -> None:
     issuers = environment(service).get(f"{prefix(service)}AUTH_ISSUERS_FILE")
     assert issuers, f"{service} names no trusted issuers file, so production would refuse to start"
@@ -429,3 +429,33 @@ def test_the_example_issuers_are_acceptable_in_production() -> None:
     directory = load_directory(DEFAULT_BANK_DIRECTORY)
     for issuer in issuers:
         assert issuer.banks <= set(directory), f"{issuer.issuer} names banks not in the directory"
+
+
+def test_the_console_calls_the_services_inside_the_compose_network() -> None:
+    env = environment("console")
+    for service in SERVICES:
+        called = env[f"{prefix('console')}{service.upper()}_URL"]
+        url = make_url(called.replace("http", "postgresql", 1))
+        assert url.host == service, f"the console calls {service} at {url.host}"
+        assert str(url.port) == environment(service)[f"{prefix(service)}HTTP_PORT"]
+        assert depends_on("console").get(service) == "service_healthy", (
+            f"the console should start once {service} is healthy"
+        )
+
+
+def test_the_console_signs_as_its_own_issuer_from_a_mounted_folder() -> None:
+    env = environment("console")
+    issuer, keys = env.get(f"{prefix('console')}ISSUER"), env.get(f"{prefix('console')}ISSUER_KEYS")
+    staff = env.get(f"{prefix('console')}STAFF_FILE")
+    assert issuer and keys and staff, "the console needs its issuer, its keys and its staff file"
+    for path in (keys, staff):
+        assert any(path.startswith(t.rstrip("/") + "/") for t in volume_targets("console")), (
+            f"{path} is not inside a volume mounted into the console"
+        )
+    from shared.tokens import DEVELOPMENT_ISSUER, load_trusted_issuers
+
+    assert issuer.split(":-", 1)[-1].rstrip("}") != DEVELOPMENT_ISSUER
+    example = load_trusted_issuers(ROOT / "deploy" / "auth" / "issuers.example.yaml")
+    assert any(i.issuer == issuer.split(":-", 1)[-1].rstrip("}") for i in example), (
+        "the example issuers should show how the services trust the console"
+    )

@@ -141,6 +141,7 @@ async def test_a_decision_is_shown_with_who_took_it_and_why(registry: Registry) 
         "message": note,
         "fields": [],
         "acknowledged": ["patent.invalidation_pending"],
+        "assignee": None,
     }
     assert (no_reason.status_code, problem_code(no_reason)) == (422, "request.invalid")
     assert refusal.status_code == 200, refusal.text

@@ -401,6 +401,7 @@ def _to_decision(data: dict[str, Any]) -> Decision:
         message=data["message"],
         fields=tuple(data.get("fields", ())),
         acknowledged=tuple(data.get("acknowledged", ())),
+        assignee=data.get("assignee"),
     )
 
 

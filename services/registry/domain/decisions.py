@@ -29,6 +29,8 @@ class DecisionAction(enum.StrEnum):
     REFUSED = "refused"
     CORRECTION_REQUESTED = "correction_requested"
     WARNINGS_ACKNOWLEDGED = "warnings_acknowledged"
+    RELEASED = "released"
+    REASSIGNED = "reassigned"
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,8 @@ class Decision:
     """One step an examiner took on a filing: who, when, what and why.
 
     A correction request names the `fields` the parties may correct; an acknowledgement names
-    the warning codes the parties `acknowledged`, with how they confirmed in `message`.
+    the warning codes the parties `acknowledged`, with how they confirmed in `message`; a
+    reassignment names the examiner the supervisor gave the filing to (`assignee`).
     """
 
     action: DecisionAction
@@ -46,6 +49,7 @@ class Decision:
     message: str | None = None
     fields: tuple[str, ...] = ()
     acknowledged: tuple[str, ...] = ()
+    assignee: str | None = None
 
 
 def check_refusal_reasons(filing_id: str, reasons: Sequence[Reason]) -> None:

@@ -31,6 +31,11 @@ class ClaimedByOther(RegistryRuleBroken):
     title = "Another examiner holds the filing"
 
 
+class AlreadyAssigned(RegistryRuleBroken):
+    code = "filing.already_assigned"
+    title = "The examiner named holds the filing already"
+
+
 class AcknowledgementMissing(RegistryRuleBroken):
     code = "filing.acknowledgement_missing"
     title = "The parties have not acknowledged every warning"

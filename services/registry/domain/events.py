@@ -143,6 +143,33 @@ class FilingClaimed(FilingEvent):
 
 
 @dataclass(frozen=True)
+class FilingReleased(FilingEvent):
+    """The examiner holding a filing (or a supervisor) put it back in the queue, unclaimed."""
+
+    event_type = "registry.filing.released"
+    filing_id: str
+    filing_reference: str | None
+    released_by: str
+    previous_examiner: str
+    released_at: datetime
+    deadline_at: datetime
+
+
+@dataclass(frozen=True)
+class FilingReassigned(FilingEvent):
+    """A supervisor gave a claimed filing to another examiner."""
+
+    event_type = "registry.filing.reassigned"
+    filing_id: str
+    filing_reference: str | None
+    reassigned_by: str
+    previous_examiner: str
+    claimed_by: str
+    reassigned_at: datetime
+    deadline_at: datetime
+
+
+@dataclass(frozen=True)
 class CorrectionRequested(FilingEvent):
     """The examiner asked the parties to correct the filing; the deadline is suspended."""
 

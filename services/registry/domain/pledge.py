@@ -25,6 +25,7 @@ from services.registry.domain.errors import (
     AcknowledgementMissing,
     AcknowledgementNotAWarning,
     AcknowledgementNoteMissing,
+    AlreadyAssigned,
     ChangeRefused,
     ClaimedByOther,
     NotAwaitingCorrection,
@@ -39,8 +40,10 @@ from services.registry.domain.events import (
     FilingClaimed,
     FilingCorrected,
     FilingQueued,
+    FilingReassigned,
     FilingReceived,
     FilingRefused,
+    FilingReleased,
     FindingData,
     PledgeCancelled,
     PledgeChanged,
@@ -255,6 +258,38 @@ class PledgeFiling(Aggregate):
         self.decisions.append(Decision(DecisionAction.CLAIMED, examiner, now))
         self.record(
             FilingClaimed(self.filing_id, self.filing_reference, examiner, now, self.deadline_at)
+        )
+
+    def release(self, by: str, now: datetime, *, supervising: bool = False) -> None:
+        """Put a claimed filing back in the queue: its examiner may, and so may a supervisor."""
+        holder = self._require_claimed()
+        if holder != by and not supervising:
+            raise ClaimedByOther(f"filing {self.filing_id} is held by {holder}")
+        self.claimed_by = None
+        self.decisions.append(Decision(DecisionAction.RELEASED, by, now, assignee=holder))
+        self.record(
+            FilingReleased(self.filing_id, self.filing_reference, by, holder, now, self.deadline_at)
+        )
+
+    def reassign(self, supervisor: str, examiner: str, now: datetime) -> None:
+        """A supervisor gives a claimed filing to another examiner."""
+        holder = self._require_claimed()
+        if holder == examiner:
+            raise AlreadyAssigned(f"filing {self.filing_id} is held by {examiner} already")
+        self.claimed_by = examiner
+        self.decisions.append(
+            Decision(DecisionAction.REASSIGNED, supervisor, now, assignee=examiner)
+        )
+        self.record(
+            FilingReassigned(
+                self.filing_id,
+                self.filing_reference,
+                supervisor,
+                holder,
+                examiner,
+                now,
+                self.deadline_at,
+            )
         )
 
     def check_registrable_by(self, examiner: str) -> None:
@@ -493,11 +528,14 @@ class PledgeFiling(Aggregate):
         if self.status is not FilingStatus.IN_EXAMINATION:
             raise NotInExamination(f"filing {self.filing_id} is {self.status.value}")
 
-    def _require_claimant(self, examiner: str) -> None:
+    def _require_claimed(self) -> str:
         self._require_examination()
         if self.claimed_by is None:
             raise NotClaimed(f"filing {self.filing_id} is not claimed by any examiner")
-        if self.claimed_by != examiner:
+        return self.claimed_by
+
+    def _require_claimant(self, examiner: str) -> None:
+        if self._require_claimed() != examiner:
             raise ClaimedByOther(f"filing {self.filing_id} is held by {self.claimed_by}")
 
     def _set_deadline(self, deadline: Deadline) -> None:

@@ -18,7 +18,7 @@ from services.registry.entrypoints.schemas import (
     contract_out,
     findings_out,
 )
-from shared.fields import Message, RequestModel
+from shared.fields import Line, Message, RequestModel
 
 REASON_CODE = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$"
 GROUNDS: list[JsonValue] = [*sorted(REFUSAL_GROUNDS)]
@@ -128,6 +128,16 @@ class AcknowledgementIn(RequestModel):
     note: Message = Field(
         max_length=2000,
         description="How and when the parties confirmed (letter, signed statement, call)",
+    )
+
+
+class ReassignmentIn(RequestModel):
+    """Whom a supervisor gives a claimed filing to."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"examiner": "examiner-zhao"}]})
+
+    examiner: Line = Field(
+        max_length=64, description="Identifier of the examiner who is to hold the filing"
     )
 
 

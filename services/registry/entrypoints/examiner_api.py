@@ -12,10 +12,12 @@ from services.registry.entrypoints.examination_schemas import (
     CorrectionRequestIn,
     QueueItemOut,
     QueueOut,
+    ReassignmentIn,
     RefusalIn,
 )
 from services.registry.entrypoints.schemas import PledgeFilingOut
 from services.registry.service_layer import examination, handlers
+from shared.auth import Principal, Role, staff
 from shared.fields import ResourceId
 from shared.http import Messages
 from shared.openapi import problem_responses
@@ -56,6 +58,36 @@ async def claim(
 ) -> PledgeFilingOut:
     """Take a filing in examination; another examiner's filing cannot be taken."""
     command = examination.ClaimFiling(filing_id, examiner, now)
+    return PledgeFilingOut.of((await messages.handle(command)).result)
+
+
+@router.post(
+    "/filings/{filing_id}/release", response_model=PledgeFilingOut, responses=DECISION_ERRORS
+)
+async def release(
+    filing_id: ResourceId,
+    caller: Annotated[Principal, Depends(staff(Role.EXAMINER, Role.SUPERVISOR))],
+    now: NowDep,
+    messages: Messages,
+) -> PledgeFilingOut:
+    """Put a claimed filing back in the queue: its examiner may, and a supervisor may any."""
+    supervising = caller.role is Role.SUPERVISOR
+    command = examination.ReleaseFiling(filing_id, caller.subject, now, supervising)
+    return PledgeFilingOut.of((await messages.handle(command)).result)
+
+
+@router.post(
+    "/filings/{filing_id}/reassign", response_model=PledgeFilingOut, responses=DECISION_ERRORS
+)
+async def reassign(
+    filing_id: ResourceId,
+    body: ReassignmentIn,
+    caller: Annotated[Principal, Depends(staff(Role.SUPERVISOR))],
+    now: NowDep,
+    messages: Messages,
+) -> PledgeFilingOut:
+    """A supervisor gives a claimed filing to another examiner."""
+    command = examination.ReassignFiling(filing_id, caller.subject, body.examiner, now)
     return PledgeFilingOut.of((await messages.handle(command)).result)
 
 

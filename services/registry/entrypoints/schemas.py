@@ -164,7 +164,8 @@ class ReasonOut(BaseModel):
 
 class DecisionOut(BaseModel):
     action: str = Field(
-        description="claimed, registered, refused, correction_requested or warnings_acknowledged"
+        description="claimed, registered, refused, correction_requested, warnings_acknowledged, "
+        "released or reassigned"
     )
     examiner: str = Field(description="Identifier of the examiner or supervisor who decided")
     at: datetime = Field(description="When the decision was taken (UTC)")
@@ -180,6 +181,11 @@ class DecisionOut(BaseModel):
     )
     acknowledged: list[str] = Field(
         description="For an acknowledgement, the warning codes the parties confirmed"
+    )
+    assignee: str | None = Field(
+        default=None,
+        description="For a reassignment, the examiner given the filing; for a release, the "
+        "examiner who held it",
     )
 
 
@@ -323,6 +329,7 @@ def decision_out(decision: Decision) -> DecisionOut:
         message=decision.message,
         fields=list(decision.fields),
         acknowledged=list(decision.acknowledged),
+        assignee=decision.assignee,
     )
 
 

@@ -31,6 +31,22 @@ class ClaimFiling(Command):
 
 
 @dataclass(frozen=True)
+class ReleaseFiling(Command):
+    filing_id: str
+    by: str
+    at: datetime
+    supervising: bool = False
+
+
+@dataclass(frozen=True)
+class ReassignFiling(Command):
+    filing_id: str
+    supervisor: str
+    examiner: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class RegisterFiling(Command):
     filing_id: str
     examiner: str
@@ -97,6 +113,24 @@ async def claim_filing(
     """An examiner takes a filing in examination."""
     filing = await get_filing(command.filing_id, uow)
     filing.claim(command.examiner, command.at)
+    return await _saved(filing, uow)
+
+
+async def release_filing(
+    command: ReleaseFiling, uow: RegistryUnitOfWork, deps: RegistryDeps
+) -> PledgeFiling:
+    """The examiner holding a filing, or a supervisor, puts it back in the queue unclaimed."""
+    filing = await get_filing(command.filing_id, uow)
+    filing.release(command.by, command.at, supervising=command.supervising)
+    return await _saved(filing, uow)
+
+
+async def reassign_filing(
+    command: ReassignFiling, uow: RegistryUnitOfWork, deps: RegistryDeps
+) -> PledgeFiling:
+    """A supervisor gives a claimed filing to another examiner."""
+    filing = await get_filing(command.filing_id, uow)
+    filing.reassign(command.supervisor, command.examiner, command.at)
     return await _saved(filing, uow)
 
 
