@@ -2,10 +2,12 @@
 
 The consumer turns a record into a command and hands it to the service's message bus with the
 event's id as the deduplication key; the effect and that record commit together, and the
-Kafka offsets are committed only afterwards, once per batch. Within a batch, records of one
-key are handled in order and different keys side by side; a record of a type the consumer has
-no reaction to costs no database round trip. An outage is waited out; an event that can never be
-processed goes to the consumer's dead-letter topic with a stable reason.
+Kafka offsets are committed only afterwards, once per batch. A batch's commands run in order
+in one transaction; if any of them fails or is refused, that transaction is rolled back and
+the records are handled one by one instead: each key's in order, different keys side by side.
+A record of a type the consumer has no reaction to costs no database round trip. An outage is
+waited out; an event that can never be processed goes to the consumer's dead-letter topic with
+a stable reason.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from shared.dedup import Dedup
 from shared.envelope import Envelope, MalformedEvent
 from shared.kernel.errors import DomainError, Invalid
 from shared.kernel.messages import Command
-from shared.messagebus import MessageBus, WriteConflict
+from shared.messagebus import Delivered, MessageBus, WriteConflict
 from shared.metrics import Metrics
 from shared.retry import Backoff, is_outage
 from shared.topics import EVENT_TYPES, dead_letter_topic
@@ -81,6 +83,18 @@ class Reaction:
     payload: type | None = None
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    """A record read and checked, with the command it makes (None when making it failed)."""
+
+    message: Message
+    envelope: Envelope
+    reaction: Reaction
+    command: Command | None
+    dedup: Dedup
+    context: EventContext
+
+
 def dead_letter_reason(exc: BaseException) -> tuple[str, str] | None:
     """The consumers' error table: (reason, detail) for an event that can never be processed,
     or None for a failure worth waiting out (the database or broker is unavailable)."""
@@ -108,6 +122,7 @@ class EventConsumer:
         backoff: Backoff | None = None,
         batch_size: int = 200,
         concurrency: int = 8,
+        together: int = 50,
         metrics: Metrics | None = None,
     ) -> None:
         self._metrics = metrics
@@ -120,6 +135,7 @@ class EventConsumer:
         self._backoff = backoff or Backoff()
         self._batch_size = batch_size
         self._concurrency = concurrency
+        self._together = together
         self.handled = 0
         self.dead_lettered = 0
 
@@ -137,56 +153,104 @@ class EventConsumer:
             await subscription.stop()
 
     async def process_batch(self, batch: Sequence[Message]) -> None:
-        """Handle a batch: each key's records in order, different keys side by side."""
-        by_key: dict[tuple[str, str | None], list[Message]] = {}
-        for message in batch:
-            by_key.setdefault((message.topic, message.key), []).append(message)
-        if len(by_key) == 1:
-            for message in batch:
-                await self.process(message)
+        """Handle a batch: its commands in one transaction when none of them fails, else each
+        key's records in order and different keys side by side."""
+        ready = [prepared for message in batch if (prepared := await self._prepare(message))]
+        together = [p for p in ready if p.command is not None]
+        if len(together) > 1 and len(together) == len(ready):
+            for start in range(0, len(together), self._together):
+                chunk = together[start : start + self._together]
+                if not await self._handle_together(chunk):
+                    await self._apart(chunk)
             return
+        await self._apart(ready)
+
+    async def _apart(self, ready: Sequence[_Prepared]) -> None:
+        by_key: dict[tuple[str, str | None], list[_Prepared]] = {}
+        for prepared in ready:
+            message = prepared.message
+            by_key.setdefault((message.topic, message.key), []).append(prepared)
         lanes = asyncio.Semaphore(self._concurrency)
 
-        async def in_order(messages: list[Message]) -> None:
+        async def in_order(lane: list[_Prepared]) -> None:
             async with lanes:
-                for message in messages:
-                    await self.process(message)
+                for prepared in lane:
+                    await self._handle(prepared)
 
         async with asyncio.TaskGroup() as group:
-            for messages in by_key.values():
-                group.create_task(in_order(messages))
+            for lane in by_key.values():
+                group.create_task(in_order(lane))
+
+    async def _handle_together(self, chunk: Sequence[_Prepared]) -> bool:
+        started = time.perf_counter()
+        handled = await self._messages.handle_together(
+            [Delivered(p.command, p.dedup, p.context) for p in chunk if p.command is not None]
+        )
+        if handled is None:
+            return False
+        share = (time.perf_counter() - started) / len(chunk)
+        for prepared, result in zip(chunk, handled, strict=True):
+            event_type = prepared.envelope.event_type
+            self._count(event_type, "duplicate" if result.replayed else "handled")
+            if not result.replayed:
+                self.handled += 1
+            if self._metrics is not None:
+                self._metrics.handler_duration.labels(self.name, event_type).observe(share)
+        return True
 
     async def process(self, message: Message) -> None:
         """Handle one record, or dead-letter it; returns only when it is safe to commit."""
+        prepared = await self._prepare(message)
+        if prepared is not None:
+            await self._handle(prepared)
+
+    async def _prepare(self, message: Message) -> _Prepared | None:
+        """The record read and checked, or None when it is dead-lettered or let pass."""
         try:
             envelope = Envelope.from_json(message.value)
         except MalformedEvent as exc:
             await self._dead_letter(message, exc.reason, exc.detail)
-            return
+            return None
         known = self._catalogue.get(message.topic)
         if known is not None and envelope.event_type not in known:
             detail = f"{envelope.event_type} is not published on {message.topic}"
             await self._dead_letter(message, "envelope.unknown_type", detail, envelope)
-            return
+            return None
         reaction = self._reactions.get(envelope.event_type)
         if reaction is None:
             self._count(envelope.event_type, "skipped")
-            return
+            return None
         if envelope.schema_version not in reaction.versions:
             detail = (
                 f"{envelope.event_type} v{envelope.schema_version}; "
                 f"understood: {sorted(reaction.versions)}"
             )
             await self._dead_letter(message, "envelope.unsupported_version", detail, envelope)
-            return
-        await self._handle(message, envelope, reaction)
+            return None
+        try:
+            command = reaction.to_command(envelope)
+        except Exception:
+            command = None  # handled on its own, where the refusal is dead-lettered
+        else:
+            if command is None:
+                self._count(envelope.event_type, "skipped")
+                return None
+        return _Prepared(
+            message,
+            envelope,
+            reaction,
+            command,
+            Dedup.of_event(self.name, envelope.event_id, envelope.event_type),
+            EventContext(envelope.correlation_id, envelope.event_id),
+        )
 
-    async def _handle(self, message: Message, envelope: Envelope, reaction: Reaction) -> None:
+    async def _handle(self, prepared: _Prepared) -> None:
         started = time.perf_counter()
-        outcome = await self._attempts(message, envelope, reaction)
-        self._count(envelope.event_type, outcome)
+        outcome = await self._attempts(prepared)
+        event_type = prepared.envelope.event_type
+        self._count(event_type, outcome)
         if self._metrics is not None:
-            self._metrics.handler_duration.labels(self.name, envelope.event_type).observe(
+            self._metrics.handler_duration.labels(self.name, event_type).observe(
                 time.perf_counter() - started
             )
 
@@ -194,18 +258,17 @@ class EventConsumer:
         if self._metrics is not None:
             self._metrics.events_handled.labels(self.name, event_type, outcome).inc()
 
-    async def _attempts(self, message: Message, envelope: Envelope, reaction: Reaction) -> str:
+    async def _attempts(self, prepared: _Prepared) -> str:
+        message, envelope = prepared.message, prepared.envelope
         attempt = 0
         while True:
             attempt += 1
             try:
-                command = reaction.to_command(envelope)
+                command = prepared.command or prepared.reaction.to_command(envelope)
                 if command is None:
                     return "skipped"
                 handled = await self._messages.handle(
-                    command,
-                    dedup=Dedup.of_event(self.name, envelope.event_id, envelope.event_type),
-                    context=EventContext(envelope.correlation_id, envelope.event_id),
+                    command, dedup=prepared.dedup, context=prepared.context
                 )
             except asyncio.CancelledError:
                 raise

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Generic, Protocol, Self, TypeVar
@@ -50,8 +50,12 @@ class UnitOfWork(Protocol):
         """Record the handling of a message, with what it made, in this transaction."""
         ...
 
+    def stage_events(self) -> None:
+        """Take the new events of the aggregates seen so far, under the current context."""
+        ...
+
     async def commit(self) -> None:
-        """Ship the events of the aggregates seen, and commit everything at once."""
+        """Ship the events staged and those of the aggregates seen, and commit everything."""
         ...
 
 
@@ -90,6 +94,15 @@ class WriteConflict(Conflict):
 
     code = "write.conflict"
     title = "Changed concurrently; try again"
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """A command made of a delivered event, with its deduplication key and context."""
+
+    command: Command
+    dedup: Dedup
+    context: EventContext
 
 
 class MessageBus(Generic[U]):
@@ -131,6 +144,41 @@ class MessageBus(Generic[U]):
         finally:
             if token is not None:
                 reset_context(token)
+
+    async def handle_together(self, batch: Sequence[Delivered]) -> list[Handled[Any]] | None:
+        """Run delivered events' commands in order in one unit of work, committed once.
+
+        Each command keeps its own deduplication key and context. If any of them fails or is
+        refused, nothing of the batch is kept and None is returned: the caller then hands each
+        command to `handle` on its own, where refusals, conflicts and outages are dealt with.
+        """
+        handled: list[Handled[Any]] = []
+        async with self._unit_of_work() as uow:
+            for delivered in batch:
+                on = self._commands.get(type(delivered.command))
+                if on is None or not delivered.dedup.claim_first:
+                    return None
+                token = set_context(delivered.context)
+                try:
+                    if await uow.seen_before(delivered.dedup) is not None:
+                        handled.append(Handled(None, replayed=True))
+                        continue
+                    handled.append(Handled(await on.handler(delivered.command, uow)))
+                    uow.stage_events()
+                except Exception as exc:
+                    log.debug(
+                        "batch given up; its commands are handled one by one",
+                        extra={"command": type(delivered.command).__name__, "error": repr(exc)},
+                    )
+                    return None
+                finally:
+                    reset_context(token)
+            try:
+                await uow.commit()
+            except Exception as exc:
+                log.debug("batch commit failed", extra={"error": repr(exc)})
+                return None
+        return handled
 
     async def query(self, query: Query) -> Any:
         """Answer `query` from a unit of work that changes nothing."""

@@ -68,6 +68,7 @@ class SqlUnitOfWork:
     async def __aenter__(self) -> Self:
         self.session = self.storage.sessions()
         self._repositories = []
+        self._staged: list[tuple[str, Envelope]] = []
         return self
 
     async def __aexit__(
@@ -103,18 +104,23 @@ class SqlUnitOfWork:
         """Record a handled request with the resource it made."""
         await dedup_store.remember(self.session, self.storage.dedup, dedup, resource_id)
 
-    async def commit(self) -> None:
-        """Write the new events of every aggregate seen to the outbox, and commit."""
-        await self.before_commit()
-        staged = [
+    def stage_events(self) -> None:
+        """Take the new events of every aggregate seen, under the current message's context."""
+        self._staged.extend(
             (event.topic, self._envelope(aggregate, version, event))
             for aggregate in self.seen()
             for version, event in aggregate.collect_events()
-        ]
+        )
+
+    async def commit(self) -> None:
+        """Write the events staged and the new ones of every aggregate seen to the outbox,
+        and commit."""
+        await self.before_commit()
+        self.stage_events()
+        staged, self._staged = self._staged, []
         await add_to_outbox(self.session, self.storage.outbox, staged)
-        shipped = bool(staged)
         await self.session.commit()
-        if shipped:
+        if staged:
             self.storage.on_commit()
 
     async def before_commit(self) -> None:

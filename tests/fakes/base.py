@@ -87,6 +87,7 @@ class FakeUnitOfWork:
     async def __aenter__(self) -> Self:
         self._working = {}
         self._remembered = {}
+        self._events: list[Envelope] = []
         self.committed = False
         return self
 
@@ -123,13 +124,16 @@ class FakeUnitOfWork:
     async def before_commit(self) -> None:
         """A fake service's last writes in the transaction."""
 
-    async def commit(self) -> None:
-        await self.before_commit()
-        envelopes = []
+    def stage_events(self) -> None:
         for repository in self._repositories:
             for aggregate in repository.seen:
                 for version, event in aggregate.collect_events():
-                    envelopes.append(self._envelope(aggregate, version, event))
+                    self._events.append(self._envelope(aggregate, version, event))
+
+    async def commit(self) -> None:
+        await self.before_commit()
+        self.stage_events()
+        envelopes, self._events = self._events, []
         for name, rows in self._working.items():
             self.store.tables[name] = copy.deepcopy(rows)
         self.store.processed.update(self._remembered)
@@ -315,6 +319,7 @@ class StagedUnitOfWork:
     async def __aenter__(self) -> Self:
         self._staged = []
         self._tracking = []
+        self._events: list[Envelope] = []
         self._processed = self.stage(self.database.processed)
         self.committed = False
         self.open()
@@ -355,13 +360,17 @@ class StagedUnitOfWork:
     async def before_commit(self) -> None:
         """A fake service's last writes in the transaction."""
 
-    async def commit(self) -> None:
-        await self.before_commit()
-        events = [
+    def stage_events(self) -> None:
+        self._events.extend(
             self._envelope(aggregate, version, event)
             for aggregate in self._seen()
             for version, event in aggregate.collect_events()
-        ]
+        )
+
+    async def commit(self) -> None:
+        await self.before_commit()
+        self.stage_events()
+        events, self._events = self._events, []
         for table in self._staged:
             table.check()
         stamp = self.database.next_stamp()

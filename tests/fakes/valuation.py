@@ -271,6 +271,7 @@ class FakeValuationUnitOfWork:
         self.rights = FakeRightRepository(self._rights)
         self.valuations = FakeValuationRepository(self._valuations)
         self.collaterals = FakeCollateralRepository(self._collaterals)
+        self._events: list[Envelope] = []
         self.committed = False
         return self
 
@@ -287,13 +288,17 @@ class FakeValuationUnitOfWork:
     async def remember(self, dedup: Dedup, resource_id: str | None) -> None:
         self._processed.insert((dedup.scope, dedup.key), Earlier(dedup.fingerprint, resource_id))
 
-    async def commit(self) -> None:
-        staged = (self._rights, self._valuations, self._collaterals, self._processed)
-        events = [
+    def stage_events(self) -> None:
+        self._events.extend(
             self._envelope(aggregate, version, event)
             for aggregate in self._seen()
             for version, event in aggregate.collect_events()
-        ]
+        )
+
+    async def commit(self) -> None:
+        staged = (self._rights, self._valuations, self._collaterals, self._processed)
+        self.stage_events()
+        events, self._events = self._events, []
         for table in staged:
             table.check()
         stamp = self.database.next_stamp()
