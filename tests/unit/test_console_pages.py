@@ -14,7 +14,7 @@ from services.console.domain.staff import hash_password
 from services.console.settings import ConsoleSettings
 from shared.bus.base import Record
 from shared.issuer import development_issuer
-from shared.topics import REGISTRY_PLEDGES, REGISTRY_RIGHTS, VALUATIONS
+from shared.topics import REGISTRY_PLEDGES, REGISTRY_RIGHTS, VALUATIONS, dead_letter_topic
 from tests.dates import beijing
 from tests.unit.console_harness import Console, console, envelope
 
@@ -562,3 +562,30 @@ def test_production_refuses_the_development_accounts_and_issuer(
     jwks = app.state.issuer.jwks()
     assert app.state.issuer.issuer == "https://console.example"
     assert jwks["keys"] and "d" not in jwks["keys"][0]
+
+
+async def test_unreadable_dead_letters_are_kept_and_shown_to_the_operator(
+    console: Console,
+) -> None:
+    group = console.settings.dead_letter_groups[0]
+    await console.bus.publish(
+        [
+            Record(
+                dead_letter_topic(group),
+                f"key-{n}",
+                b"{not json" if n == 0 else b"\x00\xff",
+                (("dlq.reason", b"envelope.not_json"), ("dlq.consumer", group.encode())),
+            )
+            for n in range(2)
+        ]
+    )
+    await console.sign_in("operator-liu")
+
+    async def both_listed() -> bool:
+        page = await console.client.get("/dead-letters")
+        return page.text.count("unreadable record") == 2
+
+    await console.until(both_listed)
+    page = await console.client.get("/dead-letters")
+    assert "envelope.not_json" in page.text
+    assert f"<td>{group}</td>" in page.text

@@ -128,6 +128,11 @@ class DeadLetterWatch(EventConsumer):
         )
         self._wait = backoff or Backoff()
 
+    async def process_batch(self, batch: Sequence[Message]) -> None:
+        """Store a batch of dead letters, in order."""
+        for message in batch:
+            await self.process(message)
+
     async def process(self, message: Message) -> None:
         """Store one dead letter; an unavailable database is waited out."""
         command = c.RecordDeadLetter(
