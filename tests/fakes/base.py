@@ -184,6 +184,11 @@ class FakeTable(Generic[K, V]):
         """Every committed row (for assertions)."""
         return [copy.deepcopy(row.value) for row in self.rows.values()]
 
+    def tamper(self, key: K, change: Callable[[V], V]) -> None:
+        """Change a committed row behind the service's back, as an operator's SQL would."""
+        row = self.rows[key]
+        self.rows[key] = _Row(row.stamp, change(copy.deepcopy(row.value)))
+
 
 _DELETED: Any = object()
 
