@@ -17,7 +17,8 @@ from fastapi import Depends, Header, Response
 
 from shared.dedup import MAX_KEY_LENGTH, Dedup
 from shared.http import Problem
-from shared.messagebus import Handled
+from shared.kernel.messages import Command
+from shared.messagebus import Handled, MessageBus
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -83,3 +84,19 @@ def mark_replayed(response: Response, handled: Handled[Any]) -> None:
     """Tell the caller that the answer comes from an earlier request with the same key."""
     if handled.replayed:
         response.headers[REPLAYED_HEADER] = "true"
+
+
+async def handle_keyed(
+    messages: MessageBus[Any],
+    command: Command,
+    response: Response,
+    *,
+    caller: str,
+    key: str | None,
+    request: Any,
+) -> Any:
+    """Run a caller's write under its key (if any) and answer what it made; a retried request
+    is answered from the first one's resource and marked as replayed."""
+    handled = await messages.handle(command, dedup=request_dedup(caller, key, request))
+    mark_replayed(response, handled)
+    return handled.result

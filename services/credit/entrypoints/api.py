@@ -25,8 +25,7 @@ from shared.idempotency import (
     KEY_REQUIRED_OPENAPI,
     IdempotencyKey,
     RequiredIdempotencyKey,
-    mark_replayed,
-    request_dedup,
+    handle_keyed,
 )
 from shared.openapi import problem_responses
 
@@ -76,10 +75,16 @@ async def submit_application(
         industry=body.industry,
         programme=body.programme,
     )
-    dedup = request_dedup(bank.bank_id, idempotency_key, body.model_dump(mode="json"))
-    handled = await messages.handle(command, dedup=dedup)
-    mark_replayed(response, handled)
-    return LoanOut.of(handled.result)
+    return LoanOut.of(
+        await handle_keyed(
+            messages,
+            command,
+            response,
+            caller=bank.bank_id,
+            key=idempotency_key,
+            request=body.model_dump(mode="json"),
+        )
+    )
 
 
 @router.get("/loans", response_model=LoanPageOut)
@@ -120,10 +125,16 @@ async def accept_offer(
 
     With an `Idempotency-Key`, a retry returns the loan as the first acceptance left it.
     """
-    dedup = request_dedup(bank.bank_id, idempotency_key, {"accept": loan_id})
-    handled = await messages.handle(c.AcceptOffer(loan_id, bank.bank_id), dedup=dedup)
-    mark_replayed(response, handled)
-    return LoanOut.of(handled.result)
+    return LoanOut.of(
+        await handle_keyed(
+            messages,
+            c.AcceptOffer(loan_id, bank.bank_id),
+            response,
+            caller=bank.bank_id,
+            key=idempotency_key,
+            request={"accept": loan_id},
+        )
+    )
 
 
 @router.post(
@@ -148,10 +159,11 @@ async def record_repayment(
     """
     command = c.RecordRepayment(loan_id, bank.bank_id, body.amount, body.paid_at)
     request = {"loan_id": loan_id, "repayment": body.model_dump(mode="json")}
-    dedup = request_dedup(bank.bank_id, idempotency_key, request)
-    handled = await messages.handle(command, dedup=dedup)
-    mark_replayed(response, handled)
-    return LoanOut.of(handled.result)
+    return LoanOut.of(
+        await handle_keyed(
+            messages, command, response, caller=bank.bank_id, key=idempotency_key, request=request
+        )
+    )
 
 
 @router.post(
@@ -174,7 +186,8 @@ async def declare_default(
     """
     command = c.DeclareDefault(loan_id, bank.bank_id, body.declared_at, body.recovered_amount)
     request = {"loan_id": loan_id, "default": body.model_dump(mode="json")}
-    dedup = request_dedup(bank.bank_id, idempotency_key, request)
-    handled = await messages.handle(command, dedup=dedup)
-    mark_replayed(response, handled)
-    return LoanOut.of(handled.result)
+    return LoanOut.of(
+        await handle_keyed(
+            messages, command, response, caller=bank.bank_id, key=idempotency_key, request=request
+        )
+    )

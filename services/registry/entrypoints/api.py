@@ -15,7 +15,7 @@ from services.registry.service_layer import examination, handlers
 from shared.auth import bank, staff
 from shared.fields import PatentNumber, ResourceId, TrademarkNumber
 from shared.http import Messages, Problem
-from shared.idempotency import IdempotencyKey, mark_replayed, request_dedup
+from shared.idempotency import IdempotencyKey, handle_keyed
 from shared.openapi import problem_responses
 from shared.workdays import beijing_date
 
@@ -65,10 +65,11 @@ async def file_pledge(
         caller_uscc=uscc,
     )
     request = {"path": "/v1/pledge-filings", "body": body.model_dump(mode="json")}
-    dedup = request_dedup(caller.subject, idempotency_key, request)
-    handled = await messages.handle(command, dedup=dedup)
-    mark_replayed(response, handled)
-    return PledgeFilingOut.of(handled.result)
+    return PledgeFilingOut.of(
+        await handle_keyed(
+            messages, command, response, caller=caller.subject, key=idempotency_key, request=request
+        )
+    )
 
 
 @public.get(
@@ -103,10 +104,11 @@ async def correct_filing(
         "path": f"/v1/pledge-filings/{filing_id}/correction",
         "body": body.model_dump(mode="json"),
     }
-    dedup = request_dedup(caller.subject, idempotency_key, request)
-    handled = await messages.handle(command, dedup=dedup)
-    mark_replayed(response, handled)
-    return PledgeFilingOut.of(handled.result)
+    return PledgeFilingOut.of(
+        await handle_keyed(
+            messages, command, response, caller=caller.subject, key=idempotency_key, request=request
+        )
+    )
 
 
 @internal.put(

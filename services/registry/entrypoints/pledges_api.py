@@ -10,7 +10,7 @@ from services.registry.service_layer import pledges
 from shared.auth import bank
 from shared.fields import ResourceId
 from shared.http import Messages
-from shared.idempotency import IdempotencyKey, mark_replayed, request_dedup
+from shared.idempotency import IdempotencyKey, handle_keyed
 from shared.openapi import problem_responses
 
 router = APIRouter(
@@ -50,10 +50,11 @@ async def change_pledge(
         "path": f"/v1/pledges/{registration_number}/changes",
         "body": body.model_dump(mode="json"),
     }
-    dedup = request_dedup(caller.subject, idempotency_key, request)
-    handled = await messages.handle(command, dedup=dedup)
-    mark_replayed(response, handled)
-    return PledgeOut.of(handled.result)
+    return PledgeOut.of(
+        await handle_keyed(
+            messages, command, response, caller=caller.subject, key=idempotency_key, request=request
+        )
+    )
 
 
 @router.post(
@@ -77,7 +78,8 @@ async def cancel_pledge(
         "path": f"/v1/pledges/{registration_number}/cancellation",
         "body": body.model_dump(mode="json"),
     }
-    dedup = request_dedup(caller.subject, idempotency_key, request)
-    handled = await messages.handle(command, dedup=dedup)
-    mark_replayed(response, handled)
-    return PledgeOut.of(handled.result)
+    return PledgeOut.of(
+        await handle_keyed(
+            messages, command, response, caller=caller.subject, key=idempotency_key, request=request
+        )
+    )

@@ -19,7 +19,7 @@ from services.valuation.entrypoints.schemas import (
 from services.valuation.service_layer import commands as c
 from shared.fields import Line, ResourceId
 from shared.http import Messages
-from shared.idempotency import IdempotencyKey, mark_replayed, request_dedup
+from shared.idempotency import IdempotencyKey, handle_keyed
 from shared.openapi import problem_responses
 
 router = APIRouter(responses=problem_responses(401, 403, 422))
@@ -55,11 +55,16 @@ async def create_valuation(
             replacement_cost=body.replacement_cost,
         ),
     )
-    dedup = request_dedup(bank, idempotency_key, body.model_dump(mode="json"))
-    handled = await messages.handle(command, dedup=dedup)
-    mark_replayed(response, handled)
-    assert isinstance(handled.result, Valuation)
-    return ValuationOut.of(handled.result)
+    result = await handle_keyed(
+        messages,
+        command,
+        response,
+        caller=bank,
+        key=idempotency_key,
+        request=body.model_dump(mode="json"),
+    )
+    assert isinstance(result, Valuation)
+    return ValuationOut.of(result)
 
 
 @router.get(
