@@ -5,13 +5,13 @@ before a test; and the filings, rights and register lines the contract tests sto
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.registry.adapters.orm import metadata, recordals
@@ -23,12 +23,11 @@ from services.registry.domain.register import Patent, Trademark
 from services.registry.service_layer.deadlines import registration_deadline
 from services.registry.service_layer.ports import RegistryUnitOfWork
 from services.registry.service_layer.unit_of_work import SqlRegistryUnitOfWork
-from shared.db import create_engine, session_factory
+from shared.db import session_factory
 from shared.envelope import Envelope
-from shared.retry import is_conflict
 from shared.uow import Storage
 from shared.workdays import BEIJING, OfficialCalendar
-from tests.conftest import MakeDatabase, migrated
+from tests.contract.storage import databases, emptied
 from tests.fakes.registry import FakeRegistryDatabase
 from tests.unit.test_registry_checks import (
     INVENTION,
@@ -58,23 +57,7 @@ class Backend:
             pytest.skip("SQLite runs one transaction at a time")
 
 
-@pytest.fixture(scope="module")
-async def postgres_database(make_database: MakeDatabase) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(await make_database("registry"))
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
-
-
-@pytest.fixture(scope="module")
-async def sqlite_database(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[AsyncEngine]:
-    path = tmp_path_factory.mktemp("registry") / "registry.db"
-    engine = create_engine(await migrated("registry", f"sqlite+aiosqlite:///{path}"))
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
+postgres_database, sqlite_database = databases("registry")
 
 
 @pytest.fixture(params=["fake", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -96,21 +79,14 @@ def backend(request: pytest.FixtureRequest) -> Backend:
 
 @pytest.fixture
 async def postgres_backend(postgres_database: AsyncEngine) -> Backend:
-    await _emptied(postgres_database)
+    await emptied(postgres_database, TABLES)
     return _sql_backend(postgres_database)
 
 
 @pytest.fixture
 async def sqlite_backend(sqlite_database: AsyncEngine) -> Backend:
-    await _emptied(sqlite_database)
+    await emptied(sqlite_database, TABLES)
     return replace(_sql_backend(sqlite_database), one_writer_at_a_time=True)
-
-
-async def _emptied(engine: AsyncEngine) -> None:
-    """Every row of the previous test deleted (quicker than TRUNCATE on tables this small)."""
-    async with engine.begin() as connection:
-        for table in TABLES:
-            await connection.execute(text(f"DELETE FROM {table}"))
 
 
 def _sql_backend(engine: AsyncEngine) -> Backend:
@@ -133,13 +109,6 @@ def _sql_backend(engine: AsyncEngine) -> Backend:
             return sorted(recordal_id for (recordal_id,) in rows)
 
     return Backend(lambda: SqlRegistryUnitOfWork(storage), shipped, kept_recordals)
-
-
-async def conflict_of(action: Callable[[], Awaitable[object]]) -> BaseException:
-    with pytest.raises(Exception) as raised:
-        await action()
-    assert is_conflict(raised.value), repr(raised.value)
-    return raised.value
 
 
 def received(

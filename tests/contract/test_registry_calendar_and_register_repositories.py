@@ -24,7 +24,6 @@ from tests.contract.registry_backends import (
     T0,
     Backend,
     backend,
-    conflict_of,
     gazette_lines,
     postgres_backend,
     postgres_database,
@@ -33,6 +32,7 @@ from tests.contract.registry_backends import (
     sqlite_backend,
     sqlite_database,
 )
+from tests.contract.storage import conflict_of
 from tests.unit.test_registry_checks import (
     MARK,
     PATENTEE,

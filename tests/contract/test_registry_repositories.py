@@ -6,25 +6,30 @@ registry_backends.py)."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
+
+import pytest
 
 from services.registry.domain.amendments import CancellationReason, PledgeChange
 from services.registry.domain.checks import CheckResult
 from services.registry.domain.pledge import FilingStatus, PledgeFiling
 from services.registry.service_layer.deadlines import registration_deadline
-from shared.dedup import Dedup
 from shared.retry import is_conflict
 from shared.workdays import OfficialCalendar
+from tests.contract.dedup_contract import (
+    DedupCase,
+    test_a_request_is_remembered_with_what_it_made,
+    test_a_request_remembered_concurrently_is_a_conflict,
+    test_an_event_is_claimed_once,
+)
 from tests.contract.registry_backends import (
     PATENT,
     T0,
     WARNING,
     Backend,
     backend,
-    conflict_of,
     entered,
     examined,
     gazette_lines,
@@ -38,6 +43,7 @@ from tests.contract.registry_backends import (
     sqlite_backend,
     sqlite_database,
 )
+from tests.contract.storage import conflict_of
 from tests.unit.test_registry_checks import (
     INVENTION,
     MARK,
@@ -47,7 +53,17 @@ from tests.unit.test_registry_checks import (
     UTILITY,
 )
 
-__all__ = ["backend", "postgres_backend", "postgres_database", "sqlite_backend", "sqlite_database"]
+# Fixtures and the shared deduplication tests, collected here with this module's storage.
+__all__ = [
+    "backend",
+    "postgres_backend",
+    "postgres_database",
+    "sqlite_backend",
+    "sqlite_database",
+    "test_a_request_is_remembered_with_what_it_made",
+    "test_a_request_remembered_concurrently_is_a_conflict",
+    "test_an_event_is_claimed_once",
+]
 
 
 # The register
@@ -443,40 +459,11 @@ async def test_filings_received_in_a_period(backend: Backend) -> None:
 # Deduplication records
 
 
-async def test_an_event_is_claimed_once(backend: Backend) -> None:
-    event = Dedup.of_event("registry.filings", str(uuid.uuid4()), "credit.pledge_filing.requested")
-    async with backend.unit_of_work() as uow:
-        assert await uow.seen_before(event) is None
-        await uow.commit()
-
-    async with backend.unit_of_work() as uow:
-        assert await uow.seen_before(event) is not None
-
-
-async def test_a_request_is_remembered_with_what_it_made(backend: Backend) -> None:
-    request = Dedup.of_request("bank-hangzhou", "key-1", {"secured_amount": "300000.00"})
-    async with backend.unit_of_work() as uow:
-        assert await uow.seen_before(request) is None
-        await uow.remember(request, "filing-1")
-        await uow.commit()
-
-    async with backend.unit_of_work() as uow:
-        earlier = await uow.seen_before(request)
-    assert earlier is not None
-    assert (earlier.fingerprint, earlier.resource_id) == (request.fingerprint, "filing-1")
-
-
-async def test_a_request_remembered_concurrently_is_a_conflict(backend: Backend) -> None:
-    backend.concurrently()
-    request = Dedup.of_request("bank-hangzhou", "key-1", {"secured_amount": "300000.00"})
-    async with backend.unit_of_work() as first, backend.unit_of_work() as second:
-        assert await first.seen_before(request) is None
-        assert await second.seen_before(request) is None
-        await first.remember(request, "filing-1")
-        await first.commit()
-
-        async def remember_too() -> None:
-            await second.remember(request, "filing-2")
-            await second.commit()
-
-        await conflict_of(remember_too)
+@pytest.fixture
+def dedup_case() -> DedupCase:
+    return DedupCase(
+        "registry.filings",
+        "credit.pledge_filing.requested",
+        {"secured_amount": "300000.00"},
+        "filing",
+    )

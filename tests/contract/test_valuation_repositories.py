@@ -5,14 +5,14 @@ the service tests use cannot drift."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.valuation.adapters.orm import metadata
@@ -23,13 +23,24 @@ from services.valuation.domain.signoff import ValueRange
 from services.valuation.domain.valuation import CREDIT, REVALUATION, Valuation
 from services.valuation.service_layer.ports import ValuationUnitOfWork
 from services.valuation.service_layer.unit_of_work import SqlValuationUnitOfWork
-from shared.db import create_engine, session_factory
-from shared.dedup import Dedup
+from shared.db import session_factory
 from shared.envelope import Envelope
-from shared.retry import is_conflict
 from shared.uow import Storage
-from tests.conftest import MakeDatabase, migrated
+from tests.contract.dedup_contract import (
+    DedupCase,
+    test_a_request_is_remembered_with_what_it_made,
+    test_a_request_remembered_concurrently_is_a_conflict,
+    test_an_event_is_claimed_once,
+)
+from tests.contract.storage import conflict_of, databases, emptied
 from tests.fakes.valuation import FakeValuationDatabase
+
+# The shared deduplication tests, collected here with this module's storage.
+__all__ = [
+    "test_a_request_is_remembered_with_what_it_made",
+    "test_a_request_remembered_concurrently_is_a_conflict",
+    "test_an_event_is_claimed_once",
+]
 
 T0 = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
 PATENT = "202010123456.2"
@@ -58,25 +69,7 @@ class Backend:
             pytest.skip("SQLite runs one transaction at a time")
 
 
-@pytest.fixture(scope="module")
-async def postgres_database(
-    make_database: MakeDatabase,
-) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(await make_database("valuation"))
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
-
-
-@pytest.fixture(scope="module")
-async def sqlite_database(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[AsyncEngine]:
-    path = tmp_path_factory.mktemp("valuation") / "valuation.db"
-    engine = create_engine(await migrated("valuation", f"sqlite+aiosqlite:///{path}"))
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
+postgres_database, sqlite_database = databases("valuation")
 
 
 @pytest.fixture(params=["fake", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -95,16 +88,13 @@ def backend(request: pytest.FixtureRequest) -> Backend:
 
 @pytest.fixture
 async def postgres_backend(postgres_database: AsyncEngine) -> Backend:
-    async with postgres_database.begin() as connection:
-        await connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY"))
+    await emptied(postgres_database, TABLES)
     return _sql_backend(postgres_database)
 
 
 @pytest.fixture
 async def sqlite_backend(sqlite_database: AsyncEngine) -> Backend:
-    async with sqlite_database.begin() as connection:
-        for table in TABLES:
-            await connection.execute(text(f"DELETE FROM {table}"))
+    await emptied(sqlite_database, TABLES)
     return replace(_sql_backend(sqlite_database), one_writer_at_a_time=True)
 
 
@@ -197,13 +187,6 @@ async def stored(backend: Backend, *valuations: Valuation) -> None:
         for made in valuations:
             await uow.valuations.add(made)
         await uow.commit()
-
-
-async def conflict_of(action: Callable[[], Awaitable[object]]) -> BaseException:
-    with pytest.raises(Exception) as raised:
-        await action()
-    assert is_conflict(raised.value), repr(raised.value)
-    return raised.value
 
 
 # The register read model
@@ -460,40 +443,8 @@ async def test_a_released_loan_is_no_longer_followed(backend: Backend) -> None:
 # Deduplication records
 
 
-async def test_an_event_is_claimed_once(backend: Backend) -> None:
-    event = Dedup.of_event("valuation.rights", str(uuid.uuid4()), "registry.patent.recorded")
-    async with backend.unit_of_work() as uow:
-        assert await uow.seen_before(event) is None
-        await uow.commit()
-
-    async with backend.unit_of_work() as uow:
-        assert await uow.seen_before(event) is not None
-
-
-async def test_a_request_is_remembered_with_what_it_made(backend: Backend) -> None:
-    request = Dedup.of_request("bank-hangzhou", "key-1", {"annual_revenue": "1.00"})
-    async with backend.unit_of_work() as uow:
-        assert await uow.seen_before(request) is None
-        await uow.remember(request, "valuation-1")
-        await uow.commit()
-
-    async with backend.unit_of_work() as uow:
-        earlier = await uow.seen_before(request)
-    assert earlier is not None
-    assert (earlier.fingerprint, earlier.resource_id) == (request.fingerprint, "valuation-1")
-
-
-async def test_a_request_remembered_concurrently_is_a_conflict(backend: Backend) -> None:
-    backend.concurrently()
-    request = Dedup.of_request("bank-hangzhou", "key-1", {"annual_revenue": "1.00"})
-    async with backend.unit_of_work() as first, backend.unit_of_work() as second:
-        assert await first.seen_before(request) is None
-        assert await second.seen_before(request) is None
-        await first.remember(request, "valuation-1")
-        await first.commit()
-
-        async def remember_too() -> None:
-            await second.remember(request, "valuation-2")
-            await second.commit()
-
-        await conflict_of(remember_too)
+@pytest.fixture
+def dedup_case() -> DedupCase:
+    return DedupCase(
+        "valuation.rights", "registry.patent.recorded", {"annual_revenue": "1.00"}, "valuation"
+    )
