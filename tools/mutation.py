@@ -182,12 +182,18 @@ def prepare(group: Group) -> Path:
     return folder
 
 
-def mutmut(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def mutmut(folder: Path, *args: str, log: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run mutmut in a group's folder; with `log`, its progress goes there as it happens."""
     env = {**os.environ, "PYTHONPATH": ""}
     exe = str(Path(sys.executable).with_name("mutmut"))
-    return subprocess.run(
-        [exe, *args], cwd=folder, env=env, text=True, capture_output=True, check=False
-    )
+    if log is None:
+        return subprocess.run(
+            [exe, *args], cwd=folder, env=env, text=True, capture_output=True, check=False
+        )
+    with log.open("w") as out:
+        return subprocess.run(
+            [exe, *args], cwd=folder, env=env, text=True, stdout=out, stderr=out, check=False
+        )
 
 
 GENERATE = """
@@ -256,8 +262,7 @@ def run_group(group: Group, modules: list[str], args: argparse.Namespace) -> Non
         return
     print(f"   running {len(names)} mutants with {args.jobs} worker(s)", flush=True)
     log = folder / "last-run.log"
-    done = mutmut(folder, "run", "--max-children", str(args.jobs), *names)
-    log.write_text(done.stdout + done.stderr)
+    done = mutmut(folder, "run", "--max-children", str(args.jobs), *names, log=log)
     if done.returncode:
         print(f"   mutmut stopped with {done.returncode}; see {log}", flush=True)
     tried = {"modules": modules, "mutants": names, "sample": args.sample or None}
