@@ -8,7 +8,7 @@ export UV_PYTHON_DOWNLOADS := never
 
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint bench demo clean chromium
+.PHONY: run test lint bench demo clean chromium mutation
 
 $(UV):
 	python3 -m venv .uv
@@ -35,5 +35,11 @@ lint: .venv/.synced
 bench: .venv/.synced
 	$(PYTHON) -m bench.flows
 
+# Mutation testing of the domain and the core infrastructure (not part of `make test`).
+# MUTATION_ARGS narrows it: a module glob, --group NAME, --sample N, --jobs N, --report.
+MUTATION_ARGS ?= --sample 60
+mutation: .venv/.synced
+	$(PYTHON) -m tools.mutation $(MUTATION_ARGS)
+
 clean:
-	rm -rf .venv .uv .data
+	rm -rf .venv .uv .data .mutation mutants
