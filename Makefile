@@ -19,7 +19,7 @@ $(UV):
 	touch $@
 
 run: .venv/.synced
-	$(PYTHON) -m shared.devstack
+	.venv/bin/pledgeflow run
 
 # The console's browser tests drive Debian's Chromium; Playwright never downloads a browser.
 chromium:

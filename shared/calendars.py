@@ -54,8 +54,8 @@ class StoredSchedule:
 def load_command(year: int) -> str:
     """The operator command that loads `year`'s schedule, credential included."""
     return (
-        f"python -m shared.ops load-calendar {year} {year}.yaml --token "
-        '"$(python -m shared.ops issue-credential <your id> supervisor --audience registry)"'
+        f"pledgeflow calendar load {year} {year}.yaml --token "
+        '"$(pledgeflow credentials issue <your id> supervisor --audience registry)"'
     )
 
 

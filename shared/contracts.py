@@ -4,8 +4,8 @@ Both are generated from the event dataclasses, so they cannot drift from the cod
 schemas are kept in `contracts/`; within a schema version only additive changes are allowed
 (new optional fields). Removing, retyping or newly requiring a field needs a new version.
 
-`python -m shared.contracts write` regenerates the files (refusing incompatible changes);
-`python -m shared.contracts check` reports drift and incompatibilities.
+`pledgeflow contracts write` regenerates the files (refusing incompatible changes);
+`pledgeflow contracts check` reports drift and incompatibilities.
 """
 
 from __future__ import annotations
@@ -265,9 +265,7 @@ def problems() -> list[str]:
         ]
     for path, text in files.items():
         if not path.exists() or path.read_text() != text:
-            found.append(
-                f"{path.relative_to(ROOT)}: out of date; run python -m shared.contracts write"
-            )
+            found.append(f"{path.relative_to(ROOT)}: out of date; run pledgeflow contracts write")
     return found
 
 

@@ -1,16 +1,16 @@
 """The whole system on one machine: an embedded Kafka-protocol broker and the three services.
 
-`python -m shared.devstack` starts the broker (Tansu, in memory), applies each service's
-migrations, starts registry, valuation and credit as separate processes and waits for them
-to be ready. The services trust the local development issuer (`shared.issuer`), whose
-signing key is made in `.data/dev-issuer/` on first use. Databases default to SQLite files
-under `.data/`; a PostgreSQL URL per service can be given instead, as the end-to-end tests
-and the benchmark do.
+`pledgeflow run` (`run_until_stopped`) starts the broker (Tansu, in memory), applies each
+service's migrations, starts registry, valuation and credit as separate processes, waits for
+them to be ready, and starts the console beside them. The services trust the local development
+issuer (`shared.issuer`), whose signing key is made in `.data/dev-issuer/` on first use.
+Databases default to SQLite files under the data folder; a PostgreSQL URL per service can be
+given instead, as the end-to-end tests and the benchmark do. Every port is configurable, so
+two stacks can run side by side with data folders of their own.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import ctypes
 import ctypes.util
@@ -20,7 +20,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -240,26 +240,56 @@ class LocalStack:
             self.stop()
 
 
-def main() -> None:
-    """Start everything and wait for Ctrl-C."""
-    parser = argparse.ArgumentParser(description="Run pledgeflow locally")
-    parser.add_argument("--data-dir", type=Path, default=ROOT / ".data")
-    parser.add_argument("--kafka-port", type=int, default=9092)
-    parser.add_argument("--fresh", action="store_true", help="delete the SQLite files first")
-    args = parser.parse_args()
-    config = StackConfig(data_dir=args.data_dir, kafka_port=args.kafka_port)
-    if args.fresh:
-        for service in SERVICES:
-            for suffix in ("", "-wal", "-shm"):
-                (args.data_dir / f"{service}.db{suffix}").unlink(missing_ok=True)
-    stack = LocalStack(config)
-    # The console (services/console) runs beside the services; see shared.devconsole.
+class StackStopped(RuntimeError):
+    """A process of the running stack stopped by itself."""
+
+
+class PortsTaken(RuntimeError):
+    """Something already listens on ports the stack needs (another stack, perhaps)."""
+
+    def __init__(self, taken: Mapping[str, int]) -> None:
+        self.taken = dict(taken)
+        super().__init__(", ".join(f"{name} port {port}" for name, port in taken.items()))
+
+
+def port_in_use(port: int) -> bool:
+    """Whether something accepts connections on 127.0.0.1:port."""
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def fresh(data_dir: Path) -> None:
+    """Delete the services' SQLite files in `data_dir`."""
+    for service in SERVICES:
+        for suffix in ("", "-wal", "-shm"):
+            (data_dir / f"{service}.db{suffix}").unlink(missing_ok=True)
+
+
+def run_until_stopped(
+    config: StackConfig,
+    *,
+    console_port: int = 8004,
+    console_database_url: str | None = None,
+    start_fresh: bool = False,
+    say: Callable[[str], None] = print,
+) -> None:
+    """Start the broker, the services and the console, say where they are, and run until
+    SIGINT or SIGTERM; `StackStopped` when one of them stops by itself."""
     from shared.devconsole import LocalConsole
     from shared.devconsole import fresh as fresh_console
 
-    if args.fresh:
-        fresh_console(args.data_dir)
-    console = LocalConsole.beside(stack, preexec_fn=_die_with_parent)
+    wanted = {"broker": config.kafka_port, **config.ports, "console": console_port}
+    taken = {name: port for name, port in wanted.items() if port_in_use(port)}
+    if taken:
+        raise PortsTaken(taken)
+    if start_fresh:
+        fresh(config.data_dir)
+        fresh_console(config.data_dir)
+    stack = LocalStack(config)
+    console = LocalConsole.beside(
+        stack, port=console_port, database_url=console_database_url, preexec_fn=_die_with_parent
+    )
     stop = False
 
     def _stop(*_: object) -> None:
@@ -271,24 +301,18 @@ def main() -> None:
     try:
         stack.start()
         console.start()
-        print(f"Kafka-protocol broker  {stack.bootstrap}")
+        say(f"Kafka-protocol broker  {stack.bootstrap}")
         for service in SERVICES:
-            print(f"{service:<22} {stack.url(service)}   (docs: {stack.url(service)}/docs)")
-        print(console.sign_in_help())
-        print(f"logs in {config.data_dir / 'logs'}; Ctrl-C stops everything")
+            say(f"{service:<22} {stack.url(service)}   (docs: {stack.url(service)}/docs)")
+        say(console.sign_in_help())
+        say(f"logs in {config.data_dir / 'logs'}; Ctrl-C stops everything")
         while not stop:
             for service, process in stack.processes.items():
                 if process.poll() is not None:
-                    raise SystemExit(f"{service} stopped unexpectedly; see its log")
+                    raise StackStopped(f"{service} stopped unexpectedly; see its log")
             if console.process is not None and console.process.poll() is not None:
-                raise SystemExit("the console stopped unexpectedly; see its log")
+                raise StackStopped("the console stopped unexpectedly; see its log")
             time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
     finally:
         console.stop()
         stack.stop()
-
-
-if __name__ == "__main__":
-    main()

@@ -10,8 +10,9 @@ from pathlib import Path
 
 from alembic import command, context, op
 from alembic.config import Config
-from sqlalchemy import MetaData, pool
+from sqlalchemy import MetaData, make_url, pool, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 SERVICES = ("registry", "valuation", "credit")
@@ -29,13 +30,55 @@ def alembic_config(service: str, database_url: str) -> Config:
     return config
 
 
+class DatabaseUnreachable(Exception):
+    """A service's database cannot be connected to (or its SQLite file cannot be made)."""
+
+    def __init__(self, service: str, database_url: str, reason: str) -> None:
+        self.service = service
+        self.database = make_url(database_url).render_as_string(hide_password=True)
+        self.reason = reason
+        super().__init__(f"cannot reach the {service} database at {self.database}: {reason}")
+
+
 def upgrade(service: str, database_url: str, revision: str = "head") -> None:
-    """Bring a service's database to `revision`."""
+    """Bring a service's database to `revision`; `DatabaseUnreachable` if it cannot connect."""
     if database_url.startswith("sqlite"):
         path = database_url.split("///", 1)[-1]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise DatabaseUnreachable(service, database_url, str(exc)) from exc
+    else:
+        asyncio.run(_reach(service, database_url))
     command.upgrade(alembic_config(service, database_url), revision)
+
+
+async def _reach(service: str, database_url: str, timeout: float = 10) -> None:
+    engine = create_async_engine(
+        database_url, poolclass=pool.NullPool, connect_args={"timeout": timeout}
+    )
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except (OSError, DBAPIError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise DatabaseUnreachable(service, database_url, reason) from exc
+    finally:
+        await engine.dispose()
+
+
+def database_url_of(service: str) -> str:
+    """The database URL a service (or the console) reads from its settings and environment."""
+    settings_module = importlib.import_module(f"services.{service}.settings")
+    own = settings_module.__name__
+    settings_class = next(
+        value
+        for name, value in vars(settings_module).items()
+        if name.endswith("Settings") and getattr(value, "__module__", "") == own
+    )
+    url: str = settings_class().database_url
+    return url
 
 
 def run_env(target_metadata: MetaData) -> None:
@@ -84,18 +127,15 @@ def sqlite_decimals_as_units(
 
 
 def main() -> None:
-    """`python -m shared.migrations SERVICE [SERVICE...]`: upgrade using each service's settings."""
+    """`python -m shared.migrations SERVICE [SERVICE...]`: upgrade using each service's settings.
+
+    The migration step of the container image; operators use `pledgeflow migrate`.
+    """
     parser = argparse.ArgumentParser(description="Apply database migrations")
     parser.add_argument("services", nargs="+", choices=DATABASES)
     args = parser.parse_args()
     for service in args.services:
-        settings_module = importlib.import_module(f"services.{service}.settings")
-        settings_class = next(
-            getattr(settings_module, name)
-            for name in dir(settings_module)
-            if name.endswith("Settings") and name != "ServiceSettings"
-        )
-        upgrade(service, settings_class().database_url)
+        upgrade(service, database_url_of(service))
         print(f"{service}: database at head")
 
 

@@ -1,34 +1,22 @@
-"""Operator commands: `python -m shared.ops <command> --help`.
+"""What operators do with a running system, as library functions: `pledgeflow` calls them.
 
-- `history CORRELATION_ID`: one case's events across every service, from the topics, in order.
-- `dead-letters CONSUMER`: list what a consumer group dead-lettered, with the reasons.
-- `replay CONSUMER EVENT_ID`: put a dead-lettered event back on its source topic. Consumer
-  groups that handled it already skip it (their inbox has it); the one that failed retries.
-- `load-calendar YEAR FILE --token TOKEN`: enter a year's official schedule at the registry
-  (YAML or JSON: `notice` with `reference` and `published_on`, `holidays` and
-  `makeup_workdays` lists of dates), with a supervisor's or administrator's credential
-  (`--token`, or the `PLEDGEFLOW_TOKEN` environment variable). Every service that counts
-  working days receives it within seconds; entering the year again amends it.
-- `issue-credential SUBJECT ROLE --audience SERVICE`: a bearer credential for a bank (role
-  `bank`, subject the bank id) or a staff member (examiner, supervisor, administrator,
-  credit_officer, appraiser), for one or more services, from the local development issuer:
-  its signing key is made in `.data/dev-issuer/` on first use; the local stack trusts its
-  public keys, production refuses them. With `--issuer NAME --keys DIR` it signs as an issuer
-  of your own whose keys live in DIR (made on first use); list `DIR/jwks.json` in the
-  services' trusted issuers with the banks or staff roles it may speak for.
-- `rotate-signing-key`, `retire-signing-key KID`: a new signing key (the older ones stay
-  published), and withdrawing an old one; the development issuer's unless `--issuer --keys`.
+- `history`: one case's events across every service, from the topics, in order.
+- `dead_letters`, `dead_letter_counts`: what consumer groups dead-lettered, with the reasons.
+- `replay`, `replay_many`: put dead-lettered events back on their source topic. Consumer
+  groups that handled one already skip it (their inbox has it); the one that failed retries.
+- `load_calendar`, `calendar_year`: enter a year's official schedule at the registry (YAML or
+  JSON: `notice` with `reference` and `published_on`, `holidays` and `makeup_workdays` lists
+  of dates) and read the schedule in force; both need a staff credential.
+
+Reading a topic reports its progress through `on_progress(records read, records in all)`.
 """
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import json
-import os
-import sys
-from collections.abc import Iterable
-from datetime import timedelta
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,19 +25,24 @@ import yaml
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from shared.consumer import dead_letter_topic
-from shared.issuer import LocalIssuer, development_issuer
-from shared.migrations import SERVICES
-from shared.tokens import Role, audience
+from shared.topics import DEAD_LETTER_PREFIX, dead_letter_topic
 
 TOPIC_PREFIX = "pledgeflow."
 
+Progress = Callable[[int, int], None]
 
-async def read_topics(bootstrap: str, topics: Iterable[str]) -> list[Any]:
+
+def _ignore(read: int, total: int) -> None:
+    pass
+
+
+async def read_topics(
+    bootstrap: str, topics: Iterable[str], on_progress: Progress = _ignore
+) -> list[Any]:
     """Every record currently in `topics`, read without a consumer group."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
     try:
+        await consumer.start()
         known = await consumer.topics()
         partitions = [
             TopicPartition(topic, p)
@@ -58,15 +51,20 @@ async def read_topics(bootstrap: str, topics: Iterable[str]) -> list[Any]:
             for p in sorted(consumer.partitions_for_topic(topic) or ())
         ]
         if not partitions:
+            on_progress(0, 0)
             return []
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
+        starts = await consumer.beginning_offsets(partitions)
         ends = await consumer.end_offsets(partitions)
+        total = sum(ends[tp] - starts[tp] for tp in partitions)
         records: list[Any] = []
+        on_progress(0, total)
         while await _behind(consumer, partitions, ends):
             batches = await consumer.getmany(timeout_ms=1000)
             for messages in batches.values():
                 records.extend(messages)
+            on_progress(min(len(records), total), total)
         return records
     finally:
         await consumer.stop()
@@ -84,44 +82,50 @@ async def _behind(
 async def all_topics(bootstrap: str) -> list[str]:
     """The pledgeflow topics on the broker."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
     try:
+        await admin.start()
         return sorted(t for t in await admin.list_topics() if t.startswith(TOPIC_PREFIX))
     finally:
         await admin.close()
 
 
-async def history(bootstrap: str, correlation_id: str) -> list[dict[str, Any]]:
+async def history(
+    bootstrap: str, correlation_id: str, on_progress: Progress = _ignore
+) -> list[dict[str, Any]]:
     """One case's events from every topic, in the order they happened."""
-    topics = [t for t in await all_topics(bootstrap) if ".dlq." not in t]
+    topics = [t for t in await all_topics(bootstrap) if not t.startswith(DEAD_LETTER_PREFIX)]
     events = []
-    for record in await read_topics(bootstrap, topics):
+    for record in await read_topics(bootstrap, topics, on_progress):
         headers = dict(record.headers)
         if headers.get("correlation_id", b"").decode() == correlation_id:
             events.append({"topic": record.topic, **json.loads(record.value)})
     return sorted(events, key=lambda e: e["occurred_at"])
 
 
-async def dead_letters(bootstrap: str, consumer: str) -> list[dict[str, Any]]:
+async def dead_letters(
+    bootstrap: str, consumer: str, on_progress: Progress = _ignore
+) -> list[dict[str, Any]]:
     """What a consumer group dead-lettered: the reason, the source and the event."""
     found = []
-    for record in await read_topics(bootstrap, [dead_letter_topic(consumer)]):
-        headers = {k: v.decode() for k, v in record.headers}
-        try:
-            event_id = json.loads(record.value).get("event_id")
-        except ValueError:
-            event_id = None
-        found.append(
-            {
-                "event_id": event_id,
-                "reason": headers.get("dlq.reason"),
-                "detail": headers.get("dlq.detail"),
-                "source": _source(headers),
-                "failed_at": headers.get("dlq.failed_at"),
-                "record": record,
-            }
-        )
+    for record in await read_topics(bootstrap, [dead_letter_topic(consumer)], on_progress):
+        found.append(_letter(record))
     return found
+
+
+def _letter(record: Any) -> dict[str, Any]:
+    headers = {k: v.decode(errors="replace") for k, v in record.headers}
+    try:
+        event_id = json.loads(record.value).get("event_id")
+    except (ValueError, AttributeError):
+        event_id = None
+    return {
+        "event_id": event_id,
+        "reason": headers.get("dlq.reason"),
+        "detail": headers.get("dlq.detail"),
+        "source": _source(headers),
+        "failed_at": headers.get("dlq.failed_at"),
+        "record": record,
+    }
 
 
 def _source(headers: dict[str, str]) -> str:
@@ -129,30 +133,110 @@ def _source(headers: dict[str, str]) -> str:
     return f"{topic}[{partition}]@{headers.get('dlq.source_offset')}"
 
 
-async def replay(bootstrap: str, consumer: str, event_id: str) -> str:
-    """Republish one dead-lettered event to its source topic; returns that topic."""
-    letters = [d for d in await dead_letters(bootstrap, consumer) if d["event_id"] == event_id]
-    if not letters:
-        raise LookupError(f"no dead letter {event_id} for {consumer}")
-    record = letters[-1]["record"]
-    headers = [(k, v) for k, v in record.headers if not k.startswith("dlq.")]
-    source = dict(record.headers)["dlq.source_topic"].decode()
+@dataclass(frozen=True)
+class DeadLetterCount:
+    """How many events one consumer group dead-lettered, by reason."""
+
+    consumer: str
+    count: int
+    reasons: dict[str, int]
+
+
+async def dead_letter_counts(
+    bootstrap: str, on_progress: Progress = _ignore
+) -> list[DeadLetterCount]:
+    """Every consumer group with a dead-letter topic, and what is in it."""
+    topics = [t for t in await all_topics(bootstrap) if t.startswith(DEAD_LETTER_PREFIX)]
+    by_topic: dict[str, Counter[str]] = {topic: Counter() for topic in topics}
+    for record in await read_topics(bootstrap, topics, on_progress):
+        by_topic[record.topic][_letter(record)["reason"] or "unknown"] += 1
+    return [
+        DeadLetterCount(topic.removeprefix(DEAD_LETTER_PREFIX), sum(c.values()), dict(c))
+        for topic, c in by_topic.items()
+    ]
+
+
+class NoSuchDeadLetter(LookupError):
+    """A dead letter asked for is not in the consumer group's dead-letter topic."""
+
+    def __init__(self, consumer: str, event_ids: Sequence[str]) -> None:
+        super().__init__(f"no dead letter {', '.join(event_ids)} for {consumer}")
+        self.consumer = consumer
+        self.event_ids = list(event_ids)
+
+
+async def replay_many(
+    bootstrap: str,
+    consumer: str,
+    event_ids: Sequence[str] | None,
+    on_progress: Progress = _ignore,
+) -> list[tuple[str, str]]:
+    """Republish dead-lettered events (all of them when `event_ids` is None) to their sources.
+
+    Each event goes back once, as its latest dead letter; returns (event id, topic) pairs in
+    the order they were sent. Nothing is sent when an asked-for event id is missing.
+    """
+    letters = {d["event_id"]: d for d in await dead_letters(bootstrap, consumer)}
+    readable = [event_id for event_id in letters if event_id is not None]
+    wanted = readable if event_ids is None else list(dict.fromkeys(event_ids))
+    missing = [event_id for event_id in wanted if event_id not in letters]
+    if missing:
+        raise NoSuchDeadLetter(consumer, missing)
+    sent: list[tuple[str, str]] = []
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    await producer.start()
     try:
-        await producer.send_and_wait(source, record.value, key=record.key, headers=headers)
+        await producer.start()
+        on_progress(0, len(wanted))
+        for event_id in wanted:
+            record = letters[event_id]["record"]
+            headers = [(k, v) for k, v in record.headers if not k.startswith("dlq.")]
+            source = dict(record.headers)["dlq.source_topic"].decode()
+            await producer.send_and_wait(source, record.value, key=record.key, headers=headers)
+            sent.append((event_id, source))
+            on_progress(len(sent), len(wanted))
     finally:
         await producer.stop()
-    return source
+    return sent
+
+
+async def replay(bootstrap: str, consumer: str, event_id: str) -> str:
+    """Republish one dead-lettered event to its source topic; returns that topic."""
+    [(_, topic)] = await replay_many(bootstrap, consumer, [event_id])
+    return topic
 
 
 class CalendarLoadFailed(Exception):
-    """The registry refused the schedule, or could not be asked."""
+    """The schedule file cannot be read as a year's schedule."""
+
+
+class Refused(Exception):
+    """A service answered with an error: its status and problem details."""
+
+    def __init__(self, service: str, status: int, code: str | None, detail: str) -> None:
+        super().__init__(f"the {service} answered {status} {code or ''}: {detail}".strip())
+        self.service = service
+        self.status = status
+        self.code = code
+        self.detail = detail
+
+    @classmethod
+    def of(cls, service: str, response: httpx.Response) -> Refused:
+        try:
+            problem = response.json()
+        except ValueError:
+            problem = {}
+        if not isinstance(problem, dict):
+            problem = {}
+        detail = problem.get("detail") or problem.get("title") or response.text[:200]
+        return cls(service, response.status_code, problem.get("code"), str(detail))
 
 
 def calendar_body(year: int, path: Path) -> dict[str, Any]:
     """The request body for a year's schedule file (YAML or JSON)."""
-    schedule = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    try:
+        schedule = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise CalendarLoadFailed(f"{path} is not YAML or JSON: {exc}") from exc
     if not isinstance(schedule, dict):
         raise CalendarLoadFailed(f"{path}: expected a mapping with notice, holidays and makeup")
     if "year" in schedule and int(schedule["year"]) != year:
@@ -170,117 +254,22 @@ def calendar_body(year: int, path: Path) -> dict[str, Any]:
 
 def load_calendar(registry_url: str, year: int, path: Path, headers: dict[str, str]) -> Any:
     """Enter a year's schedule at the registry; returns the schedule now in force there."""
-    if not any(name.lower() == "authorization" for name in headers):
-        raise CalendarLoadFailed(
-            "no credential: pass --token (or set PLEDGEFLOW_TOKEN) with a supervisor's or "
-            "administrator's token, e.g. "
-            '--token "$(python -m shared.ops issue-credential <your id> supervisor)"'
-        )
     response = httpx.put(
-        f"{registry_url}/internal/v1/calendar/{year}",
+        f"{registry_url.rstrip('/')}/internal/v1/calendar/{year}",
         json=calendar_body(year, path),
         headers=headers,
         timeout=10,
     )
     if response.status_code != 200:
-        raise CalendarLoadFailed(f"the registry answered {response.status_code}: {response.text}")
+        raise Refused.of("registry", response)
     return response.json()
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m shared.ops",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+def calendar_year(registry_url: str, year: int, headers: dict[str, str]) -> Any:
+    """The schedule in force at the registry for `year`."""
+    response = httpx.get(
+        f"{registry_url.rstrip('/')}/internal/v1/calendar/{year}", headers=headers, timeout=10
     )
-    parser.add_argument("--bootstrap", default="127.0.0.1:9092", help="Kafka bootstrap servers")
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("history").add_argument("correlation_id")
-    commands.add_parser("dead-letters").add_argument("consumer")
-    replay_cmd = commands.add_parser("replay")
-    replay_cmd.add_argument("consumer")
-    replay_cmd.add_argument("event_id")
-    credential = commands.add_parser("issue-credential")
-    credential.add_argument("subject", help="bank id (role bank) or staff member")
-    credential.add_argument("role", choices=[r.value for r in Role])
-    credential.add_argument(
-        "--audience",
-        action="append",
-        required=True,
-        choices=SERVICES,
-        help="a service the credential is for (repeat for several)",
-    )
-    credential.add_argument("--hours", type=float, default=8.0, help="validity")
-    rotate = commands.add_parser("rotate-signing-key")
-    retire = commands.add_parser("retire-signing-key")
-    retire.add_argument("kid")
-    for command in (credential, rotate, retire):
-        command.add_argument("--issuer", help="sign as this issuer (with --keys)")
-        command.add_argument("--keys", type=Path, help="folder of that issuer's keys")
-    calendar = commands.add_parser("load-calendar")
-    calendar.add_argument("year", type=int)
-    calendar.add_argument("file", type=Path)
-    calendar.add_argument("--registry", default="http://127.0.0.1:8001")
-    calendar.add_argument(
-        "--token",
-        default=os.environ.get("PLEDGEFLOW_TOKEN"),
-        help="a supervisor's or administrator's bearer token (default: $PLEDGEFLOW_TOKEN)",
-    )
-    calendar.add_argument("--header", action="append", default=[], help="NAME:VALUE")
-    return parser
-
-
-def _issuer(args: argparse.Namespace) -> LocalIssuer:
-    if (args.issuer is None) != (args.keys is None):
-        raise SystemExit("--issuer and --keys go together")
-    if args.issuer is None:
-        return development_issuer()
-    issuer = LocalIssuer(args.issuer, args.keys)
-    issuer.jwks()
-    return issuer
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run one operator command."""
-    args = _parser().parse_args(argv)
-    if args.command == "history":
-        for e in asyncio.run(history(args.bootstrap, args.correlation_id)):
-            print(
-                f"{e['occurred_at']}  {e['producer']:<10} {e['event_type']:<40} "
-                f"{e['aggregate_id']} v{e['aggregate_version']}"
-            )
-    elif args.command == "dead-letters":
-        for d in asyncio.run(dead_letters(args.bootstrap, args.consumer)):
-            print(f"{d['failed_at']}  {d['event_id']}  {d['reason']}  {d['source']}  {d['detail']}")
-    elif args.command == "issue-credential":
-        audiences = [audience(service) for service in dict.fromkeys(args.audience)]
-        print(
-            _issuer(args).issue(
-                args.subject,
-                Role(args.role),
-                audience=audiences[0] if len(audiences) == 1 else audiences,
-                ttl=timedelta(hours=args.hours),
-            )
-        )
-    elif args.command == "rotate-signing-key":
-        print(_issuer(args).rotate())
-    elif args.command == "retire-signing-key":
-        _issuer(args).retire(args.kid)
-    elif args.command == "replay":
-        topic = asyncio.run(replay(args.bootstrap, args.consumer, args.event_id))
-        print(f"replayed {args.event_id} to {topic}")
-    else:
-        headers = dict(h.split(":", 1) for h in args.header)
-        if args.token:
-            headers["Authorization"] = f"Bearer {args.token.strip()}"
-        try:
-            loaded = load_calendar(args.registry, args.year, args.file, headers)
-        except (CalendarLoadFailed, OSError, httpx.HTTPError) as exc:
-            print(f"load-calendar: {exc}", file=sys.stderr)
-            return 1
-        print(json.dumps(loaded, indent=2, ensure_ascii=False))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    if response.status_code != 200:
+        raise Refused.of("registry", response)
+    return response.json()

@@ -4,16 +4,19 @@ in force at every service that counts working days within seconds."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import yaml
+from typer.testing import CliRunner, Result
 
-from shared import ops
 from shared.auth import Role
+from shared.cli.app import app
 from shared.devstack import LocalStack
 from tests.calendars import schedule_body
 from tests.credentials import CREDENTIALS, staff_headers
@@ -49,22 +52,43 @@ async def in_force(client: httpx.AsyncClient, stack: LocalStack, service: str) -
     return dict(response.json())
 
 
+async def pledgeflow(*args: str) -> Result:
+    """The command line in a thread: it runs its own event loop."""
+    return await asyncio.to_thread(CliRunner().invoke, app, list(args))
+
+
 async def test_a_year_loaded_at_the_registry_is_in_force_everywhere_within_seconds(
-    stack: LocalStack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    stack: LocalStack, tmp_path: Path
 ) -> None:
     path = schedule_file(tmp_path)
-    refused = await asyncio.to_thread(
-        ops.main, ["load-calendar", str(YEAR), str(path), "--registry", stack.url("registry")]
+    load = ["calendar", "load", str(YEAR), str(path), "--registry", stack.url("registry")]
+    refused = await pledgeflow(*load)
+    assert refused.exit_code == 4
+    assert "PLEDGEFLOW_TOKEN" in refused.stderr
+
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    expired = CREDENTIALS.issue(
+        "supervisor-e2e", Role.SUPERVISOR, ttl=timedelta(seconds=1), now=an_hour_ago
     )
-    assert refused == 1
-    assert "--token" in capsys.readouterr().err
+    refused = await pledgeflow(*load, "--token", expired)
+    assert refused.exit_code == 4
+    assert "the registry refused the credential in --token/PLEDGEFLOW_TOKEN" in refused.stderr
+    assert "auth.expired" in refused.stderr and "Traceback" not in refused.stderr
+    examiner = CREDENTIALS.issue("examiner-e2e", Role.EXAMINER)
+    refused = await pledgeflow(*load, "--token", examiner)
+    assert refused.exit_code == 4
+    assert "needs a supervisor or administrator's credential" in refused.stderr
 
     token = CREDENTIALS.issue("supervisor-e2e", Role.SUPERVISOR)
-    args = ["load-calendar", str(YEAR), str(path), "--registry", stack.url("registry")]
     loaded_at = time.monotonic()
-    assert await asyncio.to_thread(ops.main, [*args, "--token", token]) == 0
-    entered = capsys.readouterr().out
-    assert f'"year": {YEAR}' in entered and '"source": "official_notice"' in entered
+    entered = await pledgeflow(*load, "--token", token, "--json")
+    assert entered.exit_code == 0, entered.output
+    assert json.loads(entered.stdout)["source"] == "official_notice"
+    shown = await pledgeflow(
+        "calendar", "show", str(YEAR), "--registry", stack.url("registry"), "--token", examiner
+    )
+    assert shown.exit_code == 0, shown.output
+    assert "official_notice" in shown.stdout and "supervisor-e2e" in shown.stdout
 
     async with httpx.AsyncClient(timeout=10) as client:
         registry = await in_force(client, stack, "registry")

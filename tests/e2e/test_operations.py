@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
@@ -10,9 +11,11 @@ from decimal import Decimal
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
+from typer.testing import CliRunner, Result
 
 from examples.insurer_subscriber import Ledger, follow
 from shared import ops
+from shared.cli.app import app
 from shared.devstack import EMBEDDED_SESSION_TIMEOUT_MS, LocalStack
 from shared.envelope import Envelope
 from shared.identifiers import make_uscc
@@ -32,16 +35,31 @@ CASE_EVENTS = [
 ]
 
 
+async def pledgeflow(*args: str, env: dict[str, str] | None = None) -> Result:
+    """The command line in a thread: it runs its own event loop."""
+    return await asyncio.to_thread(CliRunner().invoke, app, list(args), env=env)
+
+
 async def test_history_shows_one_case_across_every_service(
     stack: LocalStack, broker: str, unique_numbers: Callable[[], str]
 ) -> None:
     number, case = unique_numbers(), f"ops-{uuid.uuid4().hex[:8]}"
     async with httpx.AsyncClient(timeout=10) as client:
         _, loan = await quick_loan(client, stack, make_uscc(404), number, case)
-    events = await ops.history(broker, case)
+    result = await pledgeflow("history", case, "--json", "--bootstrap", broker)
+    assert result.exit_code == 0, result.output
+    events = json.loads(result.stdout)
     assert [e["event_type"] for e in events] == CASE_EVENTS
     assert {e["producer"] for e in events} == {"credit", "valuation", "registry"}
     assert events[-1]["aggregate_id"] == loan["loan_id"]
+    assert "scanned" in result.stderr
+
+    table = await pledgeflow("history", case, env={"PLEDGEFLOW_KAFKA_BOOTSTRAP_SERVERS": broker})
+    assert table.exit_code == 0, table.output
+    assert "registry.pledge.registered" in table.stdout
+    unknown = await pledgeflow("--bootstrap", broker, "history", f"no-such-{case}")
+    assert unknown.exit_code == 1
+    assert f"no events with correlation id no-such-{case}" in unknown.stderr
 
 
 async def _publish(broker: str, topic: str, key: str, value: bytes) -> None:
@@ -75,13 +93,21 @@ async def test_a_dead_lettered_event_is_listed_with_its_reason_and_can_be_replay
         correlation_id="ops-poison",
     )
     await _publish(broker, "pledgeflow.registry.rights", "not-a-patent", bad.to_json())
-    [letter] = await _dead_letters_of(broker, "valuation.rights", bad.event_id, 1)
+    await _dead_letters_of(broker, "valuation.rights", bad.event_id, 1)
+    listed = await pledgeflow("dead-letters", "valuation.rights", "--json", "--bootstrap", broker)
+    assert listed.exit_code == 0, listed.output
+    [letter] = [d for d in json.loads(listed.stdout) if d["event_id"] == bad.event_id]
     assert letter["reason"] == "payload.invalid"
     assert letter["source"].startswith("pledgeflow.registry.rights[")
+    counts = await pledgeflow("dead-letters", "--bootstrap", broker)
+    assert counts.exit_code == 0 and "valuation.rights" in counts.stdout
 
-    assert await ops.replay(broker, "valuation.rights", bad.event_id) == (
-        "pledgeflow.registry.rights"
-    )
+    missing = await pledgeflow("replay", "valuation.rights", "no-such-event", "--bootstrap", broker)
+    assert missing.exit_code == 1
+    assert "pledgeflow dead-letters valuation.rights" in missing.stderr
+    replayed = await pledgeflow("replay", "valuation.rights", bad.event_id, "--bootstrap", broker)
+    assert replayed.exit_code == 0, replayed.output
+    assert f"replayed {bad.event_id} to pledgeflow.registry.rights" in replayed.stdout
     letters = await _dead_letters_of(broker, "valuation.rights", bad.event_id, 2)
     assert [d["reason"] for d in letters] == ["payload.invalid", "payload.invalid"]
 

@@ -307,8 +307,8 @@ async def test_credit_warns_of_a_missing_next_year_from_the_first_of_december(
 
     assert november == {"status": "ready"}
     assert december["status"] == "ready"
-    assert "load-calendar 2027 2027.yaml --token" in december["warnings"]["calendar.2027"]
-    assert [r for r in caplog.records if "load-calendar 2027" in r.getMessage()]
+    assert "calendar load 2027 2027.yaml --token" in december["warnings"]["calendar.2027"]
+    assert [r for r in caplog.records if "calendar load 2027" in r.getMessage()]
     assert loaded == {"status": "ready"}
 
 

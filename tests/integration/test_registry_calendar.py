@@ -102,10 +102,10 @@ async def test_a_missing_next_year_is_a_warning_from_the_first_of_december(
     assert december.status_code == 200
     warning = december.json()["warnings"]["calendar.2027"]
     assert december.json()["status"] == "ready"
-    assert "python -m shared.ops load-calendar 2027 2027.yaml --token" in warning
-    assert "issue-credential" in warning
+    assert "pledgeflow calendar load 2027 2027.yaml --token" in warning
+    assert "pledgeflow credentials issue" in warning
     assert len(logged_once) == 1 and len(logged_twice) == 2
-    assert "load-calendar 2027" in logged_once[0].getMessage()
+    assert "calendar load 2027" in logged_once[0].getMessage()
     assert loaded == {"status": "ready"}
 
 

@@ -62,10 +62,7 @@ def test_the_warning_is_logged_once_a_beijing_day(caplog: pytest.LogCaptureFixtu
     assert book.warn_once_a_day(beijing(2026, 11, 16, 0))
     messages = [r.getMessage() for r in caplog.records]
     assert len(messages) == 2
-    assert (
-        'load-calendar 2027 2027.yaml --token "$(python -m shared.ops issue-credential'
-        in (messages[0])
-    )
+    assert 'calendar load 2027 2027.yaml --token "$(pledgeflow credentials issue' in (messages[0])
 
 
 def test_a_warning_day_that_is_not_a_day_is_refused() -> None:

@@ -40,14 +40,3 @@ def test_the_readme_example_is_a_whole_consistent_year(tmp_path: Path) -> None:
 def test_a_file_for_another_year_is_refused_before_anything_is_sent(tmp_path: Path) -> None:
     with pytest.raises(ops.CalendarLoadFailed, match="schedule of 2027, not 2028"):
         ops.calendar_body(2028, readme_example(tmp_path))
-
-
-def test_loading_without_a_credential_says_how_to_get_one(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("PLEDGEFLOW_TOKEN", raising=False)
-    path = readme_example(tmp_path)
-    code = ops.main(["load-calendar", "2027", str(path), "--registry", "http://127.0.0.1:9"])
-    error = capsys.readouterr().err
-    assert code == 1
-    assert "--token" in error and "issue-credential" in error and "supervisor" in error

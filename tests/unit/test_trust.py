@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
-from shared import ops
 from shared.auth import trusted_issuers, verifier_for
+from shared.cli.app import app
 from shared.http import Problem
 from shared.issuer import LocalIssuer
 from shared.settings import ServiceSettings
@@ -131,12 +132,15 @@ def test_the_clock_skew_tolerance_is_bounded() -> None:
         )
 
 
-async def test_the_command_issues_a_development_credential_for_the_named_service(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+def pledgeflow(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, ["credentials", *args])
+    return result.exit_code, result.stdout.strip(), result.stderr
+
+
+async def test_the_command_issues_a_development_credential_for_the_named_service() -> None:
     settings = ServiceSettings(database_url="sqlite+aiosqlite://", http_port=1)
-    assert ops.main(["issue-credential", "bank-qingdao", "bank", "--audience", "credit"]) == 0
-    token = capsys.readouterr().out.strip()
+    code, token, _ = pledgeflow("issue", "bank-qingdao", "bank", "--audience", "credit")
+    assert code == 0
     credit = await verifier_for(settings, "credit").verify(token)
     assert (credit.subject, credit.role, credit.issuer) == (
         "bank-qingdao",
@@ -148,43 +152,45 @@ async def test_the_command_issues_a_development_credential_for_the_named_service
     assert refused.value.code == "auth.wrong_audience"
 
 
-def test_the_command_names_the_services_a_credential_is_for(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    with pytest.raises(SystemExit):
-        ops.main(["issue-credential", "clerk-1", "administrator"])
-    assert "--audience" in capsys.readouterr().err
+def test_the_command_names_the_services_a_credential_is_for() -> None:
+    code, _, error = pledgeflow("issue", "clerk-1", "administrator")
+    assert code == 2
+    assert "--audience" in error
 
 
 def test_the_development_key_rotates_and_retires(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     local = LocalIssuer(DEVELOPMENT_ISSUER, tmp_path / "dev")
-    monkeypatch.setattr(ops, "development_issuer", lambda: local)
+    monkeypatch.setattr("shared.issuer.development_issuer", lambda: local)
     first = local.signing_kid
-    assert ops.main(["rotate-signing-key"]) == 0
-    second = capsys.readouterr().out.strip()
+    code, second, _ = pledgeflow("rotate")
+    assert code == 0
     assert local.signing_kid == second != first
     assert [k["kid"] for k in local.jwks()["keys"]] == [second, first]
-    assert ops.main(["retire-signing-key", first]) == 0
+    assert pledgeflow("retire", first)[0] == 0
     assert [k["kid"] for k in local.jwks()["keys"]] == [second]
     assert not (tmp_path / "dev" / "keys" / f"{first}.pem").exists()
+    code, _, error = pledgeflow("retire", second)
+    assert code == 1
+    assert "the last key cannot be retired" in error and "pledgeflow credentials rotate" in error
 
 
 async def test_an_operator_signs_as_an_issuer_of_their_own_that_services_can_trust(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
 ) -> None:
     name, keys = "https://ops.ipoffice.example/pledgeflow", tmp_path / "office"
-    argv = ["issue-credential", "clerk-1", "administrator", "--audience", "registry"]
-    assert ops.main([*argv, "--issuer", name, "--keys", str(keys)]) == 0
-    token = capsys.readouterr().out.strip()
+    argv = ["issue", "clerk-1", "administrator", "--audience", "registry"]
+    code, token, _ = pledgeflow(*argv, "--issuer", name, "--keys", str(keys))
+    assert code == 0
     entry = f"{{issuer: '{name}', jwks: office/jwks.json, staff_roles: [administrator]}}"
     path = issuers_file(tmp_path, f"issuers:\n  - {entry}\n")
     settings = ServiceSettings(**PRODUCTION, auth_issuers_file=path)  # type: ignore[arg-type]
     clerk = await verifier_for(settings, "registry").verify(token)
     assert (clerk.subject, clerk.role, clerk.issuer) == ("clerk-1", Role.ADMINISTRATOR, name)
-    with pytest.raises(SystemExit):
-        ops.main([*argv, "--issuer", name])
+    code, _, error = pledgeflow(*argv, "--issuer", name)
+    assert code == 2
+    assert "--issuer and --keys go together" in error
 
 
 def test_the_development_private_keys_are_readable_by_their_owner_only() -> None:
