@@ -14,7 +14,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -31,11 +31,13 @@ from shared.bus.memory import InMemoryBus
 from shared.identifiers import make_uscc, patent_check_digit
 from tests.conftest import migrated
 from tests.credentials import ActingAs
+from tests.dates import today
 from tests.integration.conftest import envelope, eventually, publish
 
 pytestmark = pytest.mark.postgres
 
-TODAY = date.today()
+# Today in Beijing: the date the registry compares grant dates and fee payments with.
+TODAY = today()
 USCC = make_uscc(61)
 LOOSE_USCC = " " + " ".join(USCC[i : i + 6] for i in range(0, 18, 6)).lower() + " "
 DIGITS = "201910000061"

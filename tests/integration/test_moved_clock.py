@@ -1,6 +1,6 @@
-"""The tests whose data depend on today still pass on other days: two years on, and at the
-2027 Spring Festival eve, a year the calendar library does not know yet (deadlines counted then
-are provisional).
+"""The tests whose data depend on today still pass on other days: two years on, at the 2027
+Spring Festival eve, a year the calendar library does not know yet (deadlines counted then are
+provisional), and in a UTC evening, when Beijing's date is already the next day's.
 
 Each day runs the date-sensitive tests in a pytest subprocess whose clock is moved with
 PLEDGEFLOW_TEST_TODAY (see tests/conftest.py); the service processes of tests/e2e are left out.
@@ -43,6 +43,8 @@ DATE_SENSITIVE = [
     "test_a_pledge_registered_after_the_deadline_is_released_as_void",
     "tests/integration/test_valuation_service.py::"
     "test_provisional_valuation_is_adjusted_and_reproducible",
+    "tests/unit/test_register_contradictions.py::"
+    "test_a_contradictory_patent_is_refused_with_its_code[granted tomorrow]",
 ]
 
 
@@ -60,6 +62,8 @@ async def test_the_date_sensitive_tests_pass_two_years_on_and_at_spring_festival
     days = {
         "two years on": shift_years(today(), 2).isoformat(),
         "Spring Festival eve": SPRING_FESTIVAL_EVE_2027_EARLY,
+        # 02:00 in Beijing: the services' date is already the next day's.
+        "an evening in UTC": f"{shift_years(today(), 2).isoformat()}T18:00:00+00:00",
     }
     outcomes = await asyncio.gather(*(_pytest_on(day) for day in days.values()))
     for (label, day), (returncode, output) in zip(days.items(), outcomes, strict=True):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +29,11 @@ from shared.banks import load_directory
 from shared.identifiers import make_uscc, patent_check_digit
 from shared.migrations import upgrade
 from shared.settings import DEFAULT_BANK_DIRECTORY
+from tests.dates import today
 from tests.integration.conftest import Running, running
 
-TODAY = date.today()
+# Today in Beijing: the date the registry compares grant dates and fee payments with.
+TODAY = today()
 ENTERPRISE = {
     "uscc": make_uscc(41),
     "name": "Shanghai Lens Optics Co., Ltd.",

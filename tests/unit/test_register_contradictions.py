@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -14,9 +14,11 @@ from services.registry.app import create_app
 from services.registry.settings import RegistrySettings
 from shared.identifiers import make_uscc, patent_check_digit
 from shared.migrations import upgrade
+from tests.dates import today
 from tests.integration.conftest import Running, running
 
-TODAY = date.today()
+# Today in Beijing: the date the registry compares grant dates and fee payments with.
+TODAY = today()
 HOLDER = {"name": "Suzhou Optics Co., Ltd.", "uscc": make_uscc(51)}
 OUTBOX = metadata.tables["outbox"]
 
