@@ -17,8 +17,8 @@ from shared.cli.common import (
     OperatorError,
     note,
     options,
+    print_fields,
     print_json,
-    print_table,
     unreachable,
 )
 
@@ -57,20 +57,18 @@ T = TypeVar("T")
 
 
 def at_registry(
-    registry: str, token: str | None, roles: str, call: Callable[[dict[str, str]], T]
+    registry: str, token: str | None, roles: tuple[str, ...], call: Callable[[dict[str, str]], T]
 ) -> T:
     """Call the registry with the credential; failures as one line an operator can act on."""
     import httpx
 
     from shared.ops import Refused
 
-    issue = (
-        f'--token "$(pledgeflow credentials issue <your id> {roles.split()[0]} '
-        '--audience registry)"'
-    )
+    issue = f'--token "$(pledgeflow credentials issue <your id> {roles[0]} --audience registry)"'
+    roles_named = ", ".join(roles[:-1]) + f" or {roles[-1]}"
     if not (token or "").strip():
         raise OperatorError(
-            f"no credential for the registry: this needs a {roles}'s",
+            f"no credential for the registry: this needs a {roles_named}'s",
             f"set {TOKEN_VARIABLE} or pass {issue}",
             ExitCode.CREDENTIAL,
         )
@@ -95,7 +93,7 @@ def at_registry(
             raise OperatorError(
                 f"the registry refused the credential in --token/{TOKEN_VARIABLE} "
                 f"({exc.code}: {exc.detail})",
-                f"this needs a {roles}'s credential: {issue}",
+                f"this needs a {roles_named}'s credential: {issue}",
                 ExitCode.CREDENTIAL,
             ) from exc
         raise OperatorError(f"the registry answered {exc.status} {exc.code}: {exc.detail}") from exc
@@ -134,7 +132,7 @@ def load(
     loaded = at_registry(
         registry,
         token,
-        "supervisor or administrator",
+        ("supervisor", "administrator"),
         lambda headers: ops.load_calendar(registry, year, file, headers),
     )
     if settings.json:
@@ -163,7 +161,7 @@ def show(
     schedule = at_registry(
         registry,
         token,
-        "supervisor, examiner or administrator",
+        ("supervisor", "examiner", "administrator"),
         lambda headers: ops.calendar_year(registry, year, headers),
     )
     if settings.json:
@@ -176,15 +174,14 @@ def _show(schedule: dict[str, Any]) -> None:
     notice = schedule.get("notice") or {}
     published = (notice.get("reference"), notice.get("published_on"))
     entered = (schedule.get("entered_by"), schedule.get("entered_at"))
-    print_table(
+    print_fields(
         f"working-day calendar {schedule['year']}",
-        ["", ""],
         [
-            ["source", schedule["source"] + (" (provisional)" if schedule["provisional"] else "")],
-            ["version", schedule["version"]],
-            ["notice", " ".join(str(v) for v in published if v)],
-            ["entered by", " ".join(str(v) for v in entered if v)],
-            ["weekdays off", ", ".join(schedule["non_working_weekdays"])],
-            ["make-up working days", ", ".join(schedule["working_weekend_days"])],
+            ("source", schedule["source"] + (" (provisional)" if schedule["provisional"] else "")),
+            ("version", schedule["version"]),
+            ("notice", " ".join(str(v) for v in published if v)),
+            ("entered by", " ".join(str(v) for v in entered if v)),
+            ("weekdays off", ", ".join(schedule["non_working_weekdays"])),
+            ("make-up working days", ", ".join(schedule["working_weekend_days"])),
         ],
     )

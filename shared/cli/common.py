@@ -29,6 +29,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+from rich.text import Text
 from typer.core import TyperCommand
 
 DEFAULT_BOOTSTRAP = "127.0.0.1:9092"
@@ -194,7 +195,7 @@ def stdout() -> Console:
 
 
 def stderr() -> Console:
-    return Console(stderr=True, highlight=False)
+    return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def print_json(value: Any) -> None:
@@ -208,7 +209,26 @@ def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequen
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(*("" if cell is None else str(cell) for cell in row))
-    stdout().print(table)
+    _emit(table)
+
+
+def print_fields(title: str, fields: Sequence[tuple[str, Any]]) -> None:
+    """One record as a name and value per line."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column(overflow="fold")
+    for name, value in fields:
+        grid.add_row(name, "" if value is None else str(value))
+    _emit(Text(title, style="bold"), grid)
+
+
+def _emit(*renderables: Any) -> None:
+    """Print to stdout without the padding that would trail each line."""
+    console = stdout()
+    with console.capture() as captured:
+        for renderable in renderables:
+            console.print(renderable)
+    typer.echo("\n".join(line.rstrip() for line in captured.get().splitlines()))
 
 
 def note(text: str) -> None:
