@@ -7,17 +7,19 @@ line on stderr and the documented exit code, or the traceback with `--debug`.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Annotated, Any
+from types import ModuleType
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -79,6 +81,24 @@ def broker_unreachable(bootstrap: str) -> OperatorError:
         "start the local stack (pledgeflow run) or give the broker's address with --bootstrap "
         f"or {BROKER_VARIABLES[0]}",
     )
+
+
+T = TypeVar("T")
+
+
+def on_broker(bootstrap: str, work: Callable[[ModuleType], Coroutine[Any, Any, T]]) -> T:
+    """Run `work(shared.ops)` against the broker; unreachable, it is one line and exit 3.
+
+    The library is imported here, not with the command line, so help and completion are quick.
+    """
+    from aiokafka.errors import KafkaConnectionError
+
+    from shared import ops
+
+    try:
+        return asyncio.run(work(ops))
+    except KafkaConnectionError as exc:
+        raise broker_unreachable(bootstrap) from exc
 
 
 @dataclass

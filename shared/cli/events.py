@@ -3,9 +3,7 @@ dead-lettered events back."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
 
@@ -15,9 +13,9 @@ from shared.cli.common import (
     DebugOption,
     JsonOption,
     OperatorError,
-    broker_unreachable,
     live_count,
     note,
+    on_broker,
     options,
     print_json,
     print_table,
@@ -25,26 +23,6 @@ from shared.cli.common import (
 
 PANEL = "Operate the running system"
 app = CommandGroup(rich_help_panel=PANEL)
-
-if TYPE_CHECKING:
-    from types import ModuleType
-
-T = TypeVar("T")
-
-
-def on_broker(bootstrap: str, work: Callable[[ModuleType], Coroutine[Any, Any, T]]) -> T:
-    """Run `work(ops)` against the broker; an unreachable broker is one line and exit code 3.
-
-    The library is imported here, not with the command line, so help and completion are quick.
-    """
-    from aiokafka.errors import KafkaConnectionError
-
-    from shared import ops
-
-    try:
-        return asyncio.run(work(ops))
-    except KafkaConnectionError as exc:
-        raise broker_unreachable(bootstrap) from exc
 
 
 @app.command()
