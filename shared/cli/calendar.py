@@ -65,10 +65,10 @@ def at_registry(
     from shared.ops import Refused
 
     issue = f'--token "$(pledgeflow credentials issue <your id> {roles[0]} --audience registry)"'
-    roles_named = ", ".join(roles[:-1]) + f" or {roles[-1]}"
+    needs = ", ".join(f"{role}'s" for role in roles[:-1]) + f" or {roles[-1]}'s credential"
     if not (token or "").strip():
         raise OperatorError(
-            f"no credential for the registry: this needs a {roles_named}'s",
+            f"no credential for the registry, which needs a {needs}",
             f"set {TOKEN_VARIABLE} or pass {issue}",
             ExitCode.CREDENTIAL,
         )
@@ -93,7 +93,7 @@ def at_registry(
             raise OperatorError(
                 f"the registry refused the credential in --token/{TOKEN_VARIABLE} "
                 f"({exc.code}: {exc.detail})",
-                f"this needs a {roles_named}'s credential: {issue}",
+                f"this needs a {needs}: {issue}",
                 ExitCode.CREDENTIAL,
             ) from exc
         raise OperatorError(f"the registry answered {exc.status} {exc.code}: {exc.detail}") from exc

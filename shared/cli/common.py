@@ -262,15 +262,18 @@ class LiveCount:
     def __init__(self, bar: Progress, task: Any) -> None:
         self.bar, self.task = bar, task
         self.done, self.total = 0, 0
-        self.started = time.monotonic()
+        self.started: float | None = None
 
     def __call__(self, done: int, total: int) -> None:
+        """The work's first report starts the clock; each one moves the bar."""
+        if self.started is None:
+            self.started = time.monotonic()
         self.done, self.total = done, total
         self.bar.update(self.task, completed=done, total=total or None)
 
     @property
     def seconds(self) -> float:
-        return time.monotonic() - self.started
+        return 0.0 if self.started is None else time.monotonic() - self.started
 
 
 @contextmanager
