@@ -31,7 +31,9 @@ app = CommandGroup(
 TOKEN_VARIABLE = "PLEDGEFLOW_TOKEN"
 REGISTRY_VARIABLES = ["PLEDGEFLOW_REGISTRY_URL", "PLEDGEFLOW_CONSOLE_REGISTRY_URL"]
 
-YearArgument = Annotated[int, typer.Argument(min=1949, max=2200, help="The calendar year.")]
+YearArgument = Annotated[
+    int, typer.Argument(min=1949, max=2200, metavar="YEAR", help="The calendar year.")
+]
 RegistryOption = Annotated[
     str,
     typer.Option(
@@ -108,6 +110,7 @@ def load(
         typer.Argument(
             exists=True,
             dir_okay=False,
+            metavar="FILE",
             readable=True,
             help="The year's schedule, YAML or JSON: notice, holidays, makeup_workdays.",
         ),

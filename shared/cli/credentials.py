@@ -45,7 +45,10 @@ AUDIENCES = ("registry", "valuation", "credit")
 
 IssuerOption = Annotated[
     str | None,
-    typer.Option(help="Sign as this issuer (with --keys), e.g. https://ops.example/pledgeflow."),
+    typer.Option(
+        metavar="NAME",
+        help="Sign as this issuer (with --keys), e.g. https://ops.example/pledgeflow.",
+    ),
 ]
 KeysOption = Annotated[
     Path | None,
@@ -76,10 +79,13 @@ def _issuer(issuer: str | None, keys: Path | None) -> LocalIssuer:
 @app.command()
 def issue(
     ctx: typer.Context,
-    subject: Annotated[str, typer.Argument(help="The bank id (role bank) or staff member.")],
+    subject: Annotated[
+        str, typer.Argument(metavar="SUBJECT", help="The bank id (role bank) or staff member.")
+    ],
     role: Annotated[
         str,
         typer.Argument(
+            metavar="ROLE",
             help=f"The role it grants: {', '.join(ROLES)}.",
             autocompletion=lambda: list(ROLES),
             show_default=False,
@@ -89,12 +95,15 @@ def issue(
         list[str],
         typer.Option(
             "--audience",
+            metavar="SERVICE",
             help=f"A service it is for: {', '.join(AUDIENCES)}; repeat for several.",
             autocompletion=lambda: list(AUDIENCES),
             show_default=False,
         ),
     ],
-    hours: Annotated[float, typer.Option(min=0.01, help="How long it is valid.")] = 8.0,
+    hours: Annotated[
+        float, typer.Option(min=0.01, metavar="HOURS", help="How long it is valid.")
+    ] = 8.0,
     issuer: IssuerOption = None,
     keys: KeysOption = None,
     debug: DebugOption = False,
@@ -158,7 +167,7 @@ def keys(
 @app.command()
 def retire(
     ctx: typer.Context,
-    kid: Annotated[str, typer.Argument(help="The key id to stop publishing.")],
+    kid: Annotated[str, typer.Argument(metavar="KID", help="The key id to stop publishing.")],
     issuer: IssuerOption = None,
     keys: KeysOption = None,
     debug: DebugOption = False,

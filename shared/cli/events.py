@@ -29,7 +29,10 @@ app = CommandGroup(rich_help_panel=PANEL)
 def history(
     ctx: typer.Context,
     correlation_id: Annotated[
-        str, typer.Argument(help="The case's correlation id (a loan's is on the loan).")
+        str,
+        typer.Argument(
+            metavar="CORRELATION_ID", help="The case's correlation id (a loan's is on the loan)."
+        ),
     ],
     bootstrap: BootstrapOption = None,
     as_json: JsonOption = False,
@@ -75,6 +78,7 @@ def dead_letters(
     consumer: Annotated[
         str | None,
         typer.Argument(
+            metavar="CONSUMER",
             help="A consumer group, e.g. credit.pledges; without it, every group's counts.",
             show_default=False,
         ),
@@ -128,10 +132,17 @@ def _counts(bootstrap: str, as_json: bool) -> None:
 @app.command()
 def replay(
     ctx: typer.Context,
-    consumer: Annotated[str, typer.Argument(help="The consumer group that dead-lettered them.")],
+    consumer: Annotated[
+        str,
+        typer.Argument(metavar="CONSUMER", help="The consumer group that dead-lettered them."),
+    ],
     event_ids: Annotated[
         list[str] | None,
-        typer.Argument(help="The events to put back (see dead-letters).", show_default=False),
+        typer.Argument(
+            metavar="EVENT_ID",
+            help="The events to put back (see dead-letters).",
+            show_default=False,
+        ),
     ] = None,
     every: Annotated[
         bool, typer.Option("--all", help="Put back every dead letter of the group.")
