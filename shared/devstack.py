@@ -316,3 +316,7 @@ def run_until_stopped(
     finally:
         console.stop()
         stack.stop()
+
+
+if __name__ == "__main__":
+    raise SystemExit("the local stack starts with pledgeflow run (or make run)")

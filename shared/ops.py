@@ -273,3 +273,7 @@ def calendar_year(registry_url: str, year: int, headers: dict[str, str]) -> Any:
     if response.status_code != 200:
         raise Refused.of("registry", response)
     return response.json()
+
+
+if __name__ == "__main__":
+    raise SystemExit("the operator commands are in pledgeflow: .venv/bin/pledgeflow --help")

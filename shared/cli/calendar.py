@@ -17,8 +17,8 @@ from shared.cli.common import (
     OperatorError,
     note,
     options,
+    print_fields,
     print_json,
-    print_table,
     unreachable,
 )
 
@@ -31,7 +31,9 @@ app = CommandGroup(
 TOKEN_VARIABLE = "PLEDGEFLOW_TOKEN"
 REGISTRY_VARIABLES = ["PLEDGEFLOW_REGISTRY_URL", "PLEDGEFLOW_CONSOLE_REGISTRY_URL"]
 
-YearArgument = Annotated[int, typer.Argument(min=1949, max=2200, help="The calendar year.")]
+YearArgument = Annotated[
+    int, typer.Argument(min=1949, max=2200, metavar="YEAR", help="The calendar year.")
+]
 RegistryOption = Annotated[
     str,
     typer.Option(
@@ -57,20 +59,18 @@ T = TypeVar("T")
 
 
 def at_registry(
-    registry: str, token: str | None, roles: str, call: Callable[[dict[str, str]], T]
+    registry: str, token: str | None, roles: tuple[str, ...], call: Callable[[dict[str, str]], T]
 ) -> T:
     """Call the registry with the credential; failures as one line an operator can act on."""
     import httpx
 
     from shared.ops import Refused
 
-    issue = (
-        f'--token "$(pledgeflow credentials issue <your id> {roles.split()[0]} '
-        '--audience registry)"'
-    )
+    issue = f'--token "$(pledgeflow credentials issue <your id> {roles[0]} --audience registry)"'
+    needs = ", ".join(f"{role}'s" for role in roles[:-1]) + f" or {roles[-1]}'s credential"
     if not (token or "").strip():
         raise OperatorError(
-            f"no credential for the registry: this needs a {roles}'s",
+            f"no credential for the registry, which needs a {needs}",
             f"set {TOKEN_VARIABLE} or pass {issue}",
             ExitCode.CREDENTIAL,
         )
@@ -95,7 +95,7 @@ def at_registry(
             raise OperatorError(
                 f"the registry refused the credential in --token/{TOKEN_VARIABLE} "
                 f"({exc.code}: {exc.detail})",
-                f"this needs a {roles}'s credential: {issue}",
+                f"this needs a {needs}: {issue}",
                 ExitCode.CREDENTIAL,
             ) from exc
         raise OperatorError(f"the registry answered {exc.status} {exc.code}: {exc.detail}") from exc
@@ -110,6 +110,7 @@ def load(
         typer.Argument(
             exists=True,
             dir_okay=False,
+            metavar="FILE",
             readable=True,
             help="The year's schedule, YAML or JSON: notice, holidays, makeup_workdays.",
         ),
@@ -134,7 +135,7 @@ def load(
     loaded = at_registry(
         registry,
         token,
-        "supervisor or administrator",
+        ("supervisor", "administrator"),
         lambda headers: ops.load_calendar(registry, year, file, headers),
     )
     if settings.json:
@@ -163,7 +164,7 @@ def show(
     schedule = at_registry(
         registry,
         token,
-        "supervisor, examiner or administrator",
+        ("supervisor", "examiner", "administrator"),
         lambda headers: ops.calendar_year(registry, year, headers),
     )
     if settings.json:
@@ -176,15 +177,14 @@ def _show(schedule: dict[str, Any]) -> None:
     notice = schedule.get("notice") or {}
     published = (notice.get("reference"), notice.get("published_on"))
     entered = (schedule.get("entered_by"), schedule.get("entered_at"))
-    print_table(
+    print_fields(
         f"working-day calendar {schedule['year']}",
-        ["", ""],
         [
-            ["source", schedule["source"] + (" (provisional)" if schedule["provisional"] else "")],
-            ["version", schedule["version"]],
-            ["notice", " ".join(str(v) for v in published if v)],
-            ["entered by", " ".join(str(v) for v in entered if v)],
-            ["weekdays off", ", ".join(schedule["non_working_weekdays"])],
-            ["make-up working days", ", ".join(schedule["working_weekend_days"])],
+            ("source", schedule["source"] + (" (provisional)" if schedule["provisional"] else "")),
+            ("version", schedule["version"]),
+            ("notice", " ".join(str(v) for v in published if v)),
+            ("entered by", " ".join(str(v) for v in entered if v)),
+            ("weekdays off", ", ".join(schedule["non_working_weekdays"])),
+            ("make-up working days", ", ".join(schedule["working_weekend_days"])),
         ],
     )

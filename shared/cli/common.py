@@ -7,17 +7,19 @@ line on stderr and the documented exit code, or the traceback with `--debug`.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Annotated, Any
+from types import ModuleType
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -29,6 +31,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+from rich.text import Text
 from typer.core import TyperCommand
 
 DEFAULT_BOOTSTRAP = "127.0.0.1:9092"
@@ -78,6 +81,24 @@ def broker_unreachable(bootstrap: str) -> OperatorError:
         "start the local stack (pledgeflow run) or give the broker's address with --bootstrap "
         f"or {BROKER_VARIABLES[0]}",
     )
+
+
+T = TypeVar("T")
+
+
+def on_broker(bootstrap: str, work: Callable[[ModuleType], Coroutine[Any, Any, T]]) -> T:
+    """Run `work(shared.ops)` against the broker; unreachable, it is one line and exit 3.
+
+    The library is imported here, not with the command line, so help and completion are quick.
+    """
+    from aiokafka.errors import KafkaConnectionError
+
+    from shared import ops
+
+    try:
+        return asyncio.run(work(ops))
+    except KafkaConnectionError as exc:
+        raise broker_unreachable(bootstrap) from exc
 
 
 @dataclass
@@ -194,7 +215,7 @@ def stdout() -> Console:
 
 
 def stderr() -> Console:
-    return Console(stderr=True, highlight=False)
+    return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def print_json(value: Any) -> None:
@@ -208,7 +229,26 @@ def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequen
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(*("" if cell is None else str(cell) for cell in row))
-    stdout().print(table)
+    _emit(table)
+
+
+def print_fields(title: str, fields: Sequence[tuple[str, Any]]) -> None:
+    """One record as a name and value per line."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column(overflow="fold")
+    for name, value in fields:
+        grid.add_row(name, "" if value is None else str(value))
+    _emit(Text(title, style="bold"), grid)
+
+
+def _emit(*renderables: Any) -> None:
+    """Print to stdout without the padding that would trail each line."""
+    console = stdout()
+    with console.capture() as captured:
+        for renderable in renderables:
+            console.print(renderable)
+    typer.echo("\n".join(line.rstrip() for line in captured.get().splitlines()))
 
 
 def note(text: str) -> None:
@@ -222,15 +262,18 @@ class LiveCount:
     def __init__(self, bar: Progress, task: Any) -> None:
         self.bar, self.task = bar, task
         self.done, self.total = 0, 0
-        self.started = time.monotonic()
+        self.started: float | None = None
 
     def __call__(self, done: int, total: int) -> None:
+        """The work's first report starts the clock; each one moves the bar."""
+        if self.started is None:
+            self.started = time.monotonic()
         self.done, self.total = done, total
         self.bar.update(self.task, completed=done, total=total or None)
 
     @property
     def seconds(self) -> float:
-        return time.monotonic() - self.started
+        return 0.0 if self.started is None else time.monotonic() - self.started
 
 
 @contextmanager

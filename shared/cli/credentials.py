@@ -8,7 +8,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from shared.cli.common import CommandGroup, DebugOption, OperatorError, options
+from shared.cli.common import (
+    CommandGroup,
+    DebugOption,
+    JsonOption,
+    OperatorError,
+    note,
+    options,
+    print_json,
+    print_table,
+)
 
 if TYPE_CHECKING:
     from shared.issuer import LocalIssuer
@@ -36,7 +45,10 @@ AUDIENCES = ("registry", "valuation", "credit")
 
 IssuerOption = Annotated[
     str | None,
-    typer.Option(help="Sign as this issuer (with --keys), e.g. https://ops.example/pledgeflow."),
+    typer.Option(
+        metavar="NAME",
+        help="Sign as this issuer (with --keys), e.g. https://ops.example/pledgeflow.",
+    ),
 ]
 KeysOption = Annotated[
     Path | None,
@@ -67,10 +79,13 @@ def _issuer(issuer: str | None, keys: Path | None) -> LocalIssuer:
 @app.command()
 def issue(
     ctx: typer.Context,
-    subject: Annotated[str, typer.Argument(help="The bank id (role bank) or staff member.")],
+    subject: Annotated[
+        str, typer.Argument(metavar="SUBJECT", help="The bank id (role bank) or staff member.")
+    ],
     role: Annotated[
         str,
         typer.Argument(
+            metavar="ROLE",
             help=f"The role it grants: {', '.join(ROLES)}.",
             autocompletion=lambda: list(ROLES),
             show_default=False,
@@ -80,12 +95,15 @@ def issue(
         list[str],
         typer.Option(
             "--audience",
+            metavar="SERVICE",
             help=f"A service it is for: {', '.join(AUDIENCES)}; repeat for several.",
             autocompletion=lambda: list(AUDIENCES),
             show_default=False,
         ),
     ],
-    hours: Annotated[float, typer.Option(min=0.01, help="How long it is valid.")] = 8.0,
+    hours: Annotated[
+        float, typer.Option(min=0.01, metavar="HOURS", help="How long it is valid.")
+    ] = 8.0,
     issuer: IssuerOption = None,
     keys: KeysOption = None,
     debug: DebugOption = False,
@@ -124,20 +142,45 @@ def rotate(
 
 
 @app.command()
+def keys(
+    ctx: typer.Context,
+    issuer: IssuerOption = None,
+    keys: KeysOption = None,
+    as_json: JsonOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """The issuer's published signing keys, the one that signs first."""
+    settings = options(ctx, as_json=as_json, debug=debug)
+    signing = _issuer(issuer, keys)
+    kids = [str(key["kid"]) for key in signing.jwks()["keys"]]
+    if settings.json:
+        print_json([{"kid": kid, "signs": kid == kids[0]} for kid in kids])
+        return
+    note(f"published in {signing.jwks_path}")
+    print_table(
+        f"keys of {signing.issuer}",
+        ["key id", "signs new credentials"],
+        [[kid, "yes" if kid == kids[0] else "no, still verifies"] for kid in kids],
+    )
+
+
+@app.command()
 def retire(
     ctx: typer.Context,
-    kid: Annotated[str, typer.Argument(help="The key id to stop publishing.")],
+    kid: Annotated[str, typer.Argument(metavar="KID", help="The key id to stop publishing.")],
     issuer: IssuerOption = None,
     keys: KeysOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Stop publishing an old signing key; credentials it signed are refused from then on."""
     options(ctx, debug=debug)
+    if not kid.strip():
+        raise typer.BadParameter("name the key to retire: pledgeflow credentials keys lists them")
     signing = _issuer(issuer, keys)
     if kid not in [key["kid"] for key in signing.jwks()["keys"]]:
         raise OperatorError(
             f"{signing.issuer} publishes no key {kid}",
-            f"its keys are listed in {signing.jwks_path}",
+            "pledgeflow credentials keys lists the ones it publishes",
         )
     try:
         signing.retire(kid)

@@ -3,9 +3,7 @@ dead-lettered events back."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
 
@@ -15,9 +13,9 @@ from shared.cli.common import (
     DebugOption,
     JsonOption,
     OperatorError,
-    broker_unreachable,
     live_count,
     note,
+    on_broker,
     options,
     print_json,
     print_table,
@@ -26,32 +24,15 @@ from shared.cli.common import (
 PANEL = "Operate the running system"
 app = CommandGroup(rich_help_panel=PANEL)
 
-if TYPE_CHECKING:
-    from types import ModuleType
-
-T = TypeVar("T")
-
-
-def on_broker(bootstrap: str, work: Callable[[ModuleType], Coroutine[Any, Any, T]]) -> T:
-    """Run `work(ops)` against the broker; an unreachable broker is one line and exit code 3.
-
-    The library is imported here, not with the command line, so help and completion are quick.
-    """
-    from aiokafka.errors import KafkaConnectionError
-
-    from shared import ops
-
-    try:
-        return asyncio.run(work(ops))
-    except KafkaConnectionError as exc:
-        raise broker_unreachable(bootstrap) from exc
-
 
 @app.command()
 def history(
     ctx: typer.Context,
     correlation_id: Annotated[
-        str, typer.Argument(help="The case's correlation id (a loan's is on the loan).")
+        str,
+        typer.Argument(
+            metavar="CORRELATION_ID", help="The case's correlation id (a loan's is on the loan)."
+        ),
     ],
     bootstrap: BootstrapOption = None,
     as_json: JsonOption = False,
@@ -97,6 +78,7 @@ def dead_letters(
     consumer: Annotated[
         str | None,
         typer.Argument(
+            metavar="CONSUMER",
             help="A consumer group, e.g. credit.pledges; without it, every group's counts.",
             show_default=False,
         ),
@@ -150,10 +132,17 @@ def _counts(bootstrap: str, as_json: bool) -> None:
 @app.command()
 def replay(
     ctx: typer.Context,
-    consumer: Annotated[str, typer.Argument(help="The consumer group that dead-lettered them.")],
+    consumer: Annotated[
+        str,
+        typer.Argument(metavar="CONSUMER", help="The consumer group that dead-lettered them."),
+    ],
     event_ids: Annotated[
         list[str] | None,
-        typer.Argument(help="The events to put back (see dead-letters).", show_default=False),
+        typer.Argument(
+            metavar="EVENT_ID",
+            help="The events to put back (see dead-letters).",
+            show_default=False,
+        ),
     ] = None,
     every: Annotated[
         bool, typer.Option("--all", help="Put back every dead letter of the group.")

@@ -28,7 +28,9 @@ DATABASES = ("registry", "valuation", "credit", "console")
 
 
 def _port(name: str) -> object:
-    return typer.Option(f"--{name}-port", min=1, max=65535, help=f"The {name}'s port.")
+    return typer.Option(
+        f"--{name}-port", min=1, max=65535, metavar="PORT", help=f"The {name}'s port."
+    )
 
 
 def _database(name: str) -> object:
@@ -48,6 +50,7 @@ def run(
         Path | None,
         typer.Option(
             file_okay=False,
+            metavar="DIR",
             show_default=False,
             help="Where the SQLite files and the logs go (default: .data in the project).",
         ),
@@ -64,7 +67,9 @@ def run(
     fresh: Annotated[
         bool, typer.Option("--fresh", help="Delete the SQLite files first: start empty.")
     ] = False,
-    log_level: Annotated[str, typer.Option(help="The services' log level.")] = "INFO",
+    log_level: Annotated[
+        str, typer.Option(metavar="LEVEL", help="The services' log level.")
+    ] = "INFO",
     debug: DebugOption = False,
 ) -> None:
     """Run the whole system locally until Ctrl-C: broker, services and console.

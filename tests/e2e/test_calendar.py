@@ -77,7 +77,7 @@ async def test_a_year_loaded_at_the_registry_is_in_force_everywhere_within_secon
     examiner = CREDENTIALS.issue("examiner-e2e", Role.EXAMINER)
     refused = await pledgeflow(*load, "--token", examiner)
     assert refused.exit_code == 4
-    assert "needs a supervisor or administrator's credential" in refused.stderr
+    assert "needs a supervisor's or administrator's credential" in refused.stderr
 
     token = CREDENTIALS.issue("supervisor-e2e", Role.SUPERVISOR)
     loaded_at = time.monotonic()

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -226,3 +228,16 @@ def test_an_unknown_command_is_a_usage_error() -> None:
     result = pledgeflow("load-calendar")
     assert result.exit_code == 2
     assert "No such command" in result.output
+
+
+def test_the_command_is_installed_in_the_environment() -> None:
+    installed = Path(sys.executable).with_name("pledgeflow")
+    result = subprocess.run(
+        [installed, "history", "case-1", "--bootstrap", f"127.0.0.1:{free_port()}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 3
+    assert result.stderr.startswith("error: cannot reach the broker") and result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -168,6 +169,8 @@ def test_the_development_key_rotates_and_retires(
     assert code == 0
     assert local.signing_kid == second != first
     assert [k["kid"] for k in local.jwks()["keys"]] == [second, first]
+    code, listed, _ = pledgeflow("keys", "--json")
+    assert json.loads(listed) == [{"kid": second, "signs": True}, {"kid": first, "signs": False}]
     assert pledgeflow("retire", first)[0] == 0
     assert [k["kid"] for k in local.jwks()["keys"]] == [second]
     assert not (tmp_path / "dev" / "keys" / f"{first}.pem").exists()
