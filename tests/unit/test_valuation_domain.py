@@ -225,9 +225,7 @@ def test_comparables_with_unequal_similarities_give_their_similarity_weighted_me
     assert result.central == exact_fen(expected)
 
 
-def test_a_comparable_at_the_minimum_similarity_counts_one_of_no_similarity_never_does() -> (
-    None
-):
+def test_a_comparable_at_the_minimum_similarity_counts_one_of_no_similarity_never_does() -> None:
     at_minimum = (
         Comparable(Decimal("100"), Decimal("0.3")),
         Comparable(Decimal("400"), Decimal("0.6")),
