@@ -82,7 +82,7 @@ async def test_an_invalid_key_is_refused_before_the_database(credit: Running, ke
     response = await credit.client.post(
         "/v1/loan-applications",
         json=application(),
-        headers=[("Idempotency-Key", key.encode("latin-1"))],
+        headers=[(b"Idempotency-Key", key.encode("latin-1"))],
     )
     assert response.status_code == 400
     assert response.headers["content-type"] == "application/problem+json"

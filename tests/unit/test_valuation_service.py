@@ -231,7 +231,10 @@ async def test_an_invalid_idempotency_key_is_refused_before_anything_is_valued(
     response = await service.client.post(
         "/v1/valuations",
         json=ON_DEMAND,
-        headers=[*BANK.items(), ("Idempotency-Key", key.encode("latin-1"))],
+        headers=[
+            *((name.encode(), value.encode()) for name, value in BANK.items()),
+            (b"Idempotency-Key", key.encode("latin-1")),
+        ],
     )
     assert response.status_code == 400
     assert response.headers["content-type"] == "application/problem+json"
