@@ -651,3 +651,57 @@ async def _holds(relay: OutboxRelay) -> bool:
 
 async def _publishes(relay: OutboxRelay) -> bool:
     return await relay.relay_once() > 0
+
+
+@dataclass
+class WatchedBus:
+    """The broker as one relay reaches it, noting what that relay published, in order."""
+
+    bus: EventBus
+    relay: str
+    published: list[tuple[str, str, int, str]]
+
+    async def publish(self, records: Sequence[Record]) -> None:
+        await asyncio.sleep(0.01)  # an acknowledgement takes a while: the other relay runs
+        for record in records:
+            envelope = Envelope.from_json(record.value)
+            self.published.append(
+                (self.relay, record.key, envelope.aggregate_version, envelope.event_id)
+            )
+        await self.bus.publish(records)
+
+
+async def test_two_relays_side_by_side_publish_each_row_once_in_commit_order_per_key(
+    harness: Harness,
+) -> None:
+    published: list[tuple[str, str, int, str]] = []
+    relays = [
+        OutboxRelay(
+            harness.storage.sessions,
+            harness.storage.outbox,
+            WatchedBus(harness.bus, name, published),  # type: ignore[arg-type]
+            name="test",
+            batch_size=3,
+            poll_interval=0.01,
+            lease_seconds=30,
+        )
+        for name in ("replica-a", "replica-b")
+    ]
+    tasks = [asyncio.create_task(relay.run()) for relay in relays]
+    try:
+        for n in range(8):
+            await asyncio.gather(*(harness.deposit(f"acc-{n}-{k}", [1, 2, 3]) for k in range(3)))
+        await _until(lambda: _none_unpublished(harness), timeout=30)
+    finally:
+        for task in tasks:
+            await _stop(task)
+    event_ids = [event_id for *_, event_id in published]
+    assert len(event_ids) == 72 and len(set(event_ids)) == 72, "each row published once"
+    assert {relay for relay, *_ in published} in ({"replica-a"}, {"replica-b"}), (
+        "only the lease holder publishes"
+    )
+    by_key: dict[str, list[int]] = {}
+    for _, key, version, _ in published:
+        by_key.setdefault(key, []).append(version)
+    assert all(versions == [1, 2, 3] for versions in by_key.values()), by_key
+    assert sum(relay.published for relay in relays) == 72

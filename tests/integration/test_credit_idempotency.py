@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from services.credit.adapters.orm import loans
 from tests.integration.conftest import Running
 from tests.integration.test_credit_service import application, credit  # noqa: F401
@@ -69,3 +71,29 @@ async def test_a_bank_lists_only_its_own_loans_a_page_at_a_time(credit: Running)
     listed = [loan["loan_id"] for loan in first["items"] + second["items"]]
     assert sorted(listed) == sorted(created)
     assert (other["total"], other["items"]) == (0, [])
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["", "k" * 201, "application\t2026", "application 2026", "application-2026\x80"],
+    ids=["empty", "longer than the column", "tab", "space", "not ascii"],
+)
+async def test_an_invalid_key_is_refused_before_the_database(credit: Running, key: str) -> None:  # noqa: F811
+    response = await credit.client.post(
+        "/v1/loan-applications",
+        json=application(),
+        headers=[(b"Idempotency-Key", key.encode("latin-1"))],
+    )
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == "idempotency.bad_key"
+    assert await credit.count(loans) == 0
+
+
+async def test_a_key_as_long_as_the_column_is_kept_and_answers_its_retry(credit: Running) -> None:  # noqa: F811
+    headers = {"Idempotency-Key": "a" * 200}
+    first = await credit.client.post("/v1/loan-applications", json=application(), headers=headers)
+    retry = await credit.client.post("/v1/loan-applications", json=application(), headers=headers)
+    assert (first.status_code, retry.status_code) == (201, 201)
+    assert retry.json()["loan_id"] == first.json()["loan_id"]
+    assert await credit.count(loans) == 1

@@ -209,6 +209,39 @@ def test_market_blend_is_mean_of_income_and_market() -> None:
     assert "income" in driver(result, "market_blend").effect
 
 
+def test_comparables_with_unequal_similarities_give_their_similarity_weighted_mean() -> None:
+    # (1,000,000 x 0.9 + 2,000,000 x 0.8) / (0.9 + 0.8) = 2,500,000 / 1.7 = 1,470,588.2352...
+    comparables = (
+        Comparable(Decimal("1000000"), Decimal("0.9")),
+        Comparable(Decimal("2000000"), Decimal("0.8")),
+    )
+    market = market_value(comparables, Decimal("0.3"))
+    assert market is not None
+    assert market.quantize(Decimal("0.01")) == Decimal("1470588.24")
+    result = value_right(patent(), inputs(comparables=comparables), fixed_params(), AS_OF)
+    assert driver(result, "market_value").value == "1,470,588.24"
+    # central = (124,125,000 / 1331 + 2,500,000 / 1.7) / 2
+    expected = (Fraction(124_125_000, 1331) + Fraction(2_500_000 * 10, 17)) / 2
+    assert result.central == exact_fen(expected)
+
+
+def test_a_comparable_at_the_minimum_similarity_counts_one_of_no_similarity_never_does() -> None:
+    at_minimum = (
+        Comparable(Decimal("100"), Decimal("0.3")),
+        Comparable(Decimal("400"), Decimal("0.6")),
+    )
+    # (100 x 0.3 + 400 x 0.6) / 0.9 = 300
+    assert market_value(at_minimum, Decimal("0.3")) == Decimal("300")
+    assert market_value(at_minimum, Decimal("0.31")) == Decimal("400")
+    unrelated = (Comparable(Decimal("500"), Decimal("0")),)
+    assert market_value(unrelated, Decimal("0")) is None
+    # a comparable sold for nothing, and one identical to the right, are both admissible
+    assert market_value(
+        (Comparable(Decimal("0"), Decimal("1")), Comparable(Decimal("300"), Decimal("0.5"))),
+        Decimal("0.3"),
+    ) == Decimal("100")
+
+
 def test_market_without_usable_comparables_keeps_income() -> None:
     comparables = (Comparable(Decimal("900000"), Decimal("0.1")),)
     result = value_right(patent(), inputs(comparables=comparables), fixed_params(), AS_OF)

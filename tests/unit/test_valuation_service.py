@@ -215,6 +215,44 @@ async def test_a_retried_valuation_returns_the_first_and_a_reused_key_is_refused
 
 
 @pytest.mark.parametrize(
+    "key",
+    [
+        "",
+        "k" * 201,  # longer than the key column
+        "retry\t0001",  # a control character
+        "retry 0001",
+        "retry-0001\x80",  # beyond ASCII
+    ],
+    ids=["empty", "too long", "tab", "space", "not ascii"],
+)
+async def test_an_invalid_idempotency_key_is_refused_before_anything_is_valued(
+    service: Service, key: str
+) -> None:
+    response = await service.client.post(
+        "/v1/valuations",
+        json=ON_DEMAND,
+        headers=[
+            *((name.encode(), value.encode()) for name, value in BANK.items()),
+            (b"Idempotency-Key", key.encode("latin-1")),
+        ],
+    )
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == "idempotency.bad_key"
+    assert response.json()["title"] == ("Idempotency-Key must be 1 to 200 visible ASCII characters")
+    assert not service.events()
+
+
+async def test_a_key_as_long_as_the_column_allows_is_kept(service: Service) -> None:
+    key = "k" * 199 + "!"
+    first = await service.value_on_demand(ON_DEMAND, **{"Idempotency-Key": key})
+    retry = await service.value_on_demand(ON_DEMAND, **{"Idempotency-Key": key})
+    assert (first.status_code, retry.status_code) == (201, 201)
+    assert retry.headers.get("Idempotent-Replayed") == "true"
+    assert len(service.events("valuation.completed")) == 1
+
+
+@pytest.mark.parametrize(
     ("number", "code"),
     [
         ("CN202010123456.7", "patent_number.check_digit"),
