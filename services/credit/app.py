@@ -20,9 +20,10 @@ from shared.auth import Role
 from shared.banks import load_directory
 from shared.bus.base import EventBus
 from shared.calendar_api import calendar_router
-from shared.calendars import CalendarBook
+from shared.calendars import CalendarBook, change_channel
 from shared.http import service_app
 from shared.kernel.clock import Clock, SystemClock
+from shared.notify import ChangeListener
 from shared.periodic import every
 from shared.runtime import ServiceRuntime
 from shared.workdays import OfficialCalendar
@@ -63,6 +64,10 @@ def create_app(
     runtime.add_startup("calendar-load", keeper.catch_up)
     runtime.add_worker("sweeper", lambda: every(settings.sweep_interval, sweeper.sweep))
     runtime.add_worker("calendar", keeper.run)
+    runtime.add_worker(
+        "calendar-changes",
+        lambda: ChangeListener(runtime.engine, change_channel("credit"), deps.book.wake).run(),
+    )
     runtime.add_warnings(lambda: deps.book.warnings(deps.clock.now()))
     app = service_app(
         runtime,
