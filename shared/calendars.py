@@ -6,13 +6,19 @@ it receives in a table of its own (`calendar_schedules`, one row per version), p
 version of each year in force without a restart, and shows it at
 `GET /internal/v1/calendar/{year}`. From a configurable day of the year, a missing schedule for
 next year is reported in `/readyz` (as a warning) and logged once a day.
+
+Replicas agree through the database: storing a schedule notifies every replica of the service
+(PostgreSQL NOTIFY on `calendar_schedules`, see `shared.notify`), each of which puts the stored
+versions in force and counts open deadlines anew at once, and again `SETTLE_SECONDS` later for
+work that was under way on the old calendar when the notice arrived; the periodic look every
+`calendar_refresh_interval` seconds is the fallback.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -32,6 +38,13 @@ log = logging.getLogger(__name__)
 CALENDAR_TOPIC = REGISTRY_CALENDAR
 YEAR_PUBLISHED = "registry.calendar.year_published"
 _SATURDAY = 5
+# After a change, the second look that catches work that was under way on the old calendar.
+SETTLE_SECONDS = 2.0
+
+
+def change_channel(service: str) -> str:
+    """The NOTIFY channel on which a service's replicas hear of a stored schedule."""
+    return f"pledgeflow_calendar_{service}"
 
 
 @dataclass(frozen=True)
@@ -96,14 +109,21 @@ class CalendarBook:
         )
         return True
 
-    async def wait_for_change(self, timeout: float) -> None:
-        """Return when a schedule was put in force since the last call, or after `timeout`."""
+    def wake(self) -> None:
+        """Say that a schedule may have been stored (by this replica or another)."""
+        self._change_event().set()
+
+    async def wait_for_change(self, timeout: float) -> bool:
+        """Return when a schedule was put in force or stored since the last call (True), or
+        after `timeout` (False)."""
         changed = self._change_event()
         try:
             await asyncio.wait_for(changed.wait(), timeout)
         except TimeoutError:
-            pass
-        changed.clear()
+            return False
+        finally:
+            changed.clear()
+        return True
 
     def _change_event(self) -> asyncio.Event:
         if self._changed is None:
@@ -168,3 +188,24 @@ class CalendarBook:
                 extra={"year": year},
             )
         return True
+
+
+async def follow_changes(
+    book: CalendarBook,
+    interval: float,
+    catch_up: Callable[[], Awaitable[object]],
+    settle: float = SETTLE_SECONDS,
+) -> None:
+    """Run `catch_up` at each change, once more `settle` seconds after it, and every
+    `interval` seconds in any case, until cancelled; a failure is logged and tried again."""
+    wait = interval
+    while True:
+        changed = await book.wait_for_change(wait)
+        try:
+            await catch_up()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("calendar catch-up failed; trying again")
+            changed = True
+        wait = min(settle, interval) if changed else interval

@@ -1,4 +1,9 @@
-"""Alembic plumbing: one migration history per service, applied by a separate step."""
+"""Alembic plumbing: one migration history per service, applied by a separate step.
+
+On PostgreSQL an upgrade holds a transaction-scoped advisory lock on its database while it
+runs, so replicas that upgrade at once (several starting together) queue: the first applies the
+migrations, the others then find the database at head and change nothing.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +23,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 SERVICES = ("registry", "valuation", "credit")
 # Every deployable with a database of its own: the services and the console.
 DATABASES = (*SERVICES, "console")
+# Key of the advisory lock an upgrade holds (locks are per database, so one key serves all).
+MIGRATION_LOCK = 0x706C65646765  # "pledge"
 
 
 def alembic_config(service: str, database_url: str) -> Config:
@@ -107,6 +114,8 @@ def _migrate(connection: Connection, target_metadata: MetaData) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         context.run_migrations()
 
 

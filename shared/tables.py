@@ -150,3 +150,24 @@ def add_relay_lease_and_commit_notification(op: Any, service: str) -> None:
         "CREATE TRIGGER outbox_notify AFTER INSERT ON outbox FOR EACH STATEMENT "
         f"EXECUTE FUNCTION pledgeflow_outbox_notify('pledgeflow_outbox_{service}')"
     )
+
+
+def add_change_notification(op: Any, table: str, channel: str) -> None:
+    """On PostgreSQL, a NOTIFY on `channel` when rows are inserted into `table`, delivered to
+    every replica's listener when the inserting transaction commits."""
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.execute(
+        "CREATE OR REPLACE FUNCTION pledgeflow_notify() RETURNS trigger AS $$ "
+        "BEGIN PERFORM pg_notify(TG_ARGV[0], ''); RETURN NULL; END; $$ LANGUAGE plpgsql"
+    )
+    op.execute(
+        f"CREATE TRIGGER {table}_notify AFTER INSERT ON {table} FOR EACH STATEMENT "
+        f"EXECUTE FUNCTION pledgeflow_notify('{channel}')"
+    )
+
+
+def drop_change_notification(op: Any, table: str) -> None:
+    """Undo `add_change_notification` (the shared function stays for the other tables)."""
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(f"DROP TRIGGER IF EXISTS {table}_notify ON {table}")

@@ -13,6 +13,12 @@ from services.credit.entrypoints.consumers import CREDIT_CONSUMERS
 from services.credit.entrypoints.sweeper import TimeoutSweeper
 from services.credit.service_layer.banks import load_config
 from services.credit.service_layer.deps import CreditDeps
+from services.credit.service_layer.terms import (
+    NOTIFY_CHANNEL,
+    CatchUpTerms,
+    LendingTerms,
+    ShareTerms,
+)
 from services.credit.service_layer.unit_of_work import SqlCreditUnitOfWork
 from services.credit.settings import CreditSettings
 from shared.audit import install_audit
@@ -20,9 +26,10 @@ from shared.auth import Role
 from shared.banks import load_directory
 from shared.bus.base import EventBus
 from shared.calendar_api import calendar_router
-from shared.calendars import CalendarBook
+from shared.calendars import CalendarBook, change_channel
 from shared.http import service_app
 from shared.kernel.clock import Clock, SystemClock
+from shared.notify import ChangeListener
 from shared.periodic import every
 from shared.runtime import ServiceRuntime
 from shared.workdays import OfficialCalendar
@@ -41,12 +48,14 @@ def create_app(
     directory = load_directory(settings.bank_directory_file)
     config = load_config(settings.banks_file, directory)
     calendar = calendar or OfficialCalendar()
+    terms = LendingTerms(config, directory)
     deps = CreditDeps(
-        banks=config.banks,
-        programmes=config.programmes,
+        banks=terms.banks,
+        programmes=terms.programmes,
         calendar=calendar,
         clock=clock or SystemClock(),
         book=CalendarBook(calendar, settings.calendar_warn_from),
+        terms=terms,
     )
     runtime = ServiceRuntime(
         "credit",
@@ -60,16 +69,31 @@ def create_app(
     )
     sweeper = TimeoutSweeper(lambda: runtime.messages)
     keeper = CalendarKeeper(lambda: runtime.messages, deps, settings.calendar_refresh_interval)
+    runtime.add_startup("lending-terms", lambda: runtime.messages.handle(ShareTerms()))
     runtime.add_startup("calendar-load", keeper.catch_up)
     runtime.add_worker("sweeper", lambda: every(settings.sweep_interval, sweeper.sweep))
     runtime.add_worker("calendar", keeper.run)
+    runtime.add_worker(
+        "calendar-changes",
+        lambda: ChangeListener(runtime.engine, change_channel("credit"), deps.book.wake).run(),
+    )
+    runtime.add_worker(
+        "lending-terms",
+        lambda: terms.follow(
+            settings.terms_refresh_interval, lambda: runtime.messages.handle(CatchUpTerms())
+        ),
+    )
+    runtime.add_worker(
+        "lending-terms-changes",
+        lambda: ChangeListener(runtime.engine, NOTIFY_CHANNEL, terms.wake).run(),
+    )
     runtime.add_warnings(lambda: deps.book.warnings(deps.clock.now()))
     app = service_app(
         runtime,
         "IP-pledge loans for banks: applications, decisions, offers, disbursement, repayment, "
         "default; referrals and statistics for the credit desk.",
         [api.router, internal_api.router, calendar_router(*CREDIT_DESK, tag="credit desk")],
-        banks=config.banks,
+        banks=terms.banks,
         bank_directory=directory,
         deps=deps,
         sweeper=sweeper,

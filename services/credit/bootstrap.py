@@ -12,6 +12,7 @@ from services.credit.service_layer import (
     referrals,
     reports,
     servicing,
+    terms,
     timeouts,
 )
 from services.credit.service_layer import commands as c
@@ -26,24 +27,28 @@ def bootstrap(unit_of_work: Callable[[], CreditUnitOfWork], deps: CreditDeps) ->
     def bound(handler: Any) -> Any:
         return partial(handler, deps=deps)
 
+    def under_terms(handler: Any) -> Any:
+        return partial(terms.under_current_terms, bound(handler), deps)
+
     async def loan_of(command: Any, loan_id: str, uow: CreditUnitOfWork) -> Any:
         return await handlers.get_loan(c.GetLoan(loan_id, command.bank_id), uow, deps)
 
     commands = {
-        c.ApplyForLoan: On(bound(handlers.apply_for_loan), replay=loan_of),
-        c.AcceptOffer: On(bound(handlers.accept_offer), replay=loan_of),
-        c.RecordValuation: On(bound(handlers.record_valuation)),
-        c.RecordPledgeOutcome: On(bound(handlers.record_pledge_outcome)),
-        c.RecordFilingReceived: On(bound(handlers.record_filing_received)),
-        c.RecordRepayment: On(bound(servicing.record_repayment), replay=loan_of),
-        c.DeclareDefault: On(bound(servicing.declare_default), replay=loan_of),
-        c.RecordPledgeCancelled: On(bound(servicing.record_pledge_cancelled)),
-        c.RecordImpairment: On(bound(servicing.record_impairment)),
-        c.DecideReferral: On(bound(referrals.decide_referral)),
-        c.FireTimeouts: On(bound(timeouts.fire_timeouts)),
-        c.SyncQuotas: On(bound(timeouts.sync_quotas)),
+        c.ApplyForLoan: On(under_terms(handlers.apply_for_loan), replay=loan_of),
+        c.AcceptOffer: On(under_terms(handlers.accept_offer), replay=loan_of),
+        c.RecordValuation: On(under_terms(handlers.record_valuation)),
+        c.RecordPledgeOutcome: On(under_terms(handlers.record_pledge_outcome)),
+        c.RecordFilingReceived: On(under_terms(handlers.record_filing_received)),
+        c.RecordRepayment: On(under_terms(servicing.record_repayment), replay=loan_of),
+        c.DeclareDefault: On(under_terms(servicing.declare_default), replay=loan_of),
+        c.RecordPledgeCancelled: On(under_terms(servicing.record_pledge_cancelled)),
+        c.RecordImpairment: On(under_terms(servicing.record_impairment)),
+        c.DecideReferral: On(under_terms(referrals.decide_referral)),
+        c.FireTimeouts: On(under_terms(timeouts.fire_timeouts)),
+        terms.ShareTerms: On(bound(terms.share_terms)),
+        terms.CatchUpTerms: On(bound(terms.catch_up_terms)),
         calendar.ReceiveSchedule: On(bound(calendar.receive_schedule)),
-        calendar.RecountDeadline: On(bound(calendar.recount_deadline)),
+        calendar.RecountDeadline: On(under_terms(calendar.recount_deadline)),
     }
     queries = {
         c.GetLoan: bound(handlers.get_loan),

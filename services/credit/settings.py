@@ -18,6 +18,12 @@ class CreditSettings(WorkingDaySettings):
     database_url: str = "sqlite+aiosqlite:///.data/credit.db"
     http_port: int = 8003
     banks_file: Path = DEFAULT_BANKS
+    terms_refresh_interval: float = Field(
+        default=60.0,
+        gt=0,
+        description="seconds between looks for lending terms stored by another replica "
+        "(besides the notification each stored revision sends)",
+    )
     sweep_interval: float = Field(
         default=5.0, gt=0, description="seconds between sweeps for due saga deadlines"
     )

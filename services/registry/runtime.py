@@ -1,5 +1,6 @@
 """The registry's background work beside its relay and consumers: the SLA watch and the
-calendar refresh, each a timer that hands commands and queries to the message bus."""
+calendar refresh (woken by a schedule any replica stores, and on a timer), each handing
+commands and queries to the message bus."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from typing import Any
 
 from services.registry.service_layer import calendar, sla
 from services.registry.service_layer.deps import RegistryDeps
+from shared.calendars import change_channel, follow_changes
 from shared.messagebus import MessageBus, WriteConflict
+from shared.notify import ChangeListener
 from shared.periodic import every
 from shared.runtime import ServiceRuntime
 
@@ -57,7 +60,13 @@ class RegistryTimers:
         self._runtime.add_startup("calendar-load", self.refresh_calendar)
         self._runtime.add_worker(
             "calendar-refresh",
-            lambda: every(refresh_interval, self.refresh_calendar, first_delay=refresh_interval),
+            lambda: follow_changes(self._deps.book, refresh_interval, self.refresh_calendar),
+        )
+        self._runtime.add_worker(
+            "calendar-changes",
+            lambda: ChangeListener(
+                self._runtime.engine, change_channel("registry"), self._deps.book.wake
+            ).run(),
         )
         self._runtime.add_worker("sla-watch", lambda: every(sla_interval, self.watch_deadlines))
         self._runtime.add_warnings(lambda: self._deps.book.warnings(self._deps.clock.now()))

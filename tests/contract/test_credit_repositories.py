@@ -19,7 +19,7 @@ from services.credit.adapters.orm import metadata
 from services.credit.domain.events import CollateralRight, Enterprise
 from services.credit.domain.loan import Appraisal, Loan, LoanStatus
 from services.credit.domain.policy import RightAppraisal
-from services.credit.domain.records import QuotaMovement
+from services.credit.domain.records import QuotaMovement, StoredTerms
 from services.credit.service_layer.banks import load_config
 from services.credit.service_layer.unit_of_work import SqlCreditUnitOfWork
 from services.credit.settings import DEFAULT_BANKS
@@ -181,7 +181,7 @@ async def test_loans_are_found_by_status(units: UnitsOfWork) -> None:
 async def test_the_quota_is_never_overdrawn(units: UnitsOfWork) -> None:
     total = Decimal("1000000.00")
     async with units() as uow:
-        await uow.quotas.set_total("bank-x", total)
+        await uow.quotas.set_total("bank-x", total, 1)
         assert await uow.quotas.reserve("bank-x", total, Decimal("600000.00"))
         assert not await uow.quotas.reserve("bank-x", total, Decimal("400000.01"))
         await uow.quotas.settle(
@@ -195,6 +195,44 @@ async def test_the_quota_is_never_overdrawn(units: UnitsOfWork) -> None:
     assert (state.total, state.reserved, state.consumed) == (total, 0, Decimal("600000.00"))
     assert state.available == Decimal("400000.00")
     assert [q.bank_id for q in every] == ["bank-x"]
+
+
+async def test_a_quota_total_of_an_older_revision_never_replaces_a_newer_one(
+    units: UnitsOfWork,
+) -> None:
+    async with units() as uow:
+        await uow.quotas.set_total("bank-x", Decimal("900000.00"), 3)
+        await uow.commit()
+    async with units() as uow:
+        await uow.quotas.set_total("bank-x", Decimal("500000.00"), 2)
+        await uow.commit()
+    async with units() as uow:
+        kept = await uow.quotas.get("bank-x")
+        await uow.quotas.set_total("bank-x", Decimal("800000.00"), 4)
+        await uow.commit()
+    async with units() as uow:
+        raised = await uow.quotas.get("bank-x")
+    assert kept is not None and kept.total == Decimal("900000.00")
+    assert raised is not None and raised.total == Decimal("800000.00")
+
+
+async def test_a_revision_of_the_lending_terms_is_stored_once_and_the_highest_is_newest(
+    units: UnitsOfWork,
+) -> None:
+    first = StoredTerms(2, "a" * 64, {"revision": 2, "banks": []})
+    other = StoredTerms(2, "b" * 64, {"revision": 2, "banks": [], "note": "edited"})
+    older = StoredTerms(1, "c" * 64, {"revision": 1, "banks": []})
+    async with units() as uow:
+        assert await uow.terms.newest() is None
+        assert await uow.terms.add(first)
+        await uow.commit()
+    async with units() as uow:
+        assert not await uow.terms.add(other)
+        assert await uow.terms.add(older)
+        await uow.commit()
+    async with units() as uow:
+        newest = await uow.terms.newest()
+    assert newest == first
 
 
 async def test_a_consumed_event_is_claimed_once(units: UnitsOfWork) -> None:

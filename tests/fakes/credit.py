@@ -10,7 +10,7 @@ from typing import Self
 from sqlalchemy.orm.exc import StaleDataError
 
 from services.credit.domain.loan import Loan, LoanStatus
-from services.credit.domain.records import QuotaMovement, QuotaState, TimeoutKind
+from services.credit.domain.records import QuotaMovement, QuotaState, StoredTerms, TimeoutKind
 from services.credit.domain.statistics import DisbursedLoan
 from shared.calendars import StoredSchedule
 from tests.fakes.base import FakeRepository, FakeUnitOfWork, Store, duplicate_key
@@ -122,7 +122,11 @@ class FakeQuotaRepository(FakeRepository):
             state.consumed + movement.consume,
         )
 
-    async def set_total(self, bank_id: str, total: Decimal) -> None:
+    async def set_total(self, bank_id: str, total: Decimal, revision: int) -> None:
+        revisions = self._uow.working("quota_revisions")
+        if revisions.get(bank_id, 0) > revision:
+            return
+        revisions[bank_id] = revision
         state = self.rows.get(bank_id)
         reserved, consumed = (state.reserved, state.consumed) if state else (ZERO, ZERO)
         self.rows[bank_id] = QuotaState(bank_id, total, reserved, consumed)
@@ -191,11 +195,26 @@ class FakeScheduleStore(FakeRepository):
         self.rows[key] = stored
 
 
+class FakeLendingTermsStore(FakeRepository):
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        super().__init__(uow, "lending_terms")
+
+    async def newest(self) -> StoredTerms | None:
+        return self.rows[max(self.rows)] if self.rows else None
+
+    async def add(self, terms: StoredTerms) -> bool:
+        if terms.revision in self.rows:
+            return False
+        self.rows[terms.revision] = terms
+        return True
+
+
 class FakeCreditUnitOfWork(FakeUnitOfWork):
     loans: FakeLoanRepository
     quotas: FakeQuotaRepository
     reports: FakeReports
     calendar: FakeScheduleStore
+    terms: FakeLendingTermsStore
 
     def __init__(self, store: Store) -> None:
         super().__init__(store, producer="credit")
@@ -207,6 +226,7 @@ class FakeCreditUnitOfWork(FakeUnitOfWork):
         self.quotas = FakeQuotaRepository(self)
         self.reports = FakeReports(self)
         self.calendar = FakeScheduleStore(self)
+        self.terms = FakeLendingTermsStore(self)
         return self
 
     async def before_commit(self) -> None:

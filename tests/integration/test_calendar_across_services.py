@@ -324,3 +324,20 @@ async def test_credit_shows_its_calendar_to_the_credit_desk_only(credit_database
     assert officer.status_code == 200
     assert officer.json()["provisional"] is True
     assert (examiner.status_code, examiner.json()["code"]) == (403, "auth.role_forbidden")
+
+
+async def test_a_schedule_one_credit_replica_stores_is_in_force_on_the_other_within_seconds(
+    credit_database: str,
+) -> None:
+    clock = ManualClock(beijing(2027, 2, 4, 10))
+    async with (
+        credit_service(credit_database, clock) as consuming,
+        credit_service(credit_database, clock) as other,
+    ):
+        assert (await calendar_year(other))["source"] == "provisional_statutory_rule"
+        await publish(consuming.bus, CALENDAR_TOPIC, year_published(SCHEDULE_2027))
+        # The other replica reads no event and looks again only in a minute: it hears the commit.
+        await eventually(lambda: other.app.state.deps.calendar.version(2027) == 1, timeout=3)
+        listed = await calendar_year(other)
+
+    assert (listed["version"], listed["source"]) == (1, "official_notice")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from decimal import Decimal
 from pathlib import Path
@@ -33,6 +34,7 @@ from tests.integration.test_credit_service import (
 pytestmark = pytest.mark.postgres
 
 HANGZHOU_QUOTA = 'quota_total: "2000000000.00"'
+REVISION_1 = "revision: 1"
 
 
 async def decide_concurrently(credit: Running, loan_ids: list[str]) -> None:
@@ -106,7 +108,7 @@ async def test_a_withdrawn_offer_frees_its_quota_and_disbursement_consumes_it(
         assert (await quota(credit))["available"] == "0.00"
 
 
-async def test_the_configured_total_is_written_at_start(
+async def test_the_configured_total_of_a_new_revision_is_written_at_start(
     make_database: MakeDatabase, tmp_path: Path
 ) -> None:
     url = await make_database("credit")
@@ -114,7 +116,9 @@ async def test_the_configured_total_is_written_at_start(
         loan_id = await submit(credit)
         await publish(credit.bus, VALUATIONS_TOPIC, valuation_completed(loan_id))
         await reaches(credit, loan_id, "offered")
-    banks = banks_with(tmp_path, **{HANGZHOU_QUOTA: 'quota_total: "700000.00"'})
+    banks = banks_with(
+        tmp_path, **{HANGZHOU_QUOTA: 'quota_total: "700000.00"', REVISION_1: "revision: 2"}
+    )
     async with credit_service(url, banks_file=banks) as credit:
 
         async def resized() -> bool:
@@ -124,3 +128,38 @@ async def test_the_configured_total_is_written_at_start(
         state = await quota(credit)
         assert (state["reserved"], state["available"]) == ("300000.00", "400000.00")
         assert len(loan_events(credit, loan_id, "credit.loan.decided")) == 0
+
+
+async def test_a_replica_started_with_an_older_file_keeps_the_newer_totals_and_terms(
+    make_database: MakeDatabase, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = await make_database("credit")
+    newer = banks_with(
+        tmp_path, **{HANGZHOU_QUOTA: 'quota_total: "700000.00"', REVISION_1: "revision: 2"}
+    )
+    async with credit_service(url, banks_file=newer) as credit:
+        assert (await quota(credit))["total"] == "700000.00"
+    with caplog.at_level(logging.WARNING):
+        async with credit_service(url) as older:
+            state = await quota(older)
+            in_force = older.app.state.deps.banks["bank-hangzhou"].quota_total
+
+    assert state["total"] == "700000.00"
+    assert in_force == Decimal("700000.00")
+    assert any("older than the terms in force" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_replica_hears_of_newer_terms_another_replica_started_with(
+    make_database: MakeDatabase, tmp_path: Path
+) -> None:
+    url = await make_database("credit")
+    newer = banks_with(
+        tmp_path, **{HANGZHOU_QUOTA: 'quota_total: "700000.00"', REVISION_1: "revision: 2"}
+    )
+    async with credit_service(url) as running:
+        assert running.app.state.deps.banks["bank-hangzhou"].quota_total == Decimal("2000000000.00")
+        async with credit_service(url, banks_file=newer):
+            # The periodic look is a minute away: the stored revision's commit notifies.
+            await eventually(lambda: running.app.state.deps.lending_terms.revision == 2, timeout=3)
+        assert running.app.state.deps.banks["bank-hangzhou"].quota_total == Decimal("700000.00")
+        assert (await quota(running))["total"] == "700000.00"

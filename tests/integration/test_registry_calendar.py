@@ -118,3 +118,19 @@ async def test_the_warning_day_is_a_setting(settings: Settings) -> None:
     assert list(ready["warnings"]) == ["calendar.2027"]
     with pytest.raises(ValueError, match="MM-DD"):
         await settings(calendar_warn_from="1 December")
+
+
+async def test_a_year_entered_through_one_replica_is_in_force_on_the_other_within_seconds(
+    settings: Settings,
+) -> None:
+    one = await settings()
+    other = await settings(one.database_url)
+    async with running(create_app, one) as first, running(create_app, other) as second:
+        before = await second.client.get("/internal/v1/calendar/2031")
+        assert (await put_year(first, 2031, SCHEDULE_2031)).status_code == 200
+        # The periodic look is an hour away: the change comes by notification.
+        await eventually(lambda: second.app.state.deps.calendar.version(2031) == 1, timeout=3)
+        listed = await second.client.get("/internal/v1/calendar/2031")
+
+    assert before.json()["source"] == "provisional_statutory_rule"
+    assert (listed.json()["version"], listed.json()["source"]) == (1, "official_notice")

@@ -115,6 +115,18 @@ bank_quotas = Table(
     Column("reserved", ExactNumeric(18, 2), nullable=False, server_default=text("0")),
     Column("consumed", ExactNumeric(18, 2), nullable=False, server_default=text("0")),
     Column("updated_at", UtcDateTime(), nullable=False),
+    # The revision of the lending terms `total` comes from: an older one never overwrites it.
+    Column("total_revision", Integer, nullable=False, server_default=text("0")),
     CheckConstraint("reserved >= 0", name="reserved_not_negative"),
     CheckConstraint("consumed >= 0", name="consumed_not_negative"),
+)
+
+# Every revision of the lending terms a replica started with; the highest is in force.
+lending_terms = Table(
+    "lending_terms",
+    metadata,
+    Column("revision", Integer, primary_key=True, autoincrement=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("document", JSON, nullable=False),
+    Column("stored_at", UtcDateTime(), nullable=False),
 )

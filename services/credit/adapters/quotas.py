@@ -79,13 +79,19 @@ class SqlQuotaRepository:
         except IntegrityError:
             return
 
-    async def set_total(self, bank_id: str, total: Decimal) -> None:
-        """Make the configured total the one in force."""
+    async def set_total(self, bank_id: str, total: Decimal, revision: int) -> None:
+        """Make the total of a revision of the lending terms the one in force, unless the total
+        in force comes from a later revision."""
         await self.ensure(bank_id, total)
+        q = bank_quotas
         await self.session.execute(
-            update(bank_quotas)
-            .where(bank_quotas.c.bank_id == bank_id, bank_quotas.c.total != total)
-            .values(total=total, updated_at=datetime.now(UTC))
+            update(q)
+            .where(
+                q.c.bank_id == bank_id,
+                q.c.total_revision <= revision,
+                (q.c.total != total) | (q.c.total_revision != revision),
+            )
+            .values(total=total, total_revision=revision, updated_at=datetime.now(UTC))
         )
 
     async def get(self, bank_id: str) -> QuotaState | None:

@@ -101,6 +101,10 @@ class DecisionPolicy:
         return max(caps, default=ZERO)
 
 
+class PolicyVersionUnknown(LookupError):
+    """A loan was decided under a policy version this process does not hold (yet)."""
+
+
 @dataclass(frozen=True)
 class Bank:
     """A lender known to the credit service, with its policy versions and IP-loan quota."""
@@ -132,7 +136,7 @@ class Bank:
         for policy in self.policies:
             if policy.version == version:
                 return policy
-        raise LookupError(f"bank {self.bank_id} has no policy version {version!r}")
+        raise PolicyVersionUnknown(f"bank {self.bank_id} has no policy version {version!r}")
 
 
 @dataclass(frozen=True)

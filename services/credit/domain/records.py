@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 
 class TimeoutKind(enum.StrEnum):
@@ -81,3 +82,13 @@ class RefusalGround:
     code: str
     message: str
     right: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredTerms:
+    """A revision of the banks' lending terms as stored for every replica: the document (the
+    terms file as data) and its fingerprint."""
+
+    revision: int
+    fingerprint: str
+    document: dict[str, Any]

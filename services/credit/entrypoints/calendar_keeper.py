@@ -1,20 +1,21 @@
 """The timer that keeps credit's calendar in force and its deadlines counted on it.
 
-Woken at once when a schedule arrives from the registry (and every `calendar_refresh_interval`
-seconds in any case), it puts the newest stored version of each year in force, which also
-covers schedules stored by another replica and a restart; counts anew each pending deadline
-that relied on a replaced schedule; and logs a missing year once a day.
+Woken at once when a schedule is stored by any replica (the consumer's commit notifies every
+replica) and every `calendar_refresh_interval` seconds in any case, it puts the newest stored
+version of each year in force, which also covers a restart; counts anew each pending deadline
+that relied on a replaced schedule, and again shortly after a change for loans whose
+transaction was under way on the old calendar; and logs a missing year once a day.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any
 
 from services.credit.service_layer import calendar as calendars
 from services.credit.service_layer.deps import CreditDeps
+from shared.calendars import follow_changes
 from shared.messagebus import MessageBus, WriteConflict
 
 log = logging.getLogger(__name__)
@@ -33,14 +34,7 @@ class CalendarKeeper:
 
     async def run(self) -> None:
         """Catch up on every change or interval, until cancelled."""
-        while True:
-            await self._deps.book.wait_for_change(self._interval)
-            try:
-                await self.catch_up()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("calendar catch-up failed; trying again")
+        await follow_changes(self._deps.book, self._interval, self.catch_up)
 
     async def catch_up(self) -> list[str]:
         """Put stored schedules in force, recount stale deadlines; returns the loans moved."""

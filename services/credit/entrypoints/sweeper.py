@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from services.credit.service_layer import commands as c
+from services.credit.service_layer.terms import ShareTerms
 from shared.messagebus import MessageBus, WriteConflict
 
 log = logging.getLogger(__name__)
@@ -20,7 +21,8 @@ BATCH = 100
 
 
 class TimeoutSweeper:
-    """Fires due deadlines; first makes the configured quota totals the ones in force."""
+    """Fires due deadlines; first offers this replica's lending terms (and their quota totals)
+    to the others, and lends under the newest stored."""
 
     def __init__(self, messages: Callable[[], MessageBus[Any]]) -> None:
         self._bus = messages
@@ -28,9 +30,9 @@ class TimeoutSweeper:
         self.fired = 0
 
     async def sweep(self) -> None:
-        """One run: sync the quotas (once), then fire everything due, a batch at a time."""
+        """One run: share the lending terms (once), then fire everything due, a batch at a time."""
         if not self._synced:
-            await self._bus().handle(c.SyncQuotas())
+            await self._bus().handle(ShareTerms())
             self._synced = True
         while await self.sweep_once() >= BATCH:
             pass

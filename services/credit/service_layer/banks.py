@@ -4,11 +4,18 @@ Credit's file holds lending terms only; who a bank is (legal name, USCC, address
 the bank directory every service shares. The file may repeat a bank's `name` or `uscc`, but
 if it names a bank the directory does not list, or disagrees with the directory, credit
 refuses to start.
+
+The file carries a `revision`, a whole number raised with every change. Replicas share the
+terms through the database (`lending_terms`, see `service_layer/terms.py`): the highest
+revision stored is the one every replica lends under, so a replica started with an older file
+cannot revert newer figures.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import json
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -31,6 +38,19 @@ ADDRESS_LIMIT = 500
 class LendingConfig:
     banks: dict[str, Bank]
     programmes: dict[str, Programme]
+    revision: int = 0
+    document: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def fingerprint(self) -> str:
+        """A digest of the terms as written, to tell two files of one revision apart."""
+        return fingerprint(self.document)
+
+
+def fingerprint(document: dict[str, Any]) -> str:
+    """The SHA-256 of a terms document in canonical JSON."""
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def load_config(path: Path, directory: BankDirectory | None = None) -> LendingConfig:
@@ -40,6 +60,14 @@ def load_config(path: Path, directory: BankDirectory | None = None) -> LendingCo
     """
     directory = directory if directory is not None else load_directory(DEFAULT_BANK_DIRECTORY)
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return parse_config(json.loads(json.dumps(data, default=str)), directory, str(path))
+
+
+def parse_config(data: dict[str, Any], directory: BankDirectory, path: str) -> LendingConfig:
+    """Lending terms from a document (the file's YAML, or the JSON stored in the database)."""
+    revision = data.get("revision", 0)
+    if not isinstance(revision, int) or isinstance(revision, bool) or revision < 0:
+        raise ValueError(f"{path}: revision must be a whole number, not {revision!r}")
     programmes = {
         name: Programme.from_mapping(name, spec)
         for name, spec in (data.get("programmes") or {}).items()
@@ -53,7 +81,7 @@ def load_config(path: Path, directory: BankDirectory | None = None) -> LendingCo
         if bank.bank_id in banks:
             raise ValueError(f"{path}: bank {bank.bank_id} is listed twice")
         banks[bank.bank_id] = bank
-    return LendingConfig(banks, programmes)
+    return LendingConfig(banks, programmes, revision, data)
 
 
 def load_banks(path: Path, directory: BankDirectory | None = None) -> dict[str, Bank]:
@@ -61,7 +89,7 @@ def load_banks(path: Path, directory: BankDirectory | None = None) -> dict[str, 
     return load_config(path, directory).banks
 
 
-def _bank(entry: dict[str, Any], directory: BankDirectory, path: Path) -> Bank:
+def _bank(entry: dict[str, Any], directory: BankDirectory, path: str) -> Bank:
     bank_id = str(entry["bank_id"])
     listed = directory.get(bank_id)
     if listed is None:

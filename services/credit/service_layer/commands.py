@@ -108,11 +108,6 @@ class FireTimeouts(Command):
 
 
 @dataclass(frozen=True)
-class SyncQuotas(Command):
-    """Make each bank's configured quota total the one in force."""
-
-
-@dataclass(frozen=True)
 class GetLoan(Query):
     loan_id: str
     bank_id: str

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from services.credit.domain.policy import Bank
 from services.credit.domain.programmes import Programme
+from services.credit.service_layer.banks import LendingConfig
+from services.credit.service_layer.terms import LendingTerms
 from shared.calendars import CalendarBook
 from shared.kernel.clock import Clock
 from shared.kernel.errors import Forbidden
@@ -26,6 +28,19 @@ class CreditDeps:
     calendar: OfficialCalendar
     clock: Clock
     book: CalendarBook
+    terms: LendingTerms | None = None
+
+    def __post_init__(self) -> None:
+        if self.terms is None:
+            terms = LendingTerms(LendingConfig(self.banks, self.programmes), None)
+            object.__setattr__(self, "terms", terms)
+        assert self.terms is not None and self.terms.banks is self.banks
+
+    @property
+    def lending_terms(self) -> LendingTerms:
+        """The terms in force in this process (whose banks and programmes these are)."""
+        assert self.terms is not None
+        return self.terms
 
     def bank(self, bank_id: str) -> Bank:
         """The bank of that id; refused when credit does not know it."""

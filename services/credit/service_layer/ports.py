@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from services.credit.domain.loan import Loan, LoanStatus
-from services.credit.domain.records import QuotaMovement, QuotaState, TimeoutKind
+from services.credit.domain.records import QuotaMovement, QuotaState, StoredTerms, TimeoutKind
 from services.credit.domain.statistics import DisbursedLoan
 from shared.calendars import StoredSchedule
 from shared.messagebus import UnitOfWork
@@ -66,8 +66,9 @@ class QuotaRepository(Protocol):
         """Leave a reservation, moving `consume` into the consumed amount."""
         ...
 
-    async def set_total(self, bank_id: str, total: Decimal) -> None:
-        """Make the configured total the one in force."""
+    async def set_total(self, bank_id: str, total: Decimal, revision: int) -> None:
+        """Make the total of a revision of the lending terms the one in force, unless the total
+        in force comes from a later revision."""
         ...
 
     async def get(self, bank_id: str) -> QuotaState | None:
@@ -105,6 +106,18 @@ class ScheduleStore(Protocol):
     async def add(self, stored: StoredSchedule) -> None: ...
 
 
+class LendingTermsStore(Protocol):
+    """The revisions of the banks' lending terms replicas started with."""
+
+    async def newest(self) -> StoredTerms | None:
+        """The highest revision stored, if any."""
+        ...
+
+    async def add(self, terms: StoredTerms) -> bool:
+        """Store a revision unless it is stored already; True if this call stored it."""
+        ...
+
+
 class CreditUnitOfWork(UnitOfWork, Protocol):
     """Credit's transaction: loans, quotas and reports on one unit of work."""
 
@@ -119,3 +132,6 @@ class CreditUnitOfWork(UnitOfWork, Protocol):
 
     @property
     def calendar(self) -> ScheduleStore: ...
+
+    @property
+    def terms(self) -> LendingTermsStore: ...

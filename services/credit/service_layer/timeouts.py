@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.credit.domain.records import TimeoutKind
-from services.credit.service_layer.commands import DueTimeouts, FireTimeouts, SyncQuotas
+from services.credit.service_layer.commands import DueTimeouts, FireTimeouts
 from services.credit.service_layer.deps import CreditDeps
 from services.credit.service_layer.ports import CreditUnitOfWork
 
@@ -23,9 +23,3 @@ async def fire_timeouts(
     fired = loan.fire_due_timeouts(deps.clock.now())
     await uow.loans.save(loan)
     return fired
-
-
-async def sync_quotas(command: SyncQuotas, uow: CreditUnitOfWork, deps: CreditDeps) -> None:
-    """Make each bank's configured quota total the one in force."""
-    for bank in deps.banks.values():
-        await uow.quotas.set_total(bank.bank_id, bank.quota_total)

@@ -12,6 +12,7 @@ from services.credit.adapters.orm import calendar_schedules
 from services.credit.adapters.queries import ReportQueries
 from services.credit.adapters.quotas import SqlQuotaRepository
 from services.credit.adapters.repository import SqlLoanRepository
+from services.credit.adapters.terms import SqlLendingTermsStore
 from services.credit.domain.loan import Loan
 from shared.calendar_store import ScheduleStore
 from shared.uow import SqlUnitOfWork
@@ -22,6 +23,7 @@ class SqlCreditUnitOfWork(SqlUnitOfWork):
     quotas: SqlQuotaRepository
     reports: ReportQueries
     calendar: ScheduleStore
+    terms: SqlLendingTermsStore
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
@@ -29,6 +31,7 @@ class SqlCreditUnitOfWork(SqlUnitOfWork):
         self.quotas = SqlQuotaRepository(self.session)
         self.reports = ReportQueries(self.session)
         self.calendar = ScheduleStore(self.session, calendar_schedules)
+        self.terms = SqlLendingTermsStore(self.session)
         return self
 
     async def before_commit(self) -> None:
