@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
-from shared.bus.base import EventBus, Message, Record
+from shared.bus.base import EventBus, Message, Record, Subscription
 from shared.context import EventContext
 from shared.dedup import Dedup
 from shared.envelope import Envelope, MalformedEvent
@@ -138,11 +138,23 @@ class EventConsumer:
         self._together = together
         self.handled = 0
         self.dead_lettered = 0
+        self._subscription: Subscription | None = None
+
+    def lag(self) -> dict[tuple[str, int], int]:
+        """Records not yet handled, per (topic, partition) this member reads."""
+        if self._subscription is None:
+            return {}
+        try:
+            return self._subscription.lag()
+        except Exception:
+            log.debug("consumer lag unavailable", exc_info=True)
+            return {}
 
     async def run(self) -> None:
         """Consume until cancelled: a batch at a time, its offsets committed once it is done."""
         subscription = self._bus.subscribe(self.name, self.topics)
         await subscription.start()
+        self._subscription = subscription
         try:
             while True:
                 batch = await subscription.poll(timeout=0.5, max_records=self._batch_size)
@@ -150,6 +162,7 @@ class EventConsumer:
                     await self.process_batch(batch)
                     await subscription.commit(batch)
         finally:
+            self._subscription = None
             await subscription.stop()
 
     async def process_batch(self, batch: Sequence[Message]) -> None:

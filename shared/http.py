@@ -277,6 +277,7 @@ def metrics_router(metrics: Metrics) -> APIRouter:
 
     @router.get("/metrics", include_in_schema=False)
     async def exposition() -> Response:
+        await metrics.refresh()
         return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
     return router

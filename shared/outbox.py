@@ -20,12 +20,13 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, select, text, update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from prometheus_client.metrics_core import Metric
+from sqlalchemy import Table, bindparam, func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.bus.base import EventBus, Record
 from shared.envelope import Envelope
-from shared.metrics import Metrics
+from shared.metrics import Metrics, gauge
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +150,7 @@ class OutboxRelay:
         self.published = 0
         self._select = (
             select(table.c.id, table.c.topic, table.c.key, table.c.body, table.c.event_type)
-            .add_columns(table.c.correlation_id)
+            .add_columns(table.c.correlation_id, table.c.created_at)
             .where(table.c.published_at.is_(None))
             .order_by(table.c.id)
             .limit(batch_size)
@@ -223,7 +224,26 @@ class OutboxRelay:
         if self._metrics is not None:
             self._metrics.relay_publish_duration.observe(time.perf_counter() - started)
             self._metrics.relay_published.inc(len(rows))
+            for row in rows:
+                self._metrics.relay_delay.observe((sent_at - row.created_at).total_seconds())
         return len(rows)
+
+    async def figures(self, connection: AsyncConnection) -> list[Metric]:
+        """The backlog and the age of its oldest row, as gauges (read at scrape time)."""
+        t = self._table
+        count, oldest = (
+            await connection.execute(
+                select(func.count(), func.min(t.c.created_at)).where(t.c.published_at.is_(None))
+            )
+        ).one()
+        backlog = gauge("pledgeflow_outbox_backlog", "Outbox rows committed but not yet published")
+        backlog.add_metric([], count)
+        age = gauge(
+            "pledgeflow_outbox_oldest_unsent_age_seconds",
+            "Age of the oldest outbox row not yet published (0 when there is none)",
+        )
+        age.add_metric([], (datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0)
+        return [backlog, age]
 
     async def backlog(self) -> int:
         """Rows not yet published."""

@@ -8,6 +8,7 @@ from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from prometheus_client.metrics_core import Metric
 from sqlalchemy import MetaData
 
 from shared.bus.base import EventBus
@@ -16,7 +17,7 @@ from shared.bus.memory import InMemoryBus
 from shared.consumer import EventConsumer, Reaction
 from shared.db import create_engine, ping, session_factory
 from shared.messagebus import MessageBus
-from shared.metrics import Metrics
+from shared.metrics import FigureSource, Metrics
 from shared.outbox import OutboxRelay
 from shared.settings import ServiceSettings
 from shared.topics import dead_letter_topic
@@ -88,6 +89,9 @@ class ServiceRuntime:
         self._warning_sources: list[Callable[[], dict[str, str]]] = []
         self._startup: list[tuple[str, Callable[[], Coroutine[Any, Any, object]]]] = []
         self.consumers: list[EventConsumer] = []
+        self._figure_readers: list[FigureSource] = []
+        self.metrics.lag_source = lambda: {c.name: c.lag() for c in self.consumers}
+        self.metrics.add_figures(self._read_figures)
 
     async def start(self) -> None:
         """Connect, make sure topics exist, and start relaying and consuming."""
@@ -137,6 +141,19 @@ class ServiceRuntime:
                 await step()
             except Exception:
                 log.exception("start-up step failed; its worker retries", extra={"step": name})
+
+    def add_figures(self, read: FigureSource) -> None:
+        """Add gauges this service reads from its database when its metrics are scraped."""
+        self._figure_readers.append(read)
+
+    async def _read_figures(self) -> list[Metric]:
+        if not hasattr(self, "relay"):
+            return []
+        async with self.engine.connect() as connection:
+            found = await self.relay.figures(connection)
+            for read in self._figure_readers:
+                found.extend(await read(connection))
+        return found
 
     def add_warnings(self, source: Callable[[], dict[str, str]]) -> None:
         """Add what an operator should act on although the service is ready (see `warnings`)."""
