@@ -280,6 +280,7 @@ def service_app(
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+    runtime.tracing.instrument_app(app)
     return app
 
 

@@ -21,6 +21,7 @@ from shared.metrics import FigureSource, Metrics
 from shared.outbox import OutboxRelay
 from shared.settings import ServiceSettings
 from shared.topics import dead_letter_topic
+from shared.tracing import Tracing
 from shared.uow import SqlUnitOfWork, Storage
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,12 @@ class ServiceRuntime:
         self._consumer_specs = tuple(consumers)
         self._produces = tuple(produces)
         self.metrics = Metrics()
+        self.tracing = Tracing(
+            service,
+            settings.tracing_exporter,
+            settings.tracing_otlp_endpoint,
+            settings.tracing_sample_ratio,
+        )
         self.bus = bus or make_bus(
             settings, client_id=f"pledgeflow-{service}", metrics=self.metrics
         )
@@ -97,6 +104,7 @@ class ServiceRuntime:
         """Connect, make sure topics exist, and start relaying and consuming."""
         self.engine = create_engine(self.settings.database_url)
         self.metrics.watch_engine(self.engine)
+        self.tracing.instrument_engine(self.engine)
         sessions = session_factory(self.engine)
         await self.bus.start()
         if isinstance(self.bus, KafkaBus):
@@ -109,6 +117,7 @@ class ServiceRuntime:
             poll_interval=self.settings.outbox_poll_interval,
             lease_seconds=self.settings.outbox_lease_seconds,
             metrics=self.metrics,
+            tracing=self.tracing,
         )
         self.storage = Storage(
             sessions=sessions,
@@ -118,6 +127,7 @@ class ServiceRuntime:
             on_commit=self.relay.notify,
         )
         self.messages = self._bootstrap(self.unit_of_work)
+        self.messages.tracer = self.tracing.tracer
         self.consumers = [
             EventConsumer(
                 spec.name,
@@ -126,6 +136,7 @@ class ServiceRuntime:
                 spec.reactions,
                 self.messages,
                 metrics=self.metrics,
+                tracing=self.tracing,
             )
             for spec in self._consumer_specs
         ]
@@ -197,6 +208,7 @@ class ServiceRuntime:
         self._tasks = []
         await self.bus.stop()
         await self.engine.dispose()
+        self.tracing.flush()
 
     async def readiness(self) -> dict[str, str]:
         """What is not ready, by component; empty when all is well."""
