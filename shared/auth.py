@@ -75,6 +75,10 @@ def verifier_for(settings: ServiceSettings, service: str) -> TokenVerifier:
     )
 
 
+# Where the verified caller's subject is left in the request's scope, for the access log.
+CALLER_KEY = "pledgeflow.caller"
+
+
 async def principal(request: Request) -> Principal:
     """The verified caller of a request; 401 without a valid bearer credential."""
     header = request.headers.get("authorization", "")
@@ -82,7 +86,9 @@ async def principal(request: Request) -> Principal:
     if scheme.lower() != "bearer" or not token.strip():
         raise Problem(401, "auth.missing", "A bearer credential is required")
     verifier: TokenVerifier = request.app.state.verifier
-    return await verifier.verify(token.strip())
+    caller = await verifier.verify(token.strip())
+    request.scope[CALLER_KEY] = caller.subject
+    return caller
 
 
 async def bank(request: Request) -> Principal:

@@ -17,11 +17,14 @@ import functools
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
-from shared.bus.base import EventBus, Message, Record
+from opentelemetry import trace
+from opentelemetry.trace import Span
+
+from shared.bus.base import EventBus, Message, Record, Subscription
 from shared.context import EventContext
 from shared.dedup import Dedup
 from shared.envelope import Envelope, MalformedEvent
@@ -31,6 +34,7 @@ from shared.messagebus import Delivered, MessageBus, WriteConflict
 from shared.metrics import Metrics
 from shared.retry import Backoff, is_outage
 from shared.topics import EVENT_TYPES, dead_letter_topic
+from shared.tracing import TRACEPARENT, Tracing, span_traceparent
 
 log = logging.getLogger(__name__)
 
@@ -124,8 +128,10 @@ class EventConsumer:
         concurrency: int = 8,
         together: int = 50,
         metrics: Metrics | None = None,
+        tracing: Tracing | None = None,
     ) -> None:
         self._metrics = metrics
+        self._tracing = tracing or Tracing(name)
         self.name = name
         self.topics = tuple(topics)
         self._bus = bus
@@ -138,11 +144,23 @@ class EventConsumer:
         self._together = together
         self.handled = 0
         self.dead_lettered = 0
+        self._subscription: Subscription | None = None
+
+    def lag(self) -> dict[tuple[str, int], int]:
+        """Records not yet handled, per (topic, partition) this member reads."""
+        if self._subscription is None:
+            return {}
+        try:
+            return self._subscription.lag()
+        except Exception:
+            log.debug("consumer lag unavailable", exc_info=True)
+            return {}
 
     async def run(self) -> None:
         """Consume until cancelled: a batch at a time, its offsets committed once it is done."""
         subscription = self._bus.subscribe(self.name, self.topics)
         await subscription.start()
+        self._subscription = subscription
         try:
             while True:
                 batch = await subscription.poll(timeout=0.5, max_records=self._batch_size)
@@ -150,6 +168,7 @@ class EventConsumer:
                     await self.process_batch(batch)
                     await subscription.commit(batch)
         finally:
+            self._subscription = None
             await subscription.stop()
 
     async def process_batch(self, batch: Sequence[Message]) -> None:
@@ -183,9 +202,22 @@ class EventConsumer:
 
     async def _handle_together(self, chunk: Sequence[_Prepared]) -> bool:
         started = time.perf_counter()
-        handled = await self._messages.handle_together(
-            [Delivered(p.command, p.dedup, p.context) for p in chunk if p.command is not None]
-        )
+        traced = [self._consuming(p) for p in chunk]
+        spans = [span for span, _ in traced if span is not None]
+        try:
+            with self._tracing.batch_span(
+                "handle batch", spans, {"pledgeflow.consumer": self.name, "batch": len(chunk)}
+            ):
+                handled = await self._messages.handle_together(
+                    [
+                        Delivered(p.command, p.dedup, p.context)
+                        for _, p in traced
+                        if p.command is not None
+                    ]
+                )
+        finally:
+            for span in spans:
+                span.end()
         if handled is None:
             return False
         share = (time.perf_counter() - started) / len(chunk)
@@ -241,18 +273,48 @@ class EventConsumer:
             reaction,
             command,
             Dedup.of_event(self.name, envelope.event_id, envelope.event_type),
-            EventContext(envelope.correlation_id, envelope.event_id),
+            EventContext(envelope.correlation_id, envelope.event_id, message.header(TRACEPARENT)),
         )
 
     async def _handle(self, prepared: _Prepared) -> None:
         started = time.perf_counter()
-        outcome = await self._attempts(prepared)
+        span, prepared = self._consuming(prepared)
+        if span is None:
+            outcome = await self._attempts(prepared)
+        else:
+            with trace.use_span(span, end_on_exit=True):
+                outcome = await self._attempts(prepared)
+                span.set_attribute("pledgeflow.outcome", outcome)
         event_type = prepared.envelope.event_type
         self._count(event_type, outcome)
         if self._metrics is not None:
             self._metrics.handler_duration.labels(self.name, event_type).observe(
                 time.perf_counter() - started
             )
+
+    def _consuming(self, prepared: _Prepared) -> tuple[Span | None, _Prepared]:
+        """A consumer span for the record, continuing the trace it carries, and the record
+        with that span as the context of the events its handling makes (when tracing is on)."""
+        if not self._tracing.enabled:
+            return None, prepared
+        message, envelope = prepared.message, prepared.envelope
+        span = self._tracing.consuming(
+            f"consume {envelope.event_type}",
+            prepared.context.traceparent,
+            {
+                "messaging.system": "kafka",
+                "messaging.operation.type": "process",
+                "messaging.destination.name": message.topic,
+                "messaging.consumer.group.name": self.name,
+                "messaging.destination.partition.id": str(message.partition),
+                "messaging.kafka.offset": message.offset,
+                "messaging.message.id": envelope.event_id,
+                "pledgeflow.event_type": envelope.event_type,
+                "pledgeflow.correlation_id": envelope.correlation_id,
+            },
+        )
+        context = replace(prepared.context, traceparent=span_traceparent(span))
+        return span, replace(prepared, context=context)
 
     def _count(self, event_type: str, outcome: str) -> None:
         if self._metrics is not None:

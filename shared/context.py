@@ -13,6 +13,8 @@ class EventContext:
 
     correlation_id: str
     causation_id: str | None = None
+    # The W3C traceparent of the work (an event's consumer span), when it is traced.
+    traceparent: str | None = None
 
     @classmethod
     def new(cls) -> EventContext:

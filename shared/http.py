@@ -18,11 +18,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.auth import verifier_for
+from shared.auth import CALLER_KEY, verifier_for
 from shared.banks import load_directory
 from shared.body_limit import BodyLimit
 from shared.context import EventContext, reset_context, set_context
 from shared.kernel.errors import DomainError
+from shared.logging import ACCESS_LOGGER
 from shared.messagebus import MessageBus
 from shared.metrics import Metrics
 from shared.openapi import declare_common_responses
@@ -60,6 +61,7 @@ FIELD_CODES = {"extra_forbidden": "field.unknown"}
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 log = logging.getLogger(__name__)
+access = logging.getLogger(ACCESS_LOGGER)
 
 
 class RightNumberConvertor(StringConvertor):
@@ -99,7 +101,9 @@ def install_conventions(app: FastAPI, metrics: Metrics | None = None) -> None:
 
 class RequestContext:
     """Plain ASGI middleware: the request's correlation id in force while it is handled and on
-    its answer, and its count and duration by route template in the service's metrics."""
+    its answer, its count and duration by route template in the service's metrics, and one
+    access log line (method, route template, status, duration, caller; the formatter adds the
+    correlation and trace ids)."""
 
     def __init__(self, app: ASGIApp, metrics: Metrics | None = None) -> None:
         self.app = app
@@ -133,15 +137,23 @@ class RequestContext:
                     raise
                 await unexpected_error(scope)(scope, receive, sending)
         finally:
+            elapsed = time.perf_counter() - started
+            template = getattr(scope.get("route"), "path", "unmatched")
+            method = scope.get("method", "")
+            access.info(
+                "request",
+                extra={
+                    "method": method,
+                    "route": template,
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 2),
+                    "caller": scope.get(CALLER_KEY),
+                },
+            )
             reset_context(token)
             if self.metrics is not None:
-                route = scope.get("route")
-                template = getattr(route, "path", "unmatched")
-                method = scope.get("method", "")
                 self.metrics.http_requests.labels(template, method, str(status)).inc()
-                self.metrics.http_duration.labels(template, method).observe(
-                    time.perf_counter() - started
-                )
+                self.metrics.http_duration.labels(template, method).observe(elapsed)
 
 
 def unexpected_error(scope: Scope) -> JSONResponse:
@@ -268,6 +280,7 @@ def service_app(
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+    runtime.tracing.instrument_app(app)
     return app
 
 
@@ -277,6 +290,7 @@ def metrics_router(metrics: Metrics) -> APIRouter:
 
     @router.get("/metrics", include_in_schema=False)
     async def exposition() -> Response:
+        await metrics.refresh()
         return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
     return router

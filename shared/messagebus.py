@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Generic, Protocol, Self, TypeVar
 
+from opentelemetry.trace import NoOpTracer, Tracer
+
 from shared.context import EventContext, reset_context, set_context
 from shared.dedup import Dedup, Earlier
 from shared.kernel.errors import Conflict, DomainError, Invalid
@@ -122,6 +124,8 @@ class MessageBus(Generic[U]):
         self._queries = dict(queries or {})
         self._attempts = conflict_attempts
         self._first_delay = first_delay
+        # The service's tracer (see shared.tracing); a no-op one unless tracing is on.
+        self.tracer: Tracer = NoOpTracer()
 
     def handles(self, message_type: type) -> bool:
         """Whether a handler is registered for this type of command or query."""
@@ -140,7 +144,8 @@ class MessageBus(Generic[U]):
             raise LookupError(f"no handler for {type(command).__name__}")
         token = set_context(context) if context is not None else None
         try:
-            return await self._with_retries(command, on, dedup)
+            with self.tracer.start_as_current_span(f"handle {type(command).__name__}"):
+                return await self._with_retries(command, on, dedup)
         finally:
             if token is not None:
                 reset_context(token)

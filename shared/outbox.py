@@ -20,21 +20,26 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, select, text, update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from opentelemetry.trace import Span, SpanKind, StatusCode
+from prometheus_client.metrics_core import Metric
+from sqlalchemy import Table, bindparam, func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.bus.base import EventBus, Record
 from shared.envelope import Envelope
-from shared.metrics import Metrics
+from shared.metrics import Metrics, gauge
+from shared.tracing import TRACEPARENT, Tracing, context_of, span_traceparent
 
 log = logging.getLogger(__name__)
 
 NOTIFY_CHANNEL = "pledgeflow_outbox"
 
 
-async def add_to_outbox(
-    session: AsyncSession, table: Table, staged: list[tuple[str, Envelope]]
-) -> None:
+# An event to publish: its topic, the event, and the W3C traceparent of the work that made it.
+Staged = tuple[str, Envelope, str | None]
+
+
+async def add_to_outbox(session: AsyncSession, table: Table, staged: list[Staged]) -> None:
     """Stage events in the caller's transaction, in one statement; they leave only if that
     transaction commits."""
     if not staged:
@@ -50,16 +55,23 @@ async def add_to_outbox(
                 "event_type": envelope.event_type,
                 "body": envelope.to_json().decode(),
                 "correlation_id": envelope.correlation_id,
+                "traceparent": traceparent,
                 "created_at": now,
             }
-            for topic, envelope in staged
+            for topic, envelope, traceparent in staged
         ],
     )
 
 
-def record_headers(event_type: str, correlation_id: str) -> tuple[tuple[str, bytes], ...]:
-    """Headers that let a subscriber filter without parsing the body."""
-    return (("event_type", event_type.encode()), ("correlation_id", correlation_id.encode()))
+def record_headers(
+    event_type: str, correlation_id: str, traceparent: str | None = None
+) -> tuple[tuple[str, bytes], ...]:
+    """Headers that let a subscriber filter without parsing the body, and the W3C trace
+    context (`traceparent`) the subscriber continues."""
+    headers = [("event_type", event_type.encode()), ("correlation_id", correlation_id.encode())]
+    if traceparent:
+        headers.append((TRACEPARENT, traceparent.encode()))
+    return tuple(headers)
 
 
 class RelayLease:
@@ -132,8 +144,10 @@ class OutboxRelay:
         poll_interval: float = 0.5,
         lease_seconds: float = 5.0,
         metrics: Metrics | None = None,
+        tracing: Tracing | None = None,
     ) -> None:
         self._metrics = metrics
+        self._tracing = tracing or Tracing(name)
         self._sessions = sessions
         self._table = table
         self._bus = bus
@@ -149,7 +163,7 @@ class OutboxRelay:
         self.published = 0
         self._select = (
             select(table.c.id, table.c.topic, table.c.key, table.c.body, table.c.event_type)
-            .add_columns(table.c.correlation_id)
+            .add_columns(table.c.correlation_id, table.c.created_at, table.c.traceparent)
             .where(table.c.published_at.is_(None))
             .order_by(table.c.id)
             .limit(batch_size)
@@ -158,6 +172,22 @@ class OutboxRelay:
             update(table)
             .where(table.c.id == bindparam("row_id"))
             .values(published_at=bindparam("published_at"))
+        )
+
+    def _publishing(self, row: Any) -> Span:
+        """A producer span for one record, continuing the trace of the work that made it."""
+        return self._tracing.tracer.start_span(
+            f"publish {row.topic}",
+            context=context_of(row.traceparent),
+            kind=SpanKind.PRODUCER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.operation.type": "publish",
+                "messaging.destination.name": row.topic,
+                "messaging.kafka.message.key": row.key,
+                "pledgeflow.event_type": row.event_type,
+                "pledgeflow.correlation_id": row.correlation_id,
+            },
         )
 
     def notify(self) -> None:
@@ -203,17 +233,31 @@ class OutboxRelay:
         if not rows:
             return 0
         started = time.perf_counter()
-        await self._bus.publish(
-            [
-                Record(
-                    topic=row.topic,
-                    key=row.key,
-                    value=row.body.encode(),
-                    headers=record_headers(row.event_type, row.correlation_id),
-                )
-                for row in rows
-            ]
-        )
+        spans = [self._publishing(row) for row in rows] if self._tracing.enabled else []
+        try:
+            await self._bus.publish(
+                [
+                    Record(
+                        topic=row.topic,
+                        key=row.key,
+                        value=row.body.encode(),
+                        headers=record_headers(
+                            row.event_type,
+                            row.correlation_id,
+                            span_traceparent(spans[i]) if spans else row.traceparent,
+                        ),
+                    )
+                    for i, row in enumerate(rows)
+                ]
+            )
+        except BaseException as exc:
+            for span in spans:
+                span.record_exception(exc)
+                span.set_status(StatusCode.ERROR)
+            raise
+        finally:
+            for span in spans:
+                span.end()
         sent_at = datetime.now(UTC)
         async with self._engine.begin() as connection:
             await connection.execute(
@@ -223,7 +267,26 @@ class OutboxRelay:
         if self._metrics is not None:
             self._metrics.relay_publish_duration.observe(time.perf_counter() - started)
             self._metrics.relay_published.inc(len(rows))
+            for row in rows:
+                self._metrics.relay_delay.observe((sent_at - row.created_at).total_seconds())
         return len(rows)
+
+    async def figures(self, connection: AsyncConnection) -> list[Metric]:
+        """The backlog and the age of its oldest row, as gauges (read at scrape time)."""
+        t = self._table
+        count, oldest = (
+            await connection.execute(
+                select(func.count(), func.min(t.c.created_at)).where(t.c.published_at.is_(None))
+            )
+        ).one()
+        backlog = gauge("pledgeflow_outbox_backlog", "Outbox rows committed but not yet published")
+        backlog.add_metric([], count)
+        age = gauge(
+            "pledgeflow_outbox_oldest_unsent_age_seconds",
+            "Age of the oldest outbox row not yet published (0 when there is none)",
+        )
+        age.add_metric([], (datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0)
+        return [backlog, age]
 
     async def backlog(self) -> int:
         """Rows not yet published."""

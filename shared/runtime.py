@@ -8,6 +8,7 @@ from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from prometheus_client.metrics_core import Metric
 from sqlalchemy import MetaData
 
 from shared.bus.base import EventBus
@@ -16,10 +17,11 @@ from shared.bus.memory import InMemoryBus
 from shared.consumer import EventConsumer, Reaction
 from shared.db import create_engine, ping, session_factory
 from shared.messagebus import MessageBus
-from shared.metrics import Metrics
+from shared.metrics import FigureSource, Metrics
 from shared.outbox import OutboxRelay
 from shared.settings import ServiceSettings
 from shared.topics import dead_letter_topic
+from shared.tracing import Tracing
 from shared.uow import SqlUnitOfWork, Storage
 
 log = logging.getLogger(__name__)
@@ -80,6 +82,12 @@ class ServiceRuntime:
         self._consumer_specs = tuple(consumers)
         self._produces = tuple(produces)
         self.metrics = Metrics()
+        self.tracing = Tracing(
+            service,
+            settings.tracing_exporter,
+            settings.tracing_otlp_endpoint,
+            settings.tracing_sample_ratio,
+        )
         self.bus = bus or make_bus(
             settings, client_id=f"pledgeflow-{service}", metrics=self.metrics
         )
@@ -88,11 +96,15 @@ class ServiceRuntime:
         self._warning_sources: list[Callable[[], dict[str, str]]] = []
         self._startup: list[tuple[str, Callable[[], Coroutine[Any, Any, object]]]] = []
         self.consumers: list[EventConsumer] = []
+        self._figure_readers: list[FigureSource] = []
+        self.metrics.lag_source = lambda: {c.name: c.lag() for c in self.consumers}
+        self.metrics.add_figures(self._read_figures)
 
     async def start(self) -> None:
         """Connect, make sure topics exist, and start relaying and consuming."""
         self.engine = create_engine(self.settings.database_url)
         self.metrics.watch_engine(self.engine)
+        self.tracing.instrument_engine(self.engine)
         sessions = session_factory(self.engine)
         await self.bus.start()
         if isinstance(self.bus, KafkaBus):
@@ -105,6 +117,7 @@ class ServiceRuntime:
             poll_interval=self.settings.outbox_poll_interval,
             lease_seconds=self.settings.outbox_lease_seconds,
             metrics=self.metrics,
+            tracing=self.tracing,
         )
         self.storage = Storage(
             sessions=sessions,
@@ -114,6 +127,7 @@ class ServiceRuntime:
             on_commit=self.relay.notify,
         )
         self.messages = self._bootstrap(self.unit_of_work)
+        self.messages.tracer = self.tracing.tracer
         self.consumers = [
             EventConsumer(
                 spec.name,
@@ -122,6 +136,7 @@ class ServiceRuntime:
                 spec.reactions,
                 self.messages,
                 metrics=self.metrics,
+                tracing=self.tracing,
             )
             for spec in self._consumer_specs
         ]
@@ -137,6 +152,19 @@ class ServiceRuntime:
                 await step()
             except Exception:
                 log.exception("start-up step failed; its worker retries", extra={"step": name})
+
+    def add_figures(self, read: FigureSource) -> None:
+        """Add gauges this service reads from its database when its metrics are scraped."""
+        self._figure_readers.append(read)
+
+    async def _read_figures(self) -> list[Metric]:
+        if not hasattr(self, "relay"):
+            return []
+        async with self.engine.connect() as connection:
+            found = await self.relay.figures(connection)
+            for read in self._figure_readers:
+                found.extend(await read(connection))
+        return found
 
     def add_warnings(self, source: Callable[[], dict[str, str]]) -> None:
         """Add what an operator should act on although the service is ready (see `warnings`)."""
@@ -180,6 +208,7 @@ class ServiceRuntime:
         self._tasks = []
         await self.bus.stop()
         await self.engine.dispose()
+        self.tracing.flush()
 
     async def readiness(self) -> dict[str, str]:
         """What is not ready, by component; empty when all is well."""

@@ -33,6 +33,18 @@ class ServiceSettings(BaseSettings):
     http_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     http_max_bulk_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
     log_level: str = "INFO"
+    tracing_exporter: Literal["none", "otlp", "memory"] = Field(
+        default="none",
+        description="where spans go: nowhere (no-op tracer), OTLP/HTTP, or this process (tests)",
+    )
+    tracing_otlp_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP traces URL; unset: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or "
+        "OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces, else http://localhost:4318/v1/traces",
+    )
+    tracing_sample_ratio: float = Field(
+        default=1.0, ge=0, le=1, description="share of new traces recorded (parents decide)"
+    )
     outbox_poll_interval: float = 0.5
     outbox_lease_seconds: float = 5.0
     bank_directory_file: Path = Field(
@@ -61,6 +73,8 @@ class ServiceSettings(BaseSettings):
                 raise ValueError("production needs the idempotent Kafka producer")
             if self.kafka_bootstrap_servers.startswith("memory://"):
                 raise ValueError("production needs a Kafka broker")
+            if self.tracing_exporter == "memory":
+                raise ValueError("production exports traces over OTLP or not at all")
             if self.auth_issuers_file is None:
                 raise ValueError(
                     "production needs its trusted issuers (AUTH_ISSUERS_FILE); "

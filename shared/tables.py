@@ -24,6 +24,8 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 MAX_PATH_LENGTH = 500
+# version-traceid-parentid-flags: 2 + 32 + 16 + 2 hex digits and 3 dashes
+TRACEPARENT_LENGTH = 55
 
 
 def outbox_table(metadata: MetaData) -> Table:
@@ -40,6 +42,8 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("correlation_id", String(64), nullable=False),
         Column("created_at", UtcDateTime(), nullable=False),
         Column("published_at", UtcDateTime(), nullable=True),
+        # The W3C traceparent of the work that made the event (sent as a record header).
+        Column("traceparent", String(TRACEPARENT_LENGTH), nullable=True),
     )
     Index(
         "ix_outbox_unpublished",
@@ -171,3 +175,8 @@ def drop_change_notification(op: Any, table: str) -> None:
     """Undo `add_change_notification` (the shared function stays for the other tables)."""
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"DROP TRIGGER IF EXISTS {table}_notify ON {table}")
+
+
+def add_outbox_trace_context(op: Any) -> None:
+    """The outbox's `traceparent` column (rows written before it carry none)."""
+    op.add_column("outbox", Column("traceparent", String(TRACEPARENT_LENGTH), nullable=True))

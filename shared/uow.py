@@ -20,7 +20,8 @@ from shared.context import current_context
 from shared.dedup import Dedup, DedupStatements, Earlier
 from shared.envelope import Envelope
 from shared.kernel.events import Aggregate, DomainEvent
-from shared.outbox import add_to_outbox
+from shared.outbox import Staged, add_to_outbox
+from shared.tracing import current_traceparent
 
 A = TypeVar("A", bound=Aggregate)
 R = TypeVar("R", bound="TrackingRepository")
@@ -68,7 +69,7 @@ class SqlUnitOfWork:
     async def __aenter__(self) -> Self:
         self.session = self.storage.sessions()
         self._repositories = []
-        self._staged: list[tuple[str, Envelope]] = []
+        self._staged: list[Staged] = []
         return self
 
     async def __aexit__(
@@ -106,8 +107,9 @@ class SqlUnitOfWork:
 
     def stage_events(self) -> None:
         """Take the new events of every aggregate seen, under the current message's context."""
+        traceparent = current_context().traceparent or current_traceparent()
         self._staged.extend(
-            (event.topic, self._envelope(aggregate, version, event))
+            (event.topic, self._envelope(aggregate, version, event), traceparent)
             for aggregate in self.seen()
             for version, event in aggregate.collect_events()
         )

@@ -150,6 +150,7 @@ def create_app(
         app.include_router(router)
     app.include_router(health_router(runtime.readiness, runtime.warnings))
     app.include_router(metrics_router(runtime.metrics))
+    runtime.tracing.instrument_app(app)
     return app
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from services.credit.adapters.figures import credit_figures
 from services.credit.adapters.orm import audit_log, metadata
 from services.credit.bootstrap import bootstrap
 from services.credit.domain.events import LOANS_TOPIC
@@ -88,6 +89,7 @@ def create_app(
         lambda: ChangeListener(runtime.engine, NOTIFY_CHANNEL, terms.wake).run(),
     )
     runtime.add_warnings(lambda: deps.book.warnings(deps.clock.now()))
+    runtime.add_figures(credit_figures)
     app = service_app(
         runtime,
         "IP-pledge loans for banks: applications, decisions, offers, disbursement, repayment, "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from services.registry.adapters.figures import filing_figures
 from services.registry.adapters.orm import audit_log, metadata
 from services.registry.bootstrap import bootstrap
 from services.registry.domain.events import CALENDAR_TOPIC, PLEDGES_TOPIC, RIGHTS_TOPIC
@@ -55,6 +56,7 @@ def create_app(
     )
     timers = RegistryTimers(runtime, deps)
     timers.install(settings.calendar_refresh_interval, settings.sla_check_interval)
+    runtime.add_figures(filing_figures(deps.clock.now))
     app = service_app(
         runtime,
         "Electronic registration of patent and trademark pledges.",

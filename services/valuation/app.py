@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from services.valuation.adapters.figures import valuation_figures
 from services.valuation.adapters.orm import audit_log, metadata
 from services.valuation.adapters.parameters import ParameterFiles
 from services.valuation.bootstrap import bootstrap
@@ -49,6 +50,7 @@ def create_app(
         produces=(VALUATIONS,),
         bus=bus,
     )
+    runtime.add_figures(valuation_figures(deps.clock.now))
     app = service_app(
         runtime,
         "Valuation of pledged patents and trademarks: ranges, methods, drivers and sign-off.",

@@ -63,6 +63,11 @@ class Subscription(Protocol):
         """
         ...
 
+    def lag(self) -> dict[tuple[str, int], int]:
+        """Records on each partition this member holds that are not yet processed (as far as
+        this member knows; a partition it has not fetched from yet is left out)."""
+        ...
+
 
 class EventBus(Protocol):
     """Where records are published and from which subscriptions are made."""

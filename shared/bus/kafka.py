@@ -124,6 +124,8 @@ class KafkaSubscription:
             heartbeat_interval_ms=config.heartbeat_interval_ms,
             fetch_max_wait_ms=config.fetch_max_wait_ms,
         )
+        # The next offset to process per partition: the first fetched, then the committed.
+        self._next: dict[TopicPartition, int] = {}
 
     async def start(self) -> None:
         await self._consumer.start()
@@ -137,6 +139,9 @@ class KafkaSubscription:
         )
         if self._metrics is not None:
             self._metrics.broker_requests.labels("fetch").inc()
+        for tp, messages in batches.items():
+            if messages:
+                self._next.setdefault(tp, messages[0].offset)
         return [
             Message(
                 topic=m.topic,
@@ -161,8 +166,24 @@ class KafkaSubscription:
             self._metrics.broker_requests.labels("commit").inc()
         try:
             await self._consumer.commit(offsets)
+            for tp, committed in offsets.items():
+                self._next[tp] = committed.offset
         except (CommitFailedError, IllegalStateError) as exc:
             log.warning(
                 "offset commit lost to a rebalance; the records will be redelivered",
                 extra={"partitions": len(offsets), "error": str(exc)},
             )
+
+    def lag(self) -> dict[tuple[str, int], int]:
+        """The highwater mark the last fetch saw, less the next offset to process. A partition
+        fetched from but never with records is caught up (a fetch returns what there is)."""
+        found: dict[tuple[str, int], int] = {}
+        for tp in self._consumer.assignment():
+            try:
+                highwater = self._consumer.highwater(tp)
+            except AssertionError:  # revoked meanwhile
+                continue
+            if highwater is None:
+                continue
+            found[(tp.topic, tp.partition)] = max(highwater - self._next.get(tp, highwater), 0)
+        return found

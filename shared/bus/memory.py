@@ -103,3 +103,10 @@ class InMemorySubscription:
         for (topic, partition), offset in next_offsets(messages).items():
             key = (self._group, topic, partition)
             self._bus._committed[key] = max(self._bus._committed[key], offset)
+
+    def lag(self) -> dict[tuple[str, int], int]:
+        return {
+            (topic, p): len(self._bus._log(topic)[p])
+            - self._bus._committed[(self._group, topic, p)]
+            for topic, p in self._positions
+        }

@@ -95,3 +95,25 @@ async def test_uncommitted_records_are_delivered_again_and_committed_ones_are_no
     finally:
         await second.stop()
     assert [int(m.value) for m in again] == [4, 5, 6, 7, 8, 9]
+
+
+async def test_lag_counts_the_records_a_group_has_not_committed(bus: EventBus) -> None:
+    topic = _topic()
+    await _prepare(bus, topic)
+    await bus.publish([Record(topic, "one-key", str(i).encode()) for i in range(10)])
+    subscription = bus.subscribe(f"g-{topic}", [topic])
+    await subscription.start()
+    try:
+        first: list[Message] = []
+        deadline = asyncio.get_running_loop().time() + 20
+        while not first and asyncio.get_running_loop().time() < deadline:
+            first = await subscription.poll(timeout=0.5, max_records=4)
+        partition = first[0].partition
+        assert subscription.lag()[(topic, partition)] == 10
+        await subscription.commit(first)
+        assert subscription.lag()[(topic, partition)] == 10 - len(first)
+        rest = await _drain(subscription, 10 - len(first))
+        await subscription.commit(rest)
+        assert subscription.lag()[(topic, partition)] == 0
+    finally:
+        await subscription.stop()

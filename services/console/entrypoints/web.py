@@ -27,6 +27,7 @@ from services.console.domain.timeline import yuan
 from services.console.service_layer import commands as c
 from services.console.service_layer.ports import ServiceRefused
 from services.console.service_layer.sessions import SessionView
+from shared.auth import CALLER_KEY
 from shared.kernel.errors import DomainError
 from shared.messagebus import MessageBus
 from shared.workdays import BEIJING
@@ -88,6 +89,7 @@ async def current_session(request: Request) -> SessionView:
         raise SignInNeeded
     request.state.token = token
     request.state.session = view
+    request.scope[CALLER_KEY] = view.person.staff_id
     return view
 
 

@@ -1,0 +1,108 @@
+"""What an operator sees of a running stack from outside: the services' metrics over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from shared.devstack import LocalStack
+from shared.identifiers import make_uscc
+from tests.e2e.flows import quick_loan
+
+pytestmark = pytest.mark.broker
+
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+
+async def scrape(client: httpx.AsyncClient, stack: LocalStack, service: str) -> Samples:
+    """Every sample of a service's `/metrics`, by name and labels."""
+    response = await client.get(f"{stack.url(service)}/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+    }
+
+
+def value(samples: Samples, name: str, **labels: str) -> float:
+    return samples.get((name, frozenset(labels.items())), 0.0)
+
+
+def total(samples: Samples, name: str, **labels: str) -> float:
+    """The sum over every series of `name` whose labels include `labels`."""
+    wanted = set(labels.items())
+    return sum(v for (n, found), v in samples.items() if n == name and wanted <= found)
+
+
+async def test_a_quick_loan_moves_the_figures_each_service_shows_at_metrics(
+    stack: LocalStack, unique_numbers: Callable[[], str]
+) -> None:
+    async with httpx.AsyncClient(timeout=10) as client:
+        before = {s: await scrape(client, stack, s) for s in ("registry", "valuation", "credit")}
+        offered, loan = await quick_loan(
+            client, stack, make_uscc(404), unique_numbers(), "case-metrics"
+        )
+        after = {s: await scrape(client, stack, s) for s in ("registry", "valuation", "credit")}
+
+    credit_before, credit = before["credit"], after["credit"]
+    disbursed = "pledgeflow_credit_loans"
+    assert value(credit, disbursed, status="disbursed") == (
+        value(credit_before, disbursed, status="disbursed") + 1
+    )
+    consumed = "pledgeflow_credit_quota_consumed_yuan"
+    grown = value(credit, consumed, bank="bank-hangzhou") - value(
+        credit_before, consumed, bank="bank-hangzhou"
+    )
+    assert Decimal(str(grown)).quantize(Decimal("0.01")) == Decimal(loan["approved_amount"])
+    assert value(credit, "pledgeflow_credit_quota_total_yuan", bank="bank-hangzhou") > 0
+
+    applied = {"route": "/v1/loan-applications", "method": "POST", "status": "201"}
+    assert value(credit, "pledgeflow_http_requests_total", **applied) == (
+        value(credit_before, "pledgeflow_http_requests_total", **applied) + 1
+    )
+    assert total(credit, "pledgeflow_http_request_duration_seconds_count") > total(
+        credit_before, "pledgeflow_http_request_duration_seconds_count"
+    )
+
+    for service, event_type in (
+        ("valuation", "credit.application.submitted"),
+        ("credit", "valuation.completed"),
+        ("registry", "credit.pledge_filing.requested"),
+        ("credit", "registry.pledge.registered"),
+    ):
+        handled = {"event_type": event_type, "outcome": "handled"}
+        grew = total(after[service], "pledgeflow_events_handled_total", **handled) - total(
+            before[service], "pledgeflow_events_handled_total", **handled
+        )
+        assert grew >= 1, f"{service} shows no {event_type} handled"
+        assert total(after[service], "pledgeflow_event_handler_duration_seconds_count") > 0
+
+    for service in ("registry", "valuation", "credit"):
+        samples = after[service]
+        lags = [k for k in samples if k[0] == "pledgeflow_consumer_lag"]
+        assert lags, f"{service} shows no consumer lag"
+        assert all(dict(labels).keys() == {"consumer", "topic", "partition"} for _, labels in lags)
+        assert ("pledgeflow_outbox_backlog", frozenset()) in samples
+        assert ("pledgeflow_outbox_oldest_unsent_age_seconds", frozenset()) in samples
+        assert total(samples, "pledgeflow_outbox_published_total") > total(
+            before[service], "pledgeflow_outbox_published_total"
+        )
+        assert total(samples, "pledgeflow_outbox_delay_seconds_count") > 0
+        assert total(samples, "pledgeflow_outbox_publish_duration_seconds_count") > 0
+
+    registry = after["registry"]
+    for name in (
+        "pledgeflow_registry_filings_due_today",
+        "pledgeflow_registry_filings_overdue",
+        "pledgeflow_registry_filings_sla_breached",
+    ):
+        assert (name, frozenset()) in registry, f"registry does not show {name}"
+    assert ("pledgeflow_registry_filings_open", frozenset({("status", "received")})) in registry
+    assert ("pledgeflow_valuations_awaiting_signoff", frozenset()) in after["valuation"]
+    assert offered["status"] == "offered"
