@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +15,7 @@ from shared.bus.kafka import KafkaBus, KafkaConfig
 from shared.bus.memory import InMemoryBus
 from shared.consumer import EventConsumer, Reaction
 from shared.db import create_engine, ping, session_factory
+from shared.ledger import Ledger
 from shared.messagebus import MessageBus
 from shared.metrics import Metrics
 from shared.outbox import OutboxRelay
@@ -71,6 +72,7 @@ class ServiceRuntime:
         consumers: Sequence[ConsumerSpec] = (),
         produces: Sequence[str] = (),
         bus: EventBus | None = None,
+        decisions: Iterable[str] = (),
     ) -> None:
         self.service = service
         self.settings = settings
@@ -79,6 +81,7 @@ class ServiceRuntime:
         self._bootstrap = bootstrap
         self._consumer_specs = tuple(consumers)
         self._produces = tuple(produces)
+        self.ledger = Ledger(metadata.tables, decisions)
         self.metrics = Metrics()
         self.bus = bus or make_bus(
             settings, client_id=f"pledgeflow-{service}", metrics=self.metrics
@@ -112,6 +115,7 @@ class ServiceRuntime:
             processed=self._metadata.tables["processed_messages"],
             producer=self.service,
             on_commit=self.relay.notify,
+            ledger=self.ledger,
         )
         self.messages = self._bootstrap(self.unit_of_work)
         self.consumers = [

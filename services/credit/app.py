@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from services.credit.adapters.orm import audit_log, metadata
 from services.credit.bootstrap import bootstrap
-from services.credit.domain.events import LOANS_TOPIC
+from services.credit.domain.events import DECISIONS, LOANS_TOPIC
 from services.credit.entrypoints import api, internal_api
 from services.credit.entrypoints.calendar_keeper import CalendarKeeper
 from services.credit.entrypoints.consumers import CREDIT_CONSUMERS
@@ -56,6 +56,7 @@ def create_app(
         lambda unit_of_work: bootstrap(unit_of_work, deps),
         consumers=CREDIT_CONSUMERS,
         produces=(LOANS_TOPIC,),
+        decisions=DECISIONS,
         bus=bus,
     )
     sweeper = TimeoutSweeper(lambda: runtime.messages)

@@ -6,7 +6,12 @@ from fastapi import FastAPI
 
 from services.registry.adapters.orm import audit_log, metadata
 from services.registry.bootstrap import bootstrap
-from services.registry.domain.events import CALENDAR_TOPIC, PLEDGES_TOPIC, RIGHTS_TOPIC
+from services.registry.domain.events import (
+    CALENDAR_TOPIC,
+    DECISIONS,
+    PLEDGES_TOPIC,
+    RIGHTS_TOPIC,
+)
 from services.registry.entrypoints import (
     api,
     bulk_api,
@@ -51,6 +56,7 @@ def create_app(
         lambda unit_of_work: bootstrap(unit_of_work, deps),
         consumers=registry_consumers(deps.clock),
         produces=(RIGHTS_TOPIC, PLEDGES_TOPIC, CALENDAR_TOPIC),
+        decisions=DECISIONS,
         bus=bus,
     )
     timers = RegistryTimers(runtime, deps)

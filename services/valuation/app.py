@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from services.valuation.adapters.orm import audit_log, metadata
 from services.valuation.adapters.parameters import ParameterFiles
 from services.valuation.bootstrap import bootstrap
+from services.valuation.domain.events import DECISIONS
 from services.valuation.entrypoints import api, appraisals
 from services.valuation.entrypoints.consumers import VALUATION_CONSUMERS
 from services.valuation.service_layer.deps import ValuationDeps, ValuationPolicy
@@ -47,6 +48,7 @@ def create_app(
         lambda unit_of_work: bootstrap(unit_of_work, deps),
         consumers=VALUATION_CONSUMERS,
         produces=(VALUATIONS,),
+        decisions=DECISIONS,
         bus=bus,
     )
     app = service_app(
