@@ -99,6 +99,7 @@ class Ledger:
     def __init__(self, tables: Mapping[str, Table], decisions: Iterable[str]) -> None:
         self.entries = tables["ledger_entries"]
         self.head = tables["ledger_head"]
+        self.witnessed = tables["ledger_witnessed_heads"]
         self.decisions = frozenset(decisions)
 
     def decisions_in(self, staged: Iterable[tuple[str, Envelope]]) -> list[Decision]:

@@ -123,6 +123,10 @@ class MessageBus(Generic[U]):
         self._attempts = conflict_attempts
         self._first_delay = first_delay
 
+    def add(self, command: type[Command], on: On[Any]) -> None:
+        """Handle one more command (infrastructure every service shares, added by the runtime)."""
+        self._commands[command] = on
+
     def handles(self, message_type: type) -> bool:
         """Whether a handler is registered for this type of command or query."""
         return message_type in self._commands or message_type in self._queries
