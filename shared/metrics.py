@@ -77,6 +77,18 @@ class Metrics:
         self.relay_published = Counter(
             "pledgeflow_outbox_published", "Outbox rows published", registry=r
         )
+        self.reconciliation_runs = Counter(
+            "pledgeflow_reconciliation_runs",
+            "Reconciliation runs, by outcome (clean, mismatches, failed)",
+            ["outcome"],
+            registry=r,
+        )
+        self.reconciliation_mismatches = Counter(
+            "pledgeflow_reconciliation_mismatches",
+            "Mismatches reconciliation found, by reason code",
+            ["reason"],
+            registry=r,
+        )
 
     def watch_engine(self, engine: AsyncEngine) -> None:
         """Count the statements and transactions of `engine`."""

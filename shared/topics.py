@@ -61,6 +61,9 @@ EVENT_TYPES: Mapping[str, frozenset[str]] = {
     REGISTRY_RIGHTS: frozenset({"registry.patent.recorded", "registry.trademark.recorded"}),
     REGISTRY_CALENDAR: frozenset({"registry.calendar.year_published"}),
     LEDGER_HEADS: frozenset({"ledger.head.published"}),
+    RECONCILIATION: frozenset(
+        {"credit.reconciliation.completed", "credit.reconciliation.mismatch_found"}
+    ),
 }
 
 

@@ -18,6 +18,7 @@ from services.registry.entrypoints import (
     examiner_api,
     gazette_api,
     office_api,
+    pledge_book_api,
     pledges_api,
 )
 from services.registry.entrypoints.consumers import registry_consumers
@@ -67,6 +68,7 @@ def create_app(
         [
             api.public,
             pledges_api.router,
+            pledge_book_api.router,
             gazette_api.router,
             bulk_api.router,
             api.internal,

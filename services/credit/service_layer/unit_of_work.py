@@ -11,6 +11,7 @@ from typing import Self
 from services.credit.adapters.orm import calendar_schedules
 from services.credit.adapters.queries import ReportQueries
 from services.credit.adapters.quotas import SqlQuotaRepository
+from services.credit.adapters.reconciliation import SqlReconciliationStore
 from services.credit.adapters.repository import SqlLoanRepository
 from services.credit.domain.loan import Loan
 from shared.calendar_store import ScheduleStore
@@ -22,6 +23,7 @@ class SqlCreditUnitOfWork(SqlUnitOfWork):
     quotas: SqlQuotaRepository
     reports: ReportQueries
     calendar: ScheduleStore
+    reconciliation: SqlReconciliationStore
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
@@ -29,6 +31,7 @@ class SqlCreditUnitOfWork(SqlUnitOfWork):
         self.quotas = SqlQuotaRepository(self.session)
         self.reports = ReportQueries(self.session)
         self.calendar = ScheduleStore(self.session, calendar_schedules)
+        self.reconciliation = self.repository(SqlReconciliationStore(self.session))
         return self
 
     async def before_commit(self) -> None:
