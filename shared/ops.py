@@ -16,6 +16,9 @@
   public keys, production refuses them. With `--issuer NAME --keys DIR` it signs as an issuer
   of your own whose keys live in DIR (made on first use); list `DIR/jwks.json` in the
   services' trusted issuers with the banks or staff roles it may speak for.
+- `reconciliation [--run] --token TOKEN`: the mismatches of credit's last reconciliation of its
+  loans with the registry's pledges (with `--run`, reconcile now first), with an operator's,
+  supervisor's or administrator's credential. Exits 1 when there are mismatches.
 - `rotate-signing-key`, `retire-signing-key KID`: a new signing key (the older ones stay
   published), and withdrawing an old one; the development issuer's unless `--issuer --keys`.
 """
@@ -146,7 +149,11 @@ async def replay(bootstrap: str, consumer: str, event_id: str) -> str:
     return source
 
 
-class CalendarLoadFailed(Exception):
+class ServiceCallFailed(Exception):
+    """A service refused the operator's request, or could not be asked."""
+
+
+class CalendarLoadFailed(ServiceCallFailed):
     """The registry refused the schedule, or could not be asked."""
 
 
@@ -185,6 +192,39 @@ def load_calendar(registry_url: str, year: int, path: Path, headers: dict[str, s
     if response.status_code != 200:
         raise CalendarLoadFailed(f"the registry answered {response.status_code}: {response.text}")
     return response.json()
+
+
+def reconciliation(credit_url: str, headers: dict[str, str], run: bool) -> dict[str, Any]:
+    """Credit's last reconciliation run with its mismatches (a new one first with `run`)."""
+    if not any(name.lower() == "authorization" for name in headers):
+        raise ServiceCallFailed(
+            "no credential: pass --token (or set PLEDGEFLOW_TOKEN) with an operator's token, e.g. "
+            '--token "$(python -m shared.ops issue-credential <your id> operator '
+            '--audience credit)"'
+        )
+    runs = f"{credit_url}/internal/v1/reconciliation/runs"
+    if run:
+        response = httpx.post(runs, headers=headers, timeout=120)
+    else:
+        response = httpx.get(f"{runs}/latest", headers=headers, timeout=10)
+    if response.status_code != 200:
+        raise ServiceCallFailed(f"credit answered {response.status_code}: {response.text}")
+    found: dict[str, Any] = response.json()
+    return found
+
+
+def _print_reconciliation(run: dict[str, Any]) -> int:
+    print(
+        f"run {run['run_id']} ({run['trigger']}) at {run['finished_at']}: "
+        f"{run['loans_checked']} loans, {run['pledges_checked']} pledges, "
+        f"{len(run['mismatches'])} mismatches"
+    )
+    for m in run["mismatches"]:
+        print(
+            f"{m['reason']:<36} {m['bank_id']:<16} {m['loan_id'] or '-':<36} "
+            f"{m['registration_number'] or '-':<12} {m['detail']}"
+        )
+    return 1 if run["mismatches"] else 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -227,6 +267,14 @@ def _parser() -> argparse.ArgumentParser:
         help="a supervisor's or administrator's bearer token (default: $PLEDGEFLOW_TOKEN)",
     )
     calendar.add_argument("--header", action="append", default=[], help="NAME:VALUE")
+    reconcile = commands.add_parser("reconciliation")
+    reconcile.add_argument("--run", action="store_true", help="reconcile now first")
+    reconcile.add_argument("--credit", default="http://127.0.0.1:8003")
+    reconcile.add_argument(
+        "--token",
+        default=os.environ.get("PLEDGEFLOW_TOKEN"),
+        help="an operator's bearer token (default: $PLEDGEFLOW_TOKEN)",
+    )
     return parser
 
 
@@ -269,6 +317,13 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "replay":
         topic = asyncio.run(replay(args.bootstrap, args.consumer, args.event_id))
         print(f"replayed {args.event_id} to {topic}")
+    elif args.command == "reconciliation":
+        auth = {"Authorization": f"Bearer {args.token.strip()}"} if args.token else {}
+        try:
+            return _print_reconciliation(reconciliation(args.credit, auth, args.run))
+        except (ServiceCallFailed, httpx.HTTPError) as exc:
+            print(f"reconciliation: {exc}", file=sys.stderr)
+            return 2
     else:
         headers = dict(h.split(":", 1) for h in args.header)
         if args.token:

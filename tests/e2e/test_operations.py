@@ -16,6 +16,8 @@ from shared import ops
 from shared.devstack import EMBEDDED_SESSION_TIMEOUT_MS, LocalStack
 from shared.envelope import Envelope
 from shared.identifiers import make_uscc
+from shared.tokens import Role, audience
+from tests.credentials import ISSUER, bank_headers
 from tests.e2e.flows import BANK, quick_loan
 
 pytestmark = pytest.mark.broker
@@ -42,6 +44,31 @@ async def test_history_shows_one_case_across_every_service(
     assert [e["event_type"] for e in events] == CASE_EVENTS
     assert {e["producer"] for e in events} == {"credit", "valuation", "registry"}
     assert events[-1]["aggregate_id"] == loan["loan_id"]
+
+
+async def test_a_pledge_cancelled_behind_credits_back_is_reported_by_reconciliation(
+    stack: LocalStack, unique_numbers: Callable[[], str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with httpx.AsyncClient(timeout=10) as client:
+        _, kept = await quick_loan(client, stack, make_uscc(405), unique_numbers(), "rec-kept")
+        _, lost = await quick_loan(client, stack, make_uscc(406), unique_numbers(), "rec-lost")
+        number = lost["pledge_registration_number"]
+        cancelled = await client.post(
+            f"{stack.url('registry')}/v1/pledges/{number}/cancellation",
+            json={"reason": "pledgee_waived"},
+            headers=bank_headers("bank-hangzhou", audience=audience("registry")),
+        )
+        assert cancelled.status_code == 200, cancelled.text
+    token = ISSUER.issue("operator-liu", Role.OPERATOR, audience=audience("credit"))
+    args = ["reconciliation", "--run", "--credit", stack.url("credit"), "--token", token]
+
+    code = await asyncio.to_thread(ops.main, args)
+
+    printed = capsys.readouterr().out
+    assert code == 1
+    reported = [line for line in printed.splitlines() if lost["loan_id"] in line]
+    assert reported and reported[0].startswith("pledge.cancelled")
+    assert kept["loan_id"] not in printed
 
 
 async def _publish(broker: str, topic: str, key: str, value: bytes) -> None:
