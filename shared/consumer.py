@@ -49,6 +49,7 @@ def _adapter(model: Any) -> Any:
 T = TypeVar("T")
 
 __all__ = [
+    "ConsumerSpec",
     "EventConsumer",
     "PermanentError",
     "Reaction",
@@ -85,6 +86,15 @@ class Reaction:
     versions: frozenset[int] = frozenset({1})
     # The model the payload is read with; a test holds it to the published schema.
     payload: type | None = None
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    """A consumer group: the topics it reads and its reaction to each event type it handles."""
+
+    name: str
+    topics: tuple[str, ...]
+    reactions: Mapping[str, Reaction]
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,8 @@ CONTRACTS = ROOT / "contracts"
 SCHEMAS = CONTRACTS / "schemas"
 ASYNCAPI = CONTRACTS / "asyncapi.yaml"
 EVENT_PACKAGES = ("domain", "service_layer")
+# Events of the shared infrastructure every service publishes (the ledger's chain heads).
+SHARED_EVENT_MODULES = ("shared.ledger_heads",)
 
 
 def event_classes() -> dict[tuple[str, int], type[DomainEvent]]:
@@ -36,7 +38,9 @@ def event_classes() -> dict[tuple[str, int], type[DomainEvent]]:
     _import_event_modules()
     found: dict[tuple[str, int], type[DomainEvent]] = {}
     for cls in _subclasses(DomainEvent):
-        if "event_type" in vars(cls) and cls.__module__.startswith("services."):
+        if "event_type" in vars(cls) and (
+            cls.__module__.startswith("services.") or cls.__module__ in SHARED_EVENT_MODULES
+        ):
             found[(cls.event_type, cls.schema_version)] = cls
     return dict(sorted(found.items()))
 
@@ -49,6 +53,8 @@ def _subclasses(cls: type[DomainEvent]) -> Iterator[type[DomainEvent]]:
 
 
 def _import_event_modules() -> None:
+    for name in SHARED_EVENT_MODULES:
+        importlib.import_module(name)
     services = importlib.import_module("services")
     for service in pkgutil.iter_modules(services.__path__):
         for package in EVENT_PACKAGES:

@@ -131,6 +131,8 @@ class StackConfig:
     )
     database_urls: Mapping[str, str] | None = None
     log_level: str = "INFO"
+    # Loans and pledges changed this recently are left for credit's next reconciliation.
+    reconciliation_grace_seconds: float = 600.0
 
     def database_url(self, service: str) -> str:
         if self.database_urls and service in self.database_urls:
@@ -169,6 +171,15 @@ class LocalStack:
             prefix + "HTTP_PORT": str(self.config.ports[service]),
             prefix + "LOG_LEVEL": self.config.log_level,
             prefix + "OUTBOX_POLL_INTERVAL": "0.5",
+            **(self._credit_environment() if service == "credit" else {}),
+        }
+
+    def _credit_environment(self) -> dict[str, str]:
+        return {
+            "PLEDGEFLOW_CREDIT_REGISTRY_URL": self.url("registry"),
+            "PLEDGEFLOW_CREDIT_RECONCILIATION_GRACE_SECONDS": str(
+                self.config.reconciliation_grace_seconds
+            ),
         }
 
     def start(self) -> None:

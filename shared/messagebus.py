@@ -127,6 +127,10 @@ class MessageBus(Generic[U]):
         # The service's tracer (see shared.tracing); a no-op one unless tracing is on.
         self.tracer: Tracer = NoOpTracer()
 
+    def add(self, command: type[Command], on: On[Any]) -> None:
+        """Handle one more command (infrastructure every service shares, added by the runtime)."""
+        self._commands[command] = on
+
     def handles(self, message_type: type) -> bool:
         """Whether a handler is registered for this type of command or query."""
         return message_type in self._commands or message_type in self._queries

@@ -138,6 +138,18 @@ class Metrics:
             "Scrapes whose figures could not be read from the database (the last ones are shown)",
             registry=r,
         )
+        self.reconciliation_runs = Counter(
+            "pledgeflow_reconciliation_runs",
+            "Reconciliation runs, by outcome (clean, mismatches, failed)",
+            ["outcome"],
+            registry=r,
+        )
+        self.reconciliation_mismatches = Counter(
+            "pledgeflow_reconciliation_mismatches",
+            "Mismatches reconciliation found, by reason code",
+            ["reason"],
+            registry=r,
+        )
         self.lag_source: Callable[[], Mapping[str, Lag]] = dict
         self.figures: list[Metric] = []
         self._readers: list[FigureReader] = []

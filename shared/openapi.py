@@ -68,6 +68,8 @@ DESCRIPTIONS = {
     "characters of identifiers, dates in the right order, facts of the register",
     428: "The write moves money and needs an `Idempotency-Key` (`idempotency.key_required`)",
     500: "Unexpected error (`server.error`); `error_id` names the log entry of the error",
+    502: "Another service this one asked did not answer (e.g. "
+    "`reconciliation.registry_unavailable`)",
 }
 
 

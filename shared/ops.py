@@ -7,6 +7,8 @@
 - `load_calendar`, `calendar_year`: enter a year's official schedule at the registry (YAML or
   JSON: `notice` with `reference` and `published_on`, `holidays` and `makeup_workdays` lists
   of dates) and read the schedule in force; both need a staff credential.
+- `reconciliation`: credit's last reconciliation of its loans with the registry's pledges, or a
+  new one; needs an operator's credential.
 
 Reading a topic reports its progress through `on_progress(records read, records in all)`.
 """
@@ -275,5 +277,15 @@ def calendar_year(registry_url: str, year: int, headers: dict[str, str]) -> Any:
     return response.json()
 
 
-if __name__ == "__main__":
-    raise SystemExit("the operator commands are in pledgeflow: .venv/bin/pledgeflow --help")
+def reconciliation(credit_url: str, headers: dict[str, str], run: bool) -> dict[str, Any]:
+    """Credit's last reconciliation of its loans with the registry's pledges, with its
+    mismatches (with `run`, a new reconciliation first); needs an operator's credential."""
+    runs = f"{credit_url.rstrip('/')}/internal/v1/reconciliation/runs"
+    if run:
+        response = httpx.post(runs, headers=headers, timeout=120)
+    else:
+        response = httpx.get(f"{runs}/latest", headers=headers, timeout=10)
+    if response.status_code != 200:
+        raise Refused.of("credit", response)
+    found: dict[str, Any] = response.json()
+    return found

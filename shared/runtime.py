@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from typing import Any
 
 from prometheus_client.metrics_core import Metric
@@ -14,28 +13,24 @@ from sqlalchemy import MetaData
 from shared.bus.base import EventBus
 from shared.bus.kafka import KafkaBus, KafkaConfig
 from shared.bus.memory import InMemoryBus
-from shared.consumer import EventConsumer, Reaction
+from shared.consumer import ConsumerSpec, EventConsumer
 from shared.db import create_engine, ping, session_factory
-from shared.messagebus import MessageBus
+from shared.ledger import Ledger
+from shared.ledger_heads import HeadPublisher, RecordWitnessedHead, record_witnessed_head
+from shared.messagebus import MessageBus, On
 from shared.metrics import FigureSource, Metrics
 from shared.outbox import OutboxRelay
+from shared.periodic import every
 from shared.settings import ServiceSettings
-from shared.topics import dead_letter_topic
+from shared.topics import LEDGER_HEADS, dead_letter_topic
 from shared.tracing import Tracing
 from shared.uow import SqlUnitOfWork, Storage
 
 log = logging.getLogger(__name__)
 
+__all__ = ["Bootstrap", "ConsumerSpec", "ServiceRuntime", "make_bus"]
+
 STOP_TIMEOUT = 10.0
-
-
-@dataclass(frozen=True)
-class ConsumerSpec:
-    """A consumer group: the topics it reads and its reaction to each event type it handles."""
-
-    name: str
-    topics: tuple[str, ...]
-    reactions: Mapping[str, Reaction]
 
 
 Bootstrap = Callable[[Callable[[], Any]], MessageBus[Any]]
@@ -73,6 +68,7 @@ class ServiceRuntime:
         consumers: Sequence[ConsumerSpec] = (),
         produces: Sequence[str] = (),
         bus: EventBus | None = None,
+        decisions: Iterable[str] = (),
     ) -> None:
         self.service = service
         self.settings = settings
@@ -80,7 +76,8 @@ class ServiceRuntime:
         self._unit_of_work = unit_of_work
         self._bootstrap = bootstrap
         self._consumer_specs = tuple(consumers)
-        self._produces = tuple(produces)
+        self._produces = (*produces, LEDGER_HEADS)
+        self.ledger = Ledger(metadata.tables, decisions)
         self.metrics = Metrics()
         self.tracing = Tracing(
             service,
@@ -125,9 +122,12 @@ class ServiceRuntime:
             processed=self._metadata.tables["processed_messages"],
             producer=self.service,
             on_commit=self.relay.notify,
+            ledger=self.ledger,
         )
         self.messages = self._bootstrap(self.unit_of_work)
         self.messages.tracer = self.tracing.tracer
+        self.messages.add(RecordWitnessedHead, On(record_witnessed_head))
+        self.heads = HeadPublisher(self.service, self.storage)
         self.consumers = [
             EventConsumer(
                 spec.name,
@@ -141,6 +141,12 @@ class ServiceRuntime:
             for spec in self._consumer_specs
         ]
         self._tasks = [asyncio.create_task(self.relay.run(), name=f"{self.service}-relay")]
+        self._tasks.append(
+            asyncio.create_task(
+                every(self.settings.ledger_head_interval, self.heads.publish),
+                name=f"{self.service}-ledger-heads",
+            )
+        )
         self._tasks += [
             asyncio.create_task(c.run(), name=f"{self.service}-{c.name}") for c in self.consumers
         ]

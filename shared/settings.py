@@ -47,6 +47,11 @@ class ServiceSettings(BaseSettings):
     )
     outbox_poll_interval: float = 0.5
     outbox_lease_seconds: float = 5.0
+    ledger_head_interval: float = Field(
+        default=60.0,
+        gt=0,
+        description="seconds between publications of the decision ledger's head (when it moved)",
+    )
     bank_directory_file: Path = Field(
         default=DEFAULT_BANK_DIRECTORY, description="the banks every service knows"
     )

@@ -1,7 +1,7 @@
-"""The tables every service owns, defined once: the outbox, the processed messages and the
-audit log. Each service's models hold them (`new_metadata`), and each service's migrations
-create them from here (`create_shared`), so the three databases cannot drift apart; a test
-compares every service's migrated schema with its models.
+"""The tables every service owns, defined once: the outbox, the processed messages, the
+audit log and the decision ledger. Each service's models hold them (`new_metadata`), and each
+service's migrations create them from here (`create_shared`), so the databases cannot drift
+apart; a test compares every service's migrated schema with its models.
 
 Changing a definition here needs a migration in every service that brings existing databases
 to the new shape.
@@ -99,11 +99,56 @@ def calendar_schedule_table(metadata: MetaData) -> Table:
     )
 
 
+def ledger_entries_table(metadata: MetaData) -> Table:
+    """The decision ledger: one row per decision, chained by hash (see `shared.ledger`)."""
+    return Table(
+        "ledger_entries",
+        metadata,
+        Column("seq", Id, primary_key=True, autoincrement=False),
+        Column("recorded_at", UtcDateTime(), nullable=False),
+        Column("kind", String(200), nullable=False),
+        Column("subject", String(200), nullable=False),
+        Column("event_id", String(36)),
+        Column("correlation_id", String(64)),
+        Column("details", Text, nullable=False),
+        Column("prev_hash", String(64), nullable=False),
+        Column("hash", String(64), nullable=False, unique=True),
+    )
+
+
+def ledger_head_table(metadata: MetaData) -> Table:
+    """The last entry of the ledger: the one row every append locks and moves."""
+    return Table(
+        "ledger_head",
+        metadata,
+        Column("name", String(32), primary_key=True),
+        Column("seq", Id, nullable=False),
+        Column("hash", String(64), nullable=False),
+        Column("updated_at", UtcDateTime(), nullable=False),
+    )
+
+
+def ledger_witnessed_heads_table(metadata: MetaData) -> Table:
+    """The ledger heads the other services published, as this service received them."""
+    return Table(
+        "ledger_witnessed_heads",
+        metadata,
+        Column("service", String(32), primary_key=True),
+        Column("seq", Id, primary_key=True, autoincrement=False),
+        Column("hash", String(64), nullable=False),
+        Column("published_at", UtcDateTime(), nullable=False),
+        Column("received_at", UtcDateTime(), nullable=False),
+    )
+
+
 SHARED_TABLES = {
     "outbox": outbox_table,
     "processed_messages": processed_messages_table,
     "relay_leases": relay_leases_table,
     "audit_log": audit_table,
+    "ledger_entries": ledger_entries_table,
+    "ledger_head": ledger_head_table,
+    "ledger_witnessed_heads": ledger_witnessed_heads_table,
 }
 # Shared by the services that count working days, which add it to their models themselves.
 OPTIONAL_TABLES = {"calendar_schedules": calendar_schedule_table}
@@ -180,3 +225,18 @@ def drop_change_notification(op: Any, table: str) -> None:
 def add_outbox_trace_context(op: Any) -> None:
     """The outbox's `traceparent` column (rows written before it carry none)."""
     op.add_column("outbox", Column("traceparent", String(TRACEPARENT_LENGTH), nullable=True))
+
+
+LEDGER_TABLES = ("ledger_entries", "ledger_head", "ledger_witnessed_heads")
+
+
+def create_ledger(op: Any) -> None:
+    """The decision ledger's tables, in a service's migration."""
+    for name in LEDGER_TABLES:
+        create_shared(op, name)
+
+
+def drop_ledger(op: Any) -> None:
+    """Undo `create_ledger`."""
+    for name in reversed(LEDGER_TABLES):
+        op.drop_table(name)

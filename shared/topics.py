@@ -14,6 +14,8 @@ VALUATIONS = "pledgeflow.valuation.valuations"
 REGISTRY_PLEDGES = "pledgeflow.registry.pledges"
 REGISTRY_RIGHTS = "pledgeflow.registry.rights"
 REGISTRY_CALENDAR = "pledgeflow.registry.calendar"
+LEDGER_HEADS = "pledgeflow.ledger.heads"
+RECONCILIATION = "pledgeflow.credit.reconciliation"
 DEAD_LETTER_PREFIX = "pledgeflow.dlq."
 
 EVENT_TYPES: Mapping[str, frozenset[str]] = {
@@ -58,6 +60,10 @@ EVENT_TYPES: Mapping[str, frozenset[str]] = {
     ),
     REGISTRY_RIGHTS: frozenset({"registry.patent.recorded", "registry.trademark.recorded"}),
     REGISTRY_CALENDAR: frozenset({"registry.calendar.year_published"}),
+    LEDGER_HEADS: frozenset({"ledger.head.published"}),
+    RECONCILIATION: frozenset(
+        {"credit.reconciliation.completed", "credit.reconciliation.mismatch_found"}
+    ),
 }
 
 

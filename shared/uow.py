@@ -1,8 +1,11 @@
-"""The SQL unit of work: one transaction, with the outbox and the deduplication record in it.
+"""The SQL unit of work: one transaction, with the outbox, the deduplication record and the
+decision ledger in it.
 
 Repositories remember every aggregate they load or add. When the message bus commits, the
-unit of work writes the new events of those aggregates to the outbox, in the same transaction
-as their state. Nothing but the message bus calls `commit`; leaving without it rolls back.
+unit of work writes the new events of those aggregates to the outbox, and an entry in the
+decision ledger for each of them that is a decision and for each staff action recorded with
+`record_decision`, in the same transaction as their state. Nothing but the message bus calls
+`commit`; leaving without it rolls back.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from shared.context import current_context
 from shared.dedup import Dedup, DedupStatements, Earlier
 from shared.envelope import Envelope
 from shared.kernel.events import Aggregate, DomainEvent
+from shared.ledger import Decision, Ledger
 from shared.outbox import Staged, add_to_outbox
 from shared.tracing import current_traceparent
 
@@ -36,6 +40,7 @@ class Storage:
     processed: Table
     producer: str
     on_commit: Callable[[], None] = lambda: None
+    ledger: Ledger | None = None
     dedup: DedupStatements = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -70,6 +75,7 @@ class SqlUnitOfWork:
         self.session = self.storage.sessions()
         self._repositories = []
         self._staged: list[Staged] = []
+        self._decisions: list[Decision] = []
         return self
 
     async def __aexit__(
@@ -114,13 +120,25 @@ class SqlUnitOfWork:
             for version, event in aggregate.collect_events()
         )
 
+    def record_decision(self, kind: str, subject: str, details: dict[str, object]) -> None:
+        """Enter a staff action that is no event of an aggregate (a dead-letter redrive, say)
+        in the decision ledger, with this transaction."""
+        if self.storage.ledger is None:
+            raise RuntimeError("this unit of work keeps no decision ledger")
+        context = current_context()
+        self._decisions.append(Decision(kind, subject, details, context.correlation_id))
+
     async def commit(self) -> None:
         """Write the events staged and the new ones of every aggregate seen to the outbox,
-        and commit."""
+        chain the decisions among them onto the ledger, and commit."""
         await self.before_commit()
         self.stage_events()
         staged, self._staged = self._staged, []
+        decisions, self._decisions = self._decisions, []
         await add_to_outbox(self.session, self.storage.outbox, staged)
+        ledger = self.storage.ledger
+        if ledger is not None:
+            await ledger.append(self.session, [*ledger.decisions_in(staged), *decisions])
         await self.session.commit()
         if staged:
             self.storage.on_commit()

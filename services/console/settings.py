@@ -21,6 +21,10 @@ DEAD_LETTER_GROUPS = (
     "credit.pledges",
     "console.events",
     "console.calendar",
+    "registry.ledger",
+    "valuation.ledger",
+    "credit.ledger",
+    "console.ledger",
 )
 
 

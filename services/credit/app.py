@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import FastAPI
 
 from services.credit.adapters.figures import credit_figures
 from services.credit.adapters.orm import audit_log, metadata
+from services.credit.adapters.reconciliation import HttpPledgeRegister
 from services.credit.bootstrap import bootstrap
-from services.credit.domain.events import LOANS_TOPIC
-from services.credit.entrypoints import api, internal_api
+from services.credit.domain.events import DECISIONS, LOANS_TOPIC
+from services.credit.entrypoints import api, internal_api, reconciliation_api
 from services.credit.entrypoints.calendar_keeper import CalendarKeeper
 from services.credit.entrypoints.consumers import CREDIT_CONSUMERS
 from services.credit.entrypoints.sweeper import TimeoutSweeper
@@ -20,6 +23,7 @@ from services.credit.service_layer.terms import (
     LendingTerms,
     ShareTerms,
 )
+from services.credit.service_layer.reconciliation import PledgeRegister, Reconciler
 from services.credit.service_layer.unit_of_work import SqlCreditUnitOfWork
 from services.credit.settings import CreditSettings
 from shared.audit import install_audit
@@ -29,6 +33,7 @@ from shared.bus.base import EventBus
 from shared.calendar_api import calendar_router
 from shared.calendars import CalendarBook, change_channel
 from shared.http import service_app
+from shared.issuer import LocalIssuer, development_issuer
 from shared.kernel.clock import Clock, SystemClock
 from shared.notify import ChangeListener
 from shared.periodic import every
@@ -43,6 +48,7 @@ def create_app(
     bus: EventBus | None = None,
     clock: Clock | None = None,
     calendar: OfficialCalendar | None = None,
+    pledge_register: PledgeRegister | None = None,
 ) -> FastAPI:
     """Build the app; resources are opened in the lifespan."""
     settings = settings or CreditSettings()
@@ -66,6 +72,7 @@ def create_app(
         lambda unit_of_work: bootstrap(unit_of_work, deps),
         consumers=CREDIT_CONSUMERS,
         produces=(LOANS_TOPIC,),
+        decisions=DECISIONS,
         bus=bus,
     )
     sweeper = TimeoutSweeper(lambda: runtime.messages)
@@ -90,17 +97,41 @@ def create_app(
     )
     runtime.add_warnings(lambda: deps.book.warnings(deps.clock.now()))
     runtime.add_figures(credit_figures)
+    reconciler = Reconciler(
+        lambda: runtime.messages,
+        pledge_register or HttpPledgeRegister(settings.registry_url, _issuer(settings)),
+        deps,
+        timedelta(seconds=settings.reconciliation_grace_seconds),
+        lambda: runtime.metrics,
+    )
+    interval = settings.reconciliation_interval
+    runtime.add_worker(
+        "reconciliation", lambda: every(interval, reconciler.scheduled, first_delay=interval)
+    )
     app = service_app(
         runtime,
         "IP-pledge loans for banks: applications, decisions, offers, disbursement, repayment, "
         "default; referrals and statistics for the credit desk.",
-        [api.router, internal_api.router, calendar_router(*CREDIT_DESK, tag="credit desk")],
+        [
+            api.router,
+            internal_api.router,
+            reconciliation_api.router,
+            calendar_router(*CREDIT_DESK, tag="credit desk"),
+        ],
         banks=terms.banks,
         bank_directory=directory,
         deps=deps,
         sweeper=sweeper,
         calendar_book=deps.book,
         calendar_keeper=keeper,
+        reconciler=reconciler,
     )
     install_audit(app, audit_log)
     return app
+
+
+def _issuer(settings: CreditSettings) -> LocalIssuer:
+    """The issuer of the credential credit reads the registry's pledges with."""
+    if settings.reconciliation_issuer is None or settings.reconciliation_issuer_keys is None:
+        return development_issuer()
+    return LocalIssuer(settings.reconciliation_issuer, settings.reconciliation_issuer_keys)

@@ -9,6 +9,7 @@ from typing import Any
 from services.credit.service_layer import (
     calendar,
     handlers,
+    reconciliation,
     referrals,
     reports,
     servicing,
@@ -49,6 +50,7 @@ def bootstrap(unit_of_work: Callable[[], CreditUnitOfWork], deps: CreditDeps) ->
         terms.CatchUpTerms: On(bound(terms.catch_up_terms)),
         calendar.ReceiveSchedule: On(bound(calendar.receive_schedule)),
         calendar.RecountDeadline: On(under_terms(calendar.recount_deadline)),
+        reconciliation.RecordReconciliation: On(bound(reconciliation.record_reconciliation)),
     }
     queries = {
         c.GetLoan: bound(handlers.get_loan),
@@ -59,5 +61,8 @@ def bootstrap(unit_of_work: Callable[[], CreditUnitOfWork], deps: CreditDeps) ->
         c.QuotaPositions: bound(reports.quotas),
         calendar.SchedulesInForce: bound(calendar.schedules_in_force),
         calendar.StaleDeadlines: bound(calendar.stale_deadlines),
+        reconciliation.CreditBooks: bound(reconciliation.credit_books),
+        reconciliation.LoansOf: bound(reconciliation.loans_of),
+        reconciliation.LatestReconciliation: bound(reconciliation.latest_reconciliation),
     }
     return MessageBus(unit_of_work, commands, queries)

@@ -7,13 +7,19 @@ from fastapi import FastAPI
 from services.registry.adapters.figures import filing_figures
 from services.registry.adapters.orm import audit_log, metadata
 from services.registry.bootstrap import bootstrap
-from services.registry.domain.events import CALENDAR_TOPIC, PLEDGES_TOPIC, RIGHTS_TOPIC
+from services.registry.domain.events import (
+    CALENDAR_TOPIC,
+    DECISIONS,
+    PLEDGES_TOPIC,
+    RIGHTS_TOPIC,
+)
 from services.registry.entrypoints import (
     api,
     bulk_api,
     examiner_api,
     gazette_api,
     office_api,
+    pledge_book_api,
     pledges_api,
 )
 from services.registry.entrypoints.consumers import registry_consumers
@@ -52,6 +58,7 @@ def create_app(
         lambda unit_of_work: bootstrap(unit_of_work, deps),
         consumers=registry_consumers(deps.clock),
         produces=(RIGHTS_TOPIC, PLEDGES_TOPIC, CALENDAR_TOPIC),
+        decisions=DECISIONS,
         bus=bus,
     )
     timers = RegistryTimers(runtime, deps)
@@ -63,6 +70,7 @@ def create_app(
         [
             api.public,
             pledges_api.router,
+            pledge_book_api.router,
             gazette_api.router,
             bulk_api.router,
             api.internal,

@@ -61,6 +61,7 @@ def bootstrap(
         handlers.GetFiling: bound(handlers.read_filing),
         examination.ExaminationQueue: bound(examination.examination_queue),
         pledges.GetPledge: bound(pledges.read_pledge),
+        pledges.PledgesOfPledgee: bound(pledges.pledges_of_pledgee),
         gazette.GazetteQuery: bound(gazette.search),
         statistics.DeskFigures: bound(statistics.desk_figures),
         calendar.SchedulesInForce: bound(calendar.schedules_in_force),

@@ -8,6 +8,7 @@ from services.valuation.adapters.figures import valuation_figures
 from services.valuation.adapters.orm import audit_log, metadata
 from services.valuation.adapters.parameters import ParameterFiles
 from services.valuation.bootstrap import bootstrap
+from services.valuation.domain.events import DECISIONS
 from services.valuation.entrypoints import api, appraisals
 from services.valuation.entrypoints.consumers import VALUATION_CONSUMERS
 from services.valuation.service_layer.deps import ValuationDeps, ValuationPolicy
@@ -48,6 +49,7 @@ def create_app(
         lambda unit_of_work: bootstrap(unit_of_work, deps),
         consumers=VALUATION_CONSUMERS,
         produces=(VALUATIONS,),
+        decisions=DECISIONS,
         bus=bus,
     )
     runtime.add_figures(valuation_figures(deps.clock.now))

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from shared.cli import calendar, contracts, credentials, events, stack
+from shared.cli import calendar, contracts, credentials, events, records, stack
 from shared.cli.common import BROKER_VARIABLES, DEFAULT_BOOTSTRAP, Globals
 
 EXIT_CODES = (
@@ -30,7 +30,15 @@ app = typer.Typer(
 )
 
 # In the order of the help's panels; a group without a name adds its commands at the top.
-GROUPS = (stack.app, contracts.app, events.app, calendar.app, credentials.app)
+GROUPS = (
+    stack.app,
+    contracts.app,
+    events.app,
+    records.ledger,
+    records.reconciliation,
+    calendar.app,
+    credentials.app,
+)
 for group in GROUPS:
     app.add_typer(group, rich_help_panel=group.rich_help_panel)
 

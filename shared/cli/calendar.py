@@ -10,16 +10,16 @@ import typer
 
 from shared.cli.common import (
     DEFAULT_REGISTRY_URL,
+    TOKEN_VARIABLE,
     CommandGroup,
     DebugOption,
-    ExitCode,
     JsonOption,
     OperatorError,
+    at_service,
     note,
     options,
     print_fields,
     print_json,
-    unreachable,
 )
 
 app = CommandGroup(
@@ -28,7 +28,6 @@ app = CommandGroup(
     rich_help_panel="Registry office",
 )
 
-TOKEN_VARIABLE = "PLEDGEFLOW_TOKEN"
 REGISTRY_VARIABLES = ["PLEDGEFLOW_REGISTRY_URL", "PLEDGEFLOW_CONSOLE_REGISTRY_URL"]
 
 YearArgument = Annotated[
@@ -62,43 +61,9 @@ def at_registry(
     registry: str, token: str | None, roles: tuple[str, ...], call: Callable[[dict[str, str]], T]
 ) -> T:
     """Call the registry with the credential; failures as one line an operator can act on."""
-    import httpx
-
-    from shared.ops import Refused
-
-    issue = f'--token "$(pledgeflow credentials issue <your id> {roles[0]} --audience registry)"'
-    needs = ", ".join(f"{role}'s" for role in roles[:-1]) + f" or {roles[-1]}'s credential"
-    if not (token or "").strip():
-        raise OperatorError(
-            f"no credential for the registry, which needs a {needs}",
-            f"set {TOKEN_VARIABLE} or pass {issue}",
-            ExitCode.CREDENTIAL,
-        )
-    headers = {"Authorization": f"Bearer {(token or '').strip()}"}
-    try:
-        return call(headers)
-    except (httpx.ConnectError, httpx.TimeoutException) as exc:
-        raise unreachable(
-            f"cannot reach the registry at {registry}",
-            f"start the local stack (pledgeflow run) or give its URL with --registry or "
-            f"{REGISTRY_VARIABLES[0]}",
-        ) from exc
-    except Refused as exc:
-        if exc.status == 401:
-            raise OperatorError(
-                f"the registry refused the credential in --token/{TOKEN_VARIABLE} "
-                f"({exc.code}: {exc.detail})",
-                f"issue a new one for audience registry: {issue}",
-                ExitCode.CREDENTIAL,
-            ) from exc
-        if exc.status == 403:
-            raise OperatorError(
-                f"the registry refused the credential in --token/{TOKEN_VARIABLE} "
-                f"({exc.code}: {exc.detail})",
-                f"this needs a {needs}: {issue}",
-                ExitCode.CREDENTIAL,
-            ) from exc
-        raise OperatorError(f"the registry answered {exc.status} {exc.code}: {exc.detail}") from exc
+    return at_service(
+        "registry", registry, f"--registry or {REGISTRY_VARIABLES[0]}", token, roles, call
+    )
 
 
 @app.command()

@@ -101,6 +101,58 @@ def on_broker(bootstrap: str, work: Callable[[ModuleType], Coroutine[Any, Any, T
         raise broker_unreachable(bootstrap) from exc
 
 
+TOKEN_VARIABLE = "PLEDGEFLOW_TOKEN"
+
+
+def at_service(
+    service: str,
+    url: str,
+    url_hint: str,
+    token: str | None,
+    roles: tuple[str, ...],
+    call: Callable[[dict[str, str]], T],
+) -> T:
+    """Call a service's internal API with a staff credential (`--token`/`PLEDGEFLOW_TOKEN`);
+    no credential, a refused one, a service that cannot be reached or refuses the request is
+    one line saying what to do. `url_hint` names the option and variable that set `url`."""
+    import httpx
+
+    from shared.ops import Refused
+
+    issue = f'--token "$(pledgeflow credentials issue <your id> {roles[0]} --audience {service})"'
+    needs = (
+        ", ".join(f"{role}'s" for role in roles[:-1]) + " or " if len(roles) > 1 else ""
+    ) + f"{roles[-1]}'s credential"
+    if not (token or "").strip():
+        raise OperatorError(
+            f"no credential for the {service}, which needs a {needs}",
+            f"set {TOKEN_VARIABLE} or pass {issue}",
+            ExitCode.CREDENTIAL,
+        )
+    headers = {"Authorization": f"Bearer {(token or '').strip()}"}
+    try:
+        return call(headers)
+    except (httpx.ConnectError, httpx.TimeoutException) as exc:
+        raise unreachable(
+            f"cannot reach the {service} at {url}",
+            f"start the local stack (pledgeflow run) or give its URL with {url_hint}",
+        ) from exc
+    except Refused as exc:
+        refused = (
+            f"the {service} refused the credential in --token/{TOKEN_VARIABLE} "
+            f"({exc.code}: {exc.detail})"
+        )
+        if exc.status == 401:
+            raise OperatorError(
+                refused, f"issue a new one for audience {service}: {issue}", ExitCode.CREDENTIAL
+            ) from exc
+        if exc.status == 403:
+            todo = f"this needs a {needs}: {issue}"
+            raise OperatorError(refused, todo, ExitCode.CREDENTIAL) from exc
+        answered = f"the {service} answered {exc.status} {exc.code}: {exc.detail}"
+        raise OperatorError(answered) from exc
+
+
 @dataclass
 class Globals:
     """Options every command accepts, before or after its name, and from the environment."""

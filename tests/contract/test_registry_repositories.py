@@ -221,6 +221,29 @@ async def test_a_filing_is_found_by_its_senders_reference_and_its_registration_n
     assert (elsewhere, unknown) == (None, None)
 
 
+async def test_a_pledgees_pledges_are_listed_active_or_cancelled_a_page_at_a_time(
+    backend: Backend,
+) -> None:
+    first = registered("Y2026000001", PATENT)
+    second = registered("Y2026000002", UTILITY.number)
+    third = registered("Y2026000003", "201910000042.8")
+    third.cancel(CancellationReason("debt_repaid"), T0 + timedelta(days=1))
+    undecided = received(rights=(INVENTION.number,))
+    await saved(backend, third, first, undecided, second)
+    pledgee = first.data.pledgee.uscc
+
+    async with backend.unit_of_work() as uow:
+        page = await uow.filings.pledges_to(pledgee, "", 2)
+        rest = await uow.filings.pledges_to(pledgee, "Y2026000002", 2)
+        another = await uow.filings.pledges_to(STRANGER.uscc, "", 10)
+
+    assert [f.registration_number for f in page] == ["Y2026000001", "Y2026000002"]
+    assert [(f.registration_number, f.status) for f in rest] == [
+        ("Y2026000003", FilingStatus.CANCELLED)
+    ]
+    assert another == []
+
+
 async def test_a_save_that_lost_a_race_is_refused(backend: Backend) -> None:
     backend.concurrently()
     filing = examined()

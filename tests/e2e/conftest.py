@@ -54,6 +54,7 @@ async def stack(
         data_dir=tmp_path_factory.mktemp("stack"),
         ports={service: free_port() for service in SERVICES},
         database_urls=urls,
+        reconciliation_grace_seconds=0,
     )
     local = LocalStack(config, broker_bootstrap=broker)
     try:

@@ -11,14 +11,15 @@ from decimal import Decimal
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
-from typer.testing import CliRunner, Result
 
 from examples.insurer_subscriber import Ledger, follow
 from shared import ops
-from shared.cli.app import app
 from shared.devstack import EMBEDDED_SESSION_TIMEOUT_MS, LocalStack
 from shared.envelope import Envelope
 from shared.identifiers import make_uscc
+from shared.tokens import Role, audience
+from tests.cli import pledgeflow
+from tests.credentials import ISSUER, bank_headers
 from tests.e2e.flows import BANK, quick_loan
 
 pytestmark = pytest.mark.broker
@@ -33,11 +34,6 @@ CASE_EVENTS = [
     "registry.pledge.registered",
     "credit.loan.disbursed",
 ]
-
-
-async def pledgeflow(*args: str, env: dict[str, str] | None = None) -> Result:
-    """The command line in a thread: it runs its own event loop."""
-    return await asyncio.to_thread(CliRunner().invoke, app, list(args), env=env)
 
 
 async def test_history_shows_one_case_across_every_service(
@@ -60,6 +56,36 @@ async def test_history_shows_one_case_across_every_service(
     unknown = await pledgeflow("--bootstrap", broker, "history", f"no-such-{case}")
     assert unknown.exit_code == 1
     assert f"no events with correlation id no-such-{case}" in unknown.stderr
+
+
+async def test_a_pledge_cancelled_behind_credits_back_is_reported_by_reconciliation(
+    stack: LocalStack, unique_numbers: Callable[[], str]
+) -> None:
+    async with httpx.AsyncClient(timeout=10) as client:
+        _, kept = await quick_loan(client, stack, make_uscc(405), unique_numbers(), "rec-kept")
+        _, lost = await quick_loan(client, stack, make_uscc(406), unique_numbers(), "rec-lost")
+        number = lost["pledge_registration_number"]
+        cancelled = await client.post(
+            f"{stack.url('registry')}/v1/pledges/{number}/cancellation",
+            json={"reason": "pledgee_waived"},
+            headers=bank_headers("bank-hangzhou", audience=audience("registry")),
+        )
+        assert cancelled.status_code == 200, cancelled.text
+    token = ISSUER.issue("operator-liu", Role.OPERATOR, audience=audience("credit"))
+    found = await pledgeflow(
+        "reconciliation", "run", "--credit", stack.url("credit"), "--token", token, "--json"
+    )
+
+    assert found.exit_code == 1, found.output
+    mismatches = json.loads(found.stdout)["mismatches"]
+    assert [m["reason"] for m in mismatches if m["loan_id"] == lost["loan_id"]] == [
+        "pledge.cancelled"
+    ]
+    assert not [m for m in mismatches if m["loan_id"] == kept["loan_id"]]
+
+    table = await pledgeflow("reconciliation", "show", "--credit", stack.url("credit"))
+    assert table.exit_code == 4, table.output
+    assert "PLEDGEFLOW_TOKEN" in table.stderr
 
 
 async def _publish(broker: str, topic: str, key: str, value: bytes) -> None:

@@ -234,6 +234,16 @@ class FakeFilingRepository(Tracking):
         )
         return sorted(received, key=lambda f: f.received_at)
 
+    async def pledges_to(self, pledgee_uscc: str, after: str, limit: int) -> list[PledgeFiling]:
+        pledged = self._every(
+            lambda f: (
+                f.status in (FilingStatus.REGISTERED, FilingStatus.CANCELLED)
+                and f.data.pledgee.uscc == pledgee_uscc
+                and (f.registration_number or "") > after
+            )
+        )
+        return sorted(pledged, key=lambda f: f.registration_number or "")[:limit]
+
     async def next_registration_number(self, on: date) -> str:
         value = (self._counters.get(on.year) or 0) + 1
         self._counters.upsert(on.year, value)

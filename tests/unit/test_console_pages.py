@@ -3,20 +3,26 @@ read model fed from the topics; the services it acts on are stood in for by a re
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
 import jwt
 import pytest
+from sqlalchemy import select
 
+from services.console.adapters.orm import metadata
 from services.console.app import create_app
 from services.console.domain.staff import hash_password
 from services.console.settings import ConsoleSettings
 from shared.bus.base import Record
 from shared.issuer import development_issuer
+from shared.ledger import verify_chain
 from shared.topics import REGISTRY_PLEDGES, REGISTRY_RIGHTS, VALUATIONS, dead_letter_topic
 from tests.dates import beijing
 from tests.unit.console_harness import Console, console, envelope
+
+ledger_entries = metadata.tables["ledger_entries"]
 
 __all__ = ["console"]
 
@@ -470,6 +476,14 @@ async def test_a_redriven_dead_letter_goes_back_to_its_topic_as_it_came_and_is_a
     audit = (await console.client.get("/audit")).text
     assert "redrive" in audit and "operator-liu" in audit and "e-1" in audit
     assert "1\u00d7" in (await console.client.get("/dead-letters")).text
+    runtime = console.app.state.runtime
+    async with runtime.engine.connect() as connection:
+        [entry] = (await connection.execute(select(ledger_entries))).all()
+        verdict = await verify_chain(connection, metadata.tables, "console")
+    assert (entry.kind, entry.subject) == ("console.dead_letter.redrive_asked", letter)
+    assert json.loads(entry.details)["staff_id"] == "operator-liu"
+    assert json.loads(entry.details)["event_id"] == "e-1"
+    assert verdict.intact and verdict.last_seq == 1
 
 
 async def test_the_sla_board_and_statistics_count_from_the_topics(console: Console) -> None:

@@ -23,6 +23,7 @@ from shared.calendars import StoredSchedule
 from shared.consumer import EventConsumer, PermanentError, Reaction, parse_payload
 from shared.dedup import Dedup
 from shared.envelope import Envelope
+from shared.ledger_heads import ledger_consumer
 from shared.messagebus import MessageBus
 from shared.metrics import Metrics
 from shared.retry import Backoff, is_outage
@@ -104,6 +105,7 @@ CONSOLE_CONSUMERS = (
             "registry.calendar.year_published": Reaction(year_published, payload=_YearPublished)
         },
     ),
+    ledger_consumer("console"),
 )
 
 

@@ -3,7 +3,8 @@
 An action is sent to the service's internal API with a credential naming the person; the
 console records who asked what, on what, and the answer (done, or the refusal's code), in the
 same transaction whatever the answer. Redrives of dead letters are recorded with the letters
-to put back, which the redriver publishes.
+to put back, which the redriver publishes, and each is entered in the console's decision
+ledger in that transaction.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from services.console.service_layer.ports import ConsoleUnitOfWork, ServiceRefus
 from services.console.service_layer.sessions import action_row
 from shared.kernel.errors import NotFound
 
+REDRIVE = "console.dead_letter.redrive_asked"
 PAGE_OF_SERVICE = {"registry": Page.DESK, "valuation": Page.APPRAISALS, "credit": Page.REFERRALS}
 
 
@@ -63,8 +65,21 @@ async def redrive_dead_letters(
         raise NoDeadLetters(", ".join(command.letter_ids)[:500])
     now = deps.clock.now()
     for letter in letters:
-        await uow.dead_letters.ask_redrive(
-            str(uuid.uuid4()), letter["letter_id"], person.staff_id, now
+        redrive_id = str(uuid.uuid4())
+        await uow.dead_letters.ask_redrive(redrive_id, letter["letter_id"], person.staff_id, now)
+        uow.record_decision(
+            REDRIVE,
+            str(letter["letter_id"]),
+            {
+                "redrive_id": redrive_id,
+                "staff_id": person.staff_id,
+                "consumer": letter["consumer"],
+                "event_id": letter["event_id"],
+                "event_type": letter["event_type"],
+                "reason": letter["reason"],
+                "source_topic": letter["source_topic"],
+                "asked_at": now,
+            },
         )
         detail = (
             f"event {letter['event_id'] or '?'} ({letter['event_type'] or 'unreadable'}) "

@@ -55,6 +55,10 @@ class ConsoleUnitOfWork(Protocol):
 
     async def commit(self) -> None: ...
 
+    def record_decision(self, kind: str, subject: str, details: dict[str, object]) -> None:
+        """Enter a staff action in the decision ledger, with this transaction."""
+        ...
+
 
 class Services(Protocol):
     """The services' internal APIs, called on behalf of a signed-in person."""

@@ -130,3 +130,28 @@ lending_terms = Table(
     Column("document", JSON, nullable=False),
     Column("stored_at", UtcDateTime(), nullable=False),
 )
+
+
+reconciliation_runs = Table(
+    "reconciliation_runs",
+    metadata,
+    Column("run_id", String(36), primary_key=True),
+    Column("trigger", String(16), nullable=False),
+    Column("started_at", UtcDateTime(), nullable=False),
+    Column("finished_at", UtcDateTime(), nullable=False, index=True),
+    Column("loans_checked", Integer, nullable=False),
+    Column("pledges_checked", Integer, nullable=False),
+    Column("mismatches", Integer, nullable=False),
+)
+
+reconciliation_mismatches = Table(
+    "reconciliation_mismatches",
+    metadata,
+    Column("run_id", String(36), ForeignKey("reconciliation_runs.run_id"), primary_key=True),
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("reason", String(64), nullable=False, index=True),
+    Column("bank_id", String(64), nullable=False),
+    Column("loan_id", String(36)),
+    Column("registration_number", String(64)),
+    Column("detail", String(500), nullable=False),
+)

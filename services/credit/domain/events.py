@@ -286,3 +286,24 @@ class RiskAlertRaised(LoanEvent):
     suggested_action: str
     valuation_id: str
     raised_at: datetime
+
+
+# Credit's decisions, each entered in its decision ledger: the policy's outcome (or referral)
+# with its version and inputs, offers accepted or withdrawn, the pledge asked for and released,
+# the money disbursed and repaid, defaults and claims.
+DECISIONS = frozenset(
+    {
+        LoanReferred.event_type,
+        LoanDecided.event_type,
+        OfferAccepted.event_type,
+        OfferWithdrawn.event_type,
+        PledgeFilingRequested.event_type,
+        LoanDisbursed.event_type,
+        RepaymentReceived.event_type,
+        LoanRepaid.event_type,
+        PledgeReleaseRequested.event_type,
+        PledgeReleased.event_type,
+        LoanDefaulted.event_type,
+        ClaimRaised.event_type,
+    }
+)

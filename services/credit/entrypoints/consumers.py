@@ -15,6 +15,7 @@ from services.credit.service_layer.calendar import ReceiveSchedule
 from shared.calendars import StoredSchedule
 from shared.consumer import PermanentError, Reaction, parse_payload
 from shared.envelope import Envelope
+from shared.ledger_heads import ledger_consumer
 from shared.runtime import ConsumerSpec
 from shared.topics import REGISTRY_CALENDAR, REGISTRY_PLEDGES, VALUATIONS
 from shared.workdays import Notice, YearSchedule
@@ -259,4 +260,5 @@ CREDIT_CONSUMERS = (
             "registry.pledge.cancelled": Reaction(pledge_cancelled, payload=_PledgeCancelled),
         },
     ),
+    ledger_consumer("credit"),
 )

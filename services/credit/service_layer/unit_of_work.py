@@ -11,6 +11,7 @@ from typing import Self
 from services.credit.adapters.orm import calendar_schedules
 from services.credit.adapters.queries import ReportQueries
 from services.credit.adapters.quotas import SqlQuotaRepository
+from services.credit.adapters.reconciliation import SqlReconciliationStore
 from services.credit.adapters.repository import SqlLoanRepository
 from services.credit.adapters.terms import SqlLendingTermsStore
 from services.credit.domain.loan import Loan
@@ -24,6 +25,7 @@ class SqlCreditUnitOfWork(SqlUnitOfWork):
     reports: ReportQueries
     calendar: ScheduleStore
     terms: SqlLendingTermsStore
+    reconciliation: SqlReconciliationStore
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
@@ -32,6 +34,7 @@ class SqlCreditUnitOfWork(SqlUnitOfWork):
         self.reports = ReportQueries(self.session)
         self.calendar = ScheduleStore(self.session, calendar_schedules)
         self.terms = SqlLendingTermsStore(self.session)
+        self.reconciliation = self.repository(SqlReconciliationStore(self.session))
         return self
 
     async def before_commit(self) -> None:

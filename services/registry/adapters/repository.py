@@ -144,6 +144,9 @@ def to_primitive_row(patent: Patent) -> dict[str, Any]:
     }
 
 
+PLEDGED = (FilingStatus.REGISTERED.value, FilingStatus.CANCELLED.value)
+
+
 class SqlFilingRepository(TrackingRepository):
     """Pledge filings, registration numbers, and the one-active-pledge-per-right index."""
 
@@ -265,6 +268,21 @@ class SqlFilingRepository(TrackingRepository):
             query = query.where(filings.c.received_at >= since)
         if until is not None:
             query = query.where(filings.c.received_at < until)
+        return [_to_filing(row._mapping) for row in await self.session.execute(query)]
+
+    async def pledges_to(self, pledgee_uscc: str, after: str, limit: int) -> list[PledgeFiling]:
+        """Pledges registered to a pledgee, active or cancelled, by registration number after
+        `after` (read only)."""
+        query = (
+            select(filings)
+            .where(
+                filings.c.pledgee_uscc == pledgee_uscc,
+                filings.c.registration_number > after,
+                filings.c.status.in_(PLEDGED),
+            )
+            .order_by(filings.c.registration_number)
+            .limit(limit)
+        )
         return [_to_filing(row._mapping) for row in await self.session.execute(query)]
 
     async def next_registration_number(self, on: date) -> str:

@@ -296,3 +296,25 @@ class PledgeCancelled(FilingEvent):
     pledgor: Party
     pledgee: Party
     cancelled_at: datetime
+
+
+# The registry's decisions and staff actions, each entered in its decision ledger: the register
+# of rights, the outcome of every filing with its grounds, the examiners' and supervisors' acts
+# on the desk, changes and cancellations of pledges, and the official calendar entered.
+DECISIONS = frozenset(
+    {
+        PatentRecorded.event_type,
+        TrademarkRecorded.event_type,
+        PledgeRegistered.event_type,
+        FilingRefused.event_type,
+        CorrectionRequested.event_type,
+        FilingCorrected.event_type,
+        WarningsAcknowledged.event_type,
+        FilingClaimed.event_type,
+        FilingReleased.event_type,
+        FilingReassigned.event_type,
+        PledgeChanged.event_type,
+        PledgeCancelled.event_type,
+        CalendarYearPublished.event_type,
+    }
+)

@@ -17,6 +17,7 @@ from shared.envelope import Envelope
 from shared.fields import Line, Message
 from shared.identifiers import InvalidIdentifier, normalize_uscc, parse_patent_number
 from shared.kernel.clock import Clock
+from shared.ledger_heads import ledger_consumer
 from shared.runtime import ConsumerSpec
 from shared.topics import CREDIT_LOANS
 from shared.workdays import beijing_date
@@ -99,5 +100,6 @@ def registry_consumers(clock: Clock) -> list[ConsumerSpec]:
                 "credit.pledge_filing.requested": filing_requested(clock),
                 "credit.pledge_release.requested": release_requested(clock),
             },
-        )
+        ),
+        ledger_consumer("registry"),
     ]

@@ -129,3 +129,23 @@ class PledgeOut(BaseModel):
                 for a in filing.amendments
             ],
         )
+
+
+class PledgeOnRecordOut(PledgeOut):
+    channel: str = Field(
+        description="How the filing came in: credit (for a loan, whose id is the filing "
+        "reference), or a bank's own filing"
+    )
+
+    @classmethod
+    def on_record(cls, filing: PledgeFiling) -> PledgeOnRecordOut:
+        return cls(**PledgeOut.of(filing).model_dump(), channel=filing.channel)
+
+
+class PledgeBookPageOut(BaseModel):
+    """A page of the pledges registered to one pledgee."""
+
+    items: list[PledgeOnRecordOut] = Field(description="Pledges, by registration number")
+    next_after: str | None = Field(
+        description="Registration number to pass as `after` for the next page; null at the end"
+    )

@@ -68,6 +68,20 @@ async def read_pledge(
     return await get_pledge(query.registration_number, uow, query.caller_uscc)
 
 
+@dataclass(frozen=True)
+class PledgesOfPledgee(Query):
+    pledgee_uscc: str
+    after: str = ""
+    limit: int = 200
+
+
+async def pledges_of_pledgee(
+    query: PledgesOfPledgee, uow: RegistryUnitOfWork, deps: RegistryDeps
+) -> list[PledgeFiling]:
+    """A page of the pledges registered to a pledgee, active or cancelled, by number."""
+    return await uow.filings.pledges_to(query.pledgee_uscc, query.after, query.limit)
+
+
 async def change_pledge(
     command: ChangePledge, uow: RegistryUnitOfWork, deps: RegistryDeps
 ) -> PledgeFiling:

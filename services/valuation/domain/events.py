@@ -93,3 +93,14 @@ class ValuationImpaired(DomainEvent):
     detected_at: datetime
     previous_right_central: Decimal
     new_right_central: Decimal
+
+
+# Valuation's decisions, each entered in its decision ledger: every valuation with its
+# parameter version, every appraiser's sign-off and every impairment.
+DECISIONS = frozenset(
+    {
+        ValuationCompleted.event_type,
+        ValuationSignedOff.event_type,
+        ValuationImpaired.event_type,
+    }
+)

@@ -14,6 +14,7 @@ from services.valuation.service_layer import commands as c
 from shared.consumer import Reaction, parse_payload
 from shared.envelope import Envelope
 from shared.fields import Line
+from shared.ledger_heads import ledger_consumer
 from shared.money import VALUATION_INPUT_DIGITS
 from shared.runtime import ConsumerSpec
 from shared.topics import CREDIT_LOANS, REGISTRY_RIGHTS
@@ -181,4 +182,5 @@ VALUATION_CONSUMERS = (
             "credit.loan.repaid": Reaction(pledge_released, payload=_LoanEvent),
         },
     ),
+    ledger_consumer("valuation"),
 )
