@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import MetaData
 
+from shared.broker_watch import BrokerWatch
 from shared.bus.base import EventBus
 from shared.bus.kafka import KafkaBus, KafkaConfig
 from shared.bus.memory import InMemoryBus
@@ -48,8 +49,7 @@ def make_bus(settings: ServiceSettings, client_id: str, metrics: Metrics | None 
             bootstrap_servers=settings.kafka_bootstrap_servers,
             client_id=client_id,
             enable_idempotence=settings.kafka_enable_idempotence,
-            partitions=settings.kafka_partitions,
-            replication_factor=settings.kafka_replication_factor,
+            topics=settings.topic_settings,
             session_timeout_ms=settings.kafka_session_timeout_ms,
             heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
             fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
@@ -88,6 +88,7 @@ class ServiceRuntime:
         self._warning_sources: list[Callable[[], dict[str, str]]] = []
         self._startup: list[tuple[str, Callable[[], Coroutine[Any, Any, object]]]] = []
         self.consumers: list[EventConsumer] = []
+        self.broker_watch: BrokerWatch | None = None
 
     async def start(self) -> None:
         """Connect, make sure topics exist, and start relaying and consuming."""
@@ -96,7 +97,13 @@ class ServiceRuntime:
         sessions = session_factory(self.engine)
         await self.bus.start()
         if isinstance(self.bus, KafkaBus):
-            await self.bus.ensure_topics(self.topics())
+            self.broker_watch = BrokerWatch(
+                self.bus.ensure_topics,
+                self.topics(),
+                interval=self.settings.kafka_topic_check_interval,
+            )
+            await self.broker_watch.check()
+        watch = self.broker_watch
         self.relay = OutboxRelay(
             sessions,
             self._metadata.tables["outbox"],
@@ -105,6 +112,8 @@ class ServiceRuntime:
             poll_interval=self.settings.outbox_poll_interval,
             lease_seconds=self.settings.outbox_lease_seconds,
             metrics=self.metrics,
+            before_publish=watch.before_publish if watch else None,
+            on_failure=watch.suspect if watch else None,
         )
         self.storage = Storage(
             sessions=sessions,
@@ -132,6 +141,8 @@ class ServiceRuntime:
         self._tasks += [
             asyncio.create_task(run(), name=f"{self.service}-{name}") for name, run in self._workers
         ]
+        if watch is not None:
+            self._tasks.append(asyncio.create_task(watch.run(), name=f"{self.service}-broker"))
         for name, step in self._startup:
             try:
                 await step()
@@ -145,6 +156,8 @@ class ServiceRuntime:
     def warnings(self) -> dict[str, str]:
         """What an operator should act on although the service is ready, by subject."""
         found: dict[str, str] = {}
+        if self.broker_watch is not None:
+            found.update(self.broker_watch.warnings())
         for source in self._warning_sources:
             found.update(source())
         return found
@@ -191,4 +204,18 @@ class ServiceRuntime:
         for task in self._tasks:
             if task.done():
                 problems[task.get_name()] = "stopped"
+        if self.broker_watch is not None:
+            problems.update(self.broker_watch.problems())
+        problems.update(self.assignment_problems())
         return problems
+
+    def assignment_problems(self) -> dict[str, str]:
+        """Consumers that have had no partition for longer than the configured grace."""
+        grace = self.settings.consumer_assignment_grace
+        if grace <= 0:
+            return {}
+        return {
+            f"consumer {consumer.name}": f"no partition assigned for {waited:.0f}s"
+            for consumer in self.consumers
+            if (waited := consumer.unassigned_for()) > grace
+        }
