@@ -4,6 +4,11 @@
 - `dead-letters CONSUMER`: list what a consumer group dead-lettered, with the reasons.
 - `replay CONSUMER EVENT_ID`: put a dead-lettered event back on its source topic. Consumer
   groups that handled it already skip it (their inbox has it); the one that failed retries.
+- `republish SERVICE --since MOMENT`: after the broker lost records, publish again every event
+  the service's outbox published at or after MOMENT (ISO 8601 with its zone, e.g.
+  `2026-05-01T08:00:00+08:00`), in order per key; consumers skip the ones they had handled.
+  The database is `--database-url`, else the service's `PLEDGEFLOW_<SERVICE>_DATABASE_URL`.
+  The running service publishes them within a second; see the recovery runbook in README.md.
 - `load-calendar YEAR FILE --token TOKEN`: enter a year's official schedule at the registry
   (YAML or JSON: `notice` with `reference` and `published_on`, `holidays` and
   `makeup_workdays` lists of dates), with a supervisor's or administrator's credential
@@ -28,7 +33,7 @@ import json
 import os
 import sys
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +44,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from shared.consumer import dead_letter_topic
 from shared.issuer import LocalIssuer, development_issuer
-from shared.migrations import SERVICES
+from shared.migrations import DATABASES, SERVICES
+from shared.recovery import Republished, republish_database
 from shared.tokens import Role, audience
 
 TOPIC_PREFIX = "pledgeflow."
@@ -146,6 +152,26 @@ async def replay(bootstrap: str, consumer: str, event_id: str) -> str:
     return source
 
 
+def service_database_url(service: str, given: str | None = None) -> str:
+    """The database `given`, else the one the service's environment names, else its local file."""
+    if given:
+        return given
+    from_env = os.environ.get(f"PLEDGEFLOW_{service.upper()}_DATABASE_URL")
+    return from_env or f"sqlite+aiosqlite:///.data/{service}.db"
+
+
+def republish_report(service: str, since: datetime, done: Republished) -> str:
+    """What `republish` tells the operator."""
+    lines = [f"{service}: {done.rows} events published at or after {since.isoformat()} queued"]
+    if done.window_missed(since):
+        assert done.oldest_kept is not None
+        lines.append(
+            f"warning: the oldest publication kept is {done.oldest_kept.isoformat()}; "
+            "events published before it were purged (OUTBOX_RETENTION) and cannot be re-sent"
+        )
+    return "\n".join(lines)
+
+
 class CalendarLoadFailed(Exception):
     """The registry refused the schedule, or could not be asked."""
 
@@ -217,6 +243,15 @@ def _parser() -> argparse.ArgumentParser:
     for command in (credential, rotate, retire):
         command.add_argument("--issuer", help="sign as this issuer (with --keys)")
         command.add_argument("--keys", type=Path, help="folder of that issuer's keys")
+    again = commands.add_parser("republish")
+    again.add_argument("service", choices=DATABASES)
+    again.add_argument(
+        "--since",
+        type=datetime.fromisoformat,
+        required=True,
+        help="ISO 8601 moment with its zone: everything published at or after it goes again",
+    )
+    again.add_argument("--database-url", help="default: $PLEDGEFLOW_<SERVICE>_DATABASE_URL")
     calendar = commands.add_parser("load-calendar")
     calendar.add_argument("year", type=int)
     calendar.add_argument("file", type=Path)
@@ -266,6 +301,13 @@ def main(argv: list[str] | None = None) -> int:
         print(_issuer(args).rotate())
     elif args.command == "retire-signing-key":
         _issuer(args).retire(args.kid)
+    elif args.command == "republish":
+        if args.since.tzinfo is None:
+            print("republish: give --since with its zone, e.g. +08:00 or Z", file=sys.stderr)
+            return 2
+        url = service_database_url(args.service, args.database_url)
+        done = asyncio.run(republish_database(url, args.service, args.since))
+        print(republish_report(args.service, args.since, done))
     elif args.command == "replay":
         topic = asyncio.run(replay(args.bootstrap, args.consumer, args.event_id))
         print(f"replayed {args.event_id} to {topic}")

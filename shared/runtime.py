@@ -19,6 +19,8 @@ from shared.db import create_engine, ping, session_factory
 from shared.messagebus import MessageBus
 from shared.metrics import Metrics
 from shared.outbox import OutboxRelay
+from shared.periodic import every
+from shared.retention import Purger, RetentionPolicy
 from shared.settings import ServiceSettings
 from shared.topics import dead_letter_topic
 from shared.uow import SqlUnitOfWork, Storage
@@ -55,6 +57,16 @@ def make_bus(settings: ServiceSettings, client_id: str, metrics: Metrics | None 
             fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
         ),
         metrics,
+    )
+
+
+def retention_policy(settings: ServiceSettings) -> RetentionPolicy:
+    """How long the settings keep published outbox rows, event ids and idempotency keys."""
+    return RetentionPolicy(
+        outbox=settings.outbox_retention,
+        inbox=settings.inbox_retention,
+        idempotency_keys=settings.idempotency_key_retention,
+        batch_size=settings.purge_batch_size,
     )
 
 
@@ -122,6 +134,12 @@ class ServiceRuntime:
             producer=self.service,
             on_commit=self.relay.notify,
         )
+        self.purger = Purger(
+            self.engine,
+            self._metadata.tables["outbox"],
+            self._metadata.tables["processed_messages"],
+            retention_policy(self.settings),
+        )
         self.messages = self._bootstrap(self.unit_of_work)
         self.consumers = [
             EventConsumer(
@@ -141,6 +159,13 @@ class ServiceRuntime:
         self._tasks += [
             asyncio.create_task(run(), name=f"{self.service}-{name}") for name, run in self._workers
         ]
+        interval = self.settings.purge_interval
+        self._tasks.append(
+            asyncio.create_task(
+                every(interval, self.purger.purge, first_delay=min(interval, 60.0)),
+                name=f"{self.service}-purge",
+            )
+        )
         if watch is not None:
             self._tasks.append(asyncio.create_task(watch.run(), name=f"{self.service}-broker"))
         for name, step in self._startup:
