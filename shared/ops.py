@@ -33,7 +33,7 @@ import json
 import os
 import sys
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +45,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from shared.consumer import dead_letter_topic
 from shared.issuer import LocalIssuer, development_issuer
 from shared.migrations import DATABASES, SERVICES
-from shared.recovery import Republished, republish_database
+from shared.recovery import Republished, beyond_retention, republish_database
 from shared.tokens import Role, audience
 
 TOPIC_PREFIX = "pledgeflow."
@@ -160,14 +160,24 @@ def service_database_url(service: str, given: str | None = None) -> str:
     return from_env or f"sqlite+aiosqlite:///.data/{service}.db"
 
 
+def outbox_retention(service: str) -> timedelta:
+    """How long the service keeps published outbox rows (its `OUTBOX_RETENTION`)."""
+    from pydantic import TypeAdapter
+
+    given = os.environ.get(f"PLEDGEFLOW_{service.upper()}_OUTBOX_RETENTION")
+    return TypeAdapter(timedelta).validate_python(given) if given else timedelta(days=7)
+
+
 def republish_report(service: str, since: datetime, done: Republished) -> str:
     """What `republish` tells the operator."""
     lines = [f"{service}: {done.rows} events published at or after {since.isoformat()} queued"]
-    if done.window_missed(since):
-        assert done.oldest_kept is not None
+    retention = outbox_retention(service)
+    if beyond_retention(since, retention, datetime.now(UTC)):
+        oldest = done.oldest_kept.isoformat() if done.oldest_kept else "none"
         lines.append(
-            f"warning: the oldest publication kept is {done.oldest_kept.isoformat()}; "
-            "events published before it were purged (OUTBOX_RETENTION) and cannot be re-sent"
+            f"warning: {since.isoformat()} is older than the outbox retention ({retention}); "
+            f"rows published before the oldest kept one ({oldest}) were purged and cannot "
+            "be sent again"
         )
     return "\n".join(lines)
 

@@ -11,7 +11,7 @@ they had already handled is skipped and only the lost ones take effect.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import MetaData, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -28,9 +28,10 @@ class Republished:
     rows: int
     oldest_kept: datetime | None
 
-    def window_missed(self, since: datetime) -> bool:
-        """Whether rows published after `since` may already have been purged."""
-        return self.oldest_kept is not None and self.oldest_kept > since
+
+def beyond_retention(since: datetime, retention: timedelta, now: datetime) -> bool:
+    """Whether rows published after `since` may already have been purged."""
+    return since < now - retention
 
 
 async def republish(engine: AsyncEngine, service: str, since: datetime) -> Republished:

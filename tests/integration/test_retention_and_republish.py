@@ -19,7 +19,7 @@ from shared.bus.memory import InMemoryBus
 from shared.db import create_engine, session_factory
 from shared.dedup import processed_messages_table
 from shared.outbox import OutboxRelay
-from shared.recovery import republish
+from shared.recovery import beyond_retention, republish
 from shared.retention import Purged, Purger, RetentionPolicy
 from shared.tables import outbox_table, relay_leases_table
 from shared.topics import CREDIT_LOANS
@@ -138,8 +138,8 @@ async def test_republishing_sends_again_what_left_since_the_moment_in_order_per_
     done = await republish(engine, "credit", lost_from)
     assert done.rows == 5
     assert done.oldest_kept == NOW - timedelta(hours=2)
-    assert not done.window_missed(lost_from)
-    assert done.window_missed(NOW - timedelta(days=1))
+    assert not beyond_retention(lost_from, timedelta(days=7), NOW)
+    assert beyond_retention(NOW - timedelta(days=8), timedelta(days=7), NOW)
 
     bus = InMemoryBus()
     relay = OutboxRelay(session_factory(engine), OUTBOX, bus, name="credit")
