@@ -155,6 +155,7 @@ class EventConsumer:
         self.handled = 0
         self.dead_lettered = 0
         self._subscription: Subscription | None = None
+        self._unassigned_since: float | None = time.monotonic()
 
     def lag(self) -> dict[tuple[str, int], int]:
         """Records not yet handled, per (topic, partition) this member reads."""
@@ -166,6 +167,12 @@ class EventConsumer:
             log.debug("consumer lag unavailable", exc_info=True)
             return {}
 
+    def unassigned_for(self) -> float:
+        """Seconds this consumer has had no partition to read (0 while it has some)."""
+        if self._unassigned_since is None:
+            return 0.0
+        return time.monotonic() - self._unassigned_since
+
     async def run(self) -> None:
         """Consume until cancelled: a batch at a time, its offsets committed once it is done."""
         subscription = self._bus.subscribe(self.name, self.topics)
@@ -174,6 +181,10 @@ class EventConsumer:
         try:
             while True:
                 batch = await subscription.poll(timeout=0.5, max_records=self._batch_size)
+                if subscription.assigned():
+                    self._unassigned_since = None
+                elif self._unassigned_since is None:
+                    self._unassigned_since = time.monotonic()
                 if batch:
                     await self.process_batch(batch)
                     await subscription.commit(batch)

@@ -7,6 +7,8 @@
 - `load_calendar`, `calendar_year`: enter a year's official schedule at the registry (YAML or
   JSON: `notice` with `reference` and `published_on`, `holidays` and `makeup_workdays` lists
   of dates) and read the schedule in force; both need a staff credential.
+- `republish_database` (in `shared.recovery`), `republish_report`: after the broker lost
+  records, publish again what a service's outbox published since a moment.
 - `reconciliation`: credit's last reconciliation of its loans with the registry's pledges, or a
   new one; needs an operator's credential.
 
@@ -16,9 +18,11 @@ Reading a topic reports its progress through `on_progress(records read, records 
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +31,7 @@ import yaml
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from shared.recovery import Republished, beyond_retention
 from shared.topics import DEAD_LETTER_PREFIX, dead_letter_topic
 
 TOPIC_PREFIX = "pledgeflow."
@@ -205,6 +210,36 @@ async def replay(bootstrap: str, consumer: str, event_id: str) -> str:
     """Republish one dead-lettered event to its source topic; returns that topic."""
     [(_, topic)] = await replay_many(bootstrap, consumer, [event_id])
     return topic
+
+
+def service_database_url(service: str, given: str | None = None) -> str:
+    """The database `given`, else the one the service's environment names, else its local file."""
+    if given:
+        return given
+    from_env = os.environ.get(f"PLEDGEFLOW_{service.upper()}_DATABASE_URL")
+    return from_env or f"sqlite+aiosqlite:///.data/{service}.db"
+
+
+def outbox_retention(service: str) -> timedelta:
+    """How long the service keeps published outbox rows (its `OUTBOX_RETENTION`)."""
+    from pydantic import TypeAdapter
+
+    given = os.environ.get(f"PLEDGEFLOW_{service.upper()}_OUTBOX_RETENTION")
+    return TypeAdapter(timedelta).validate_python(given) if given else timedelta(days=7)
+
+
+def republish_report(service: str, since: datetime, done: Republished) -> str:
+    """What `republish` tells the operator."""
+    lines = [f"{service}: {done.rows} events published at or after {since.isoformat()} queued"]
+    retention = outbox_retention(service)
+    if beyond_retention(since, retention, datetime.now(UTC)):
+        oldest = done.oldest_kept.isoformat() if done.oldest_kept else "none"
+        lines.append(
+            f"warning: {since.isoformat()} is older than the outbox retention ({retention}); "
+            f"rows published before the oldest kept one ({oldest}) were purged and cannot "
+            "be sent again"
+        )
+    return "\n".join(lines)
 
 
 class CalendarLoadFailed(Exception):

@@ -17,6 +17,7 @@ import contextlib
 import logging
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -145,9 +146,13 @@ class OutboxRelay:
         lease_seconds: float = 5.0,
         metrics: Metrics | None = None,
         tracing: Tracing | None = None,
+        before_publish: Callable[[], Awaitable[None]] | None = None,
+        on_failure: Callable[[], None] | None = None,
     ) -> None:
         self._metrics = metrics
         self._tracing = tracing or Tracing(name)
+        self._before_publish = before_publish
+        self._on_failure = on_failure
         self._sessions = sessions
         self._table = table
         self._bus = bus
@@ -207,6 +212,8 @@ class OutboxRelay:
                     raise
                 except Exception:
                     log.exception("outbox relay failed; retrying", extra={"backoff": backoff})
+                    if self._on_failure is not None:
+                        self._on_failure()
                     await self.lease.release()
                     await asyncio.sleep(backoff)
                     backoff = min(backoff * 2, 5.0)
@@ -232,6 +239,8 @@ class OutboxRelay:
             rows = (await connection.execute(self._select)).all()
         if not rows:
             return 0
+        if self._before_publish is not None:
+            await self._before_publish()
         started = time.perf_counter()
         spans = [self._publishing(row) for row in rows] if self._tracing.enabled else []
         try:

@@ -10,6 +10,7 @@ from typing import Any
 from prometheus_client.metrics_core import Metric
 from sqlalchemy import MetaData
 
+from shared.broker_watch import BrokerWatch
 from shared.bus.base import EventBus
 from shared.bus.kafka import KafkaBus, KafkaConfig
 from shared.bus.memory import InMemoryBus
@@ -21,6 +22,7 @@ from shared.messagebus import MessageBus, On
 from shared.metrics import FigureSource, Metrics
 from shared.outbox import OutboxRelay
 from shared.periodic import every
+from shared.retention import Purger, RetentionPolicy
 from shared.settings import ServiceSettings
 from shared.topics import LEDGER_HEADS, dead_letter_topic
 from shared.tracing import Tracing
@@ -45,13 +47,22 @@ def make_bus(settings: ServiceSettings, client_id: str, metrics: Metrics | None 
             bootstrap_servers=settings.kafka_bootstrap_servers,
             client_id=client_id,
             enable_idempotence=settings.kafka_enable_idempotence,
-            partitions=settings.kafka_partitions,
-            replication_factor=settings.kafka_replication_factor,
+            topics=settings.topic_settings,
             session_timeout_ms=settings.kafka_session_timeout_ms,
             heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
             fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
         ),
         metrics,
+    )
+
+
+def retention_policy(settings: ServiceSettings) -> RetentionPolicy:
+    """How long the settings keep published outbox rows, event ids and idempotency keys."""
+    return RetentionPolicy(
+        outbox=settings.outbox_retention,
+        inbox=settings.inbox_retention,
+        idempotency_keys=settings.idempotency_key_retention,
+        batch_size=settings.purge_batch_size,
     )
 
 
@@ -96,6 +107,7 @@ class ServiceRuntime:
         self._figure_readers: list[FigureSource] = []
         self.metrics.lag_source = lambda: {c.name: c.lag() for c in self.consumers}
         self.metrics.add_figures(self._read_figures)
+        self.broker_watch: BrokerWatch | None = None
 
     async def start(self) -> None:
         """Connect, make sure topics exist, and start relaying and consuming."""
@@ -105,7 +117,13 @@ class ServiceRuntime:
         sessions = session_factory(self.engine)
         await self.bus.start()
         if isinstance(self.bus, KafkaBus):
-            await self.bus.ensure_topics(self.topics())
+            self.broker_watch = BrokerWatch(
+                self.bus.ensure_topics,
+                self.topics(),
+                interval=self.settings.kafka_topic_check_interval,
+            )
+            await self.broker_watch.check()
+        watch = self.broker_watch
         self.relay = OutboxRelay(
             sessions,
             self._metadata.tables["outbox"],
@@ -115,6 +133,8 @@ class ServiceRuntime:
             lease_seconds=self.settings.outbox_lease_seconds,
             metrics=self.metrics,
             tracing=self.tracing,
+            before_publish=watch.before_publish if watch else None,
+            on_failure=watch.suspect if watch else None,
         )
         self.storage = Storage(
             sessions=sessions,
@@ -123,6 +143,12 @@ class ServiceRuntime:
             producer=self.service,
             on_commit=self.relay.notify,
             ledger=self.ledger,
+        )
+        self.purger = Purger(
+            self.engine,
+            self._metadata.tables["outbox"],
+            self._metadata.tables["processed_messages"],
+            retention_policy(self.settings),
         )
         self.messages = self._bootstrap(self.unit_of_work)
         self.messages.tracer = self.tracing.tracer
@@ -153,6 +179,15 @@ class ServiceRuntime:
         self._tasks += [
             asyncio.create_task(run(), name=f"{self.service}-{name}") for name, run in self._workers
         ]
+        interval = self.settings.purge_interval
+        self._tasks.append(
+            asyncio.create_task(
+                every(interval, self.purger.purge, first_delay=min(interval, 60.0)),
+                name=f"{self.service}-purge",
+            )
+        )
+        if watch is not None:
+            self._tasks.append(asyncio.create_task(watch.run(), name=f"{self.service}-broker"))
         for name, step in self._startup:
             try:
                 await step()
@@ -179,6 +214,8 @@ class ServiceRuntime:
     def warnings(self) -> dict[str, str]:
         """What an operator should act on although the service is ready, by subject."""
         found: dict[str, str] = {}
+        if self.broker_watch is not None:
+            found.update(self.broker_watch.warnings())
         for source in self._warning_sources:
             found.update(source())
         return found
@@ -226,4 +263,18 @@ class ServiceRuntime:
         for task in self._tasks:
             if task.done():
                 problems[task.get_name()] = "stopped"
+        if self.broker_watch is not None:
+            problems.update(self.broker_watch.problems())
+        problems.update(self.assignment_problems())
         return problems
+
+    def assignment_problems(self) -> dict[str, str]:
+        """Consumers that have had no partition for longer than the configured grace."""
+        grace = self.settings.consumer_assignment_grace
+        if grace <= 0:
+            return {}
+        return {
+            f"consumer {consumer.name}": f"no partition assigned for {waited:.0f}s"
+            for consumer in self.consumers
+            if (waited := consumer.unassigned_for()) > grace
+        }

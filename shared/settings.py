@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.topics import TopicSettings
 from shared.workdays import DEFAULT_WARN_FROM, parse_warn_from
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -24,7 +26,35 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_enable_idempotence: bool = True
     kafka_partitions: int = 3
-    kafka_replication_factor: int = 1
+    kafka_replication_factor: int = Field(
+        default=1, ge=1, description="copies of each topic the service creates (3 in production)"
+    )
+    kafka_min_insync_replicas: int = Field(
+        default=2,
+        ge=1,
+        description="copies that must acknowledge a write (topic min.insync.replicas); "
+        "capped at the replication factor",
+    )
+    kafka_single_broker: bool = Field(
+        default=False,
+        description="production on one broker (the Compose stack): topics keep a single copy",
+    )
+    kafka_topic_retention: timedelta = Field(
+        default=timedelta(days=7),
+        description="how long the topics keep records (retention.ms); the register topic is "
+        "compacted instead",
+    )
+    kafka_topic_check_interval: float = Field(
+        default=5.0,
+        gt=0,
+        description="seconds between checks that the broker answers and the topics exist",
+    )
+    consumer_assignment_grace: float = Field(
+        default=60.0,
+        ge=0,
+        description="seconds a consumer may have no partition before the service is not "
+        "ready (0: never)",
+    )
     kafka_session_timeout_ms: int = 10_000
     kafka_heartbeat_interval_ms: int = 3_000
     kafka_fetch_max_wait_ms: int = 500
@@ -52,6 +82,25 @@ class ServiceSettings(BaseSettings):
         gt=0,
         description="seconds between publications of the decision ledger's head (when it moved)",
     )
+    outbox_retention: timedelta = Field(
+        default=timedelta(days=7),
+        description="how long published outbox rows are kept (the re-publishing window)",
+    )
+    inbox_retention: timedelta = Field(
+        default=timedelta(days=14),
+        description="how long handled event ids are kept; at least the topic retention and "
+        "the outbox retention, so a redelivered event is still recognised",
+    )
+    idempotency_key_retention: timedelta = Field(
+        default=timedelta(days=7),
+        description="how long a caller's Idempotency-Key answers a retry",
+    )
+    purge_interval: float = Field(
+        default=300.0, gt=0, description="seconds between purges of expired rows"
+    )
+    purge_batch_size: int = Field(
+        default=500, ge=1, le=10_000, description="rows deleted per transaction"
+    )
     bank_directory_file: Path = Field(
         default=DEFAULT_BANK_DIRECTORY, description="the banks every service knows"
     )
@@ -69,6 +118,27 @@ class ServiceSettings(BaseSettings):
         default=300.0, gt=0, description="how long an issuer's keys are used before re-reading"
     )
 
+    @property
+    def topic_settings(self) -> TopicSettings:
+        """How this service creates its topics."""
+        return TopicSettings(
+            partitions=self.kafka_partitions,
+            replication_factor=self.kafka_replication_factor,
+            min_insync_replicas=min(self.kafka_min_insync_replicas, self.kafka_replication_factor),
+            retention=self.kafka_topic_retention,
+        )
+
+    @model_validator(mode="after")
+    def _retention_is_consistent(self) -> ServiceSettings:
+        longest = max(self.kafka_topic_retention, self.outbox_retention)
+        if self.inbox_retention < longest:
+            raise ValueError(
+                f"inbox_retention ({self.inbox_retention}) must be at least the topic retention "
+                f"and the outbox retention ({longest}): a redelivered or re-published event "
+                "would otherwise be handled twice"
+            )
+        return self
+
     @model_validator(mode="after")
     def _production_is_safe(self) -> ServiceSettings:
         if self.environment == "production":
@@ -80,6 +150,13 @@ class ServiceSettings(BaseSettings):
                 raise ValueError("production needs a Kafka broker")
             if self.tracing_exporter == "memory":
                 raise ValueError("production exports traces over OTLP or not at all")
+            if not self.kafka_single_broker and self.kafka_replication_factor < 3:
+                raise ValueError(
+                    "production needs KAFKA_REPLICATION_FACTOR of at least 3 (or "
+                    "KAFKA_SINGLE_BROKER=true for a one-broker stack)"
+                )
+            if not self.kafka_single_broker and self.kafka_min_insync_replicas < 2:
+                raise ValueError("production needs KAFKA_MIN_INSYNC_REPLICAS of at least 2")
             if self.auth_issuers_file is None:
                 raise ValueError(
                     "production needs its trusted issuers (AUTH_ISSUERS_FILE); "

@@ -8,6 +8,8 @@ list, and skips, without a database round trip, a listed type it has no handler 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
 
 CREDIT_LOANS = "pledgeflow.credit.loans"
 VALUATIONS = "pledgeflow.valuation.valuations"
@@ -70,3 +72,27 @@ EVENT_TYPES: Mapping[str, frozenset[str]] = {
 def dead_letter_topic(consumer: str) -> str:
     """The dead-letter topic of one consumer group."""
     return f"{DEAD_LETTER_PREFIX}{consumer}"
+
+
+# The register topic keeps the latest record of every right (key: the right's number) for as
+# long as the topic exists, so valuation's read model of the register can always be rebuilt
+# from it. Every other topic keeps its records for the configured retention.
+COMPACTED_TOPICS = frozenset({REGISTRY_RIGHTS})
+
+
+@dataclass(frozen=True)
+class TopicSettings:
+    """How the services create their topics: partitions, copies and how long records stay."""
+
+    partitions: int = 3
+    replication_factor: int = 1
+    min_insync_replicas: int = 1
+    retention: timedelta = timedelta(days=7)
+
+    def configs(self, topic: str) -> dict[str, str]:
+        """The topic-level configuration a topic is created with."""
+        configs = {"min.insync.replicas": str(self.min_insync_replicas)}
+        if topic in COMPACTED_TOPICS:
+            return configs | {"cleanup.policy": "compact"}
+        retention_ms = int(self.retention.total_seconds() * 1000)
+        return configs | {"cleanup.policy": "delete", "retention.ms": str(retention_ms)}

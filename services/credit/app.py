@@ -17,13 +17,13 @@ from services.credit.entrypoints.consumers import CREDIT_CONSUMERS
 from services.credit.entrypoints.sweeper import TimeoutSweeper
 from services.credit.service_layer.banks import load_config
 from services.credit.service_layer.deps import CreditDeps
+from services.credit.service_layer.reconciliation import PledgeRegister, Reconciler
 from services.credit.service_layer.terms import (
     NOTIFY_CHANNEL,
     CatchUpTerms,
     LendingTerms,
     ShareTerms,
 )
-from services.credit.service_layer.reconciliation import PledgeRegister, Reconciler
 from services.credit.service_layer.unit_of_work import SqlCreditUnitOfWork
 from services.credit.settings import CreditSettings
 from shared.audit import install_audit

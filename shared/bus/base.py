@@ -56,6 +56,10 @@ class Subscription(Protocol):
         """Next records, in log order per partition; empty when nothing came within `timeout`."""
         ...
 
+    def assigned(self) -> bool:
+        """Whether this member has at least one partition to read."""
+        ...
+
     async def commit(self, messages: Sequence[Message]) -> None:
         """Mark these messages, and everything before each in its partition, as processed.
 

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import CommitFailedError, IllegalStateError
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from aiokafka.errors import CommitFailedError, IllegalStateError, IncompatibleBrokerVersion
 from aiokafka.structs import OffsetAndMetadata
 
 from shared.bus.base import Message, Record, next_offsets
 from shared.metrics import Metrics
+from shared.topics import TopicSettings
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +29,7 @@ class KafkaConfig:
     client_id: str = "pledgeflow"
     enable_idempotence: bool = True
     linger_ms: int = 2
-    partitions: int = 3
-    replication_factor: int = 1
+    topics: TopicSettings = field(default_factory=TopicSettings)
     session_timeout_ms: int = 10_000
     heartbeat_interval_ms: int = 3_000
     fetch_max_wait_ms: int = 500
@@ -75,30 +76,95 @@ class KafkaBus:
     def subscribe(self, group: str, topics: Sequence[str]) -> KafkaSubscription:
         return KafkaSubscription(self.config, group, tuple(topics), self.metrics)
 
-    async def ensure_topics(self, topics: Sequence[str]) -> None:
-        """Create missing topics with the configured partitions and replication."""
-        await ensure_topics(self.config, topics)
+    async def ensure_topics(self, topics: Sequence[str]) -> TopicCheck:
+        """Create missing topics with their settings; report existing ones that differ."""
+        return await ensure_topics(self.config, topics)
 
 
-async def ensure_topics(config: KafkaConfig, topics: Sequence[str]) -> None:
-    """Create topics that do not exist yet; existing ones are left alone."""
+@dataclass(frozen=True)
+class TopicCheck:
+    """What a check of the topics found: the ones it created, and settings it could not fix."""
+
+    created: tuple[str, ...] = ()
+    differing: dict[str, str] = field(default_factory=dict)
+
+
+async def ensure_topics(config: KafkaConfig, topics: Sequence[str]) -> TopicCheck:
+    """Create topics that do not exist yet with their settings (`TopicSettings.configs`).
+
+    Existing topics keep their partitions; a topic whose configuration differs (one created by
+    a producer's metadata request while the services were away, say) is altered, and reported
+    when the broker cannot alter it.
+    """
     admin = AIOKafkaAdminClient(
-        bootstrap_servers=config.bootstrap_servers, client_id=config.client_id
+        bootstrap_servers=config.bootstrap_servers,
+        client_id=config.client_id,
+        request_timeout_ms=10_000,
     )
     await admin.start()
     try:
         existing = set(await admin.list_topics())
         missing = [t for t in topics if t not in existing]
-        if not missing:
-            return
-        response = await admin.create_topics(
-            [NewTopic(t, config.partitions, config.replication_factor) for t in missing]
-        )
-        for name, code, *_ in response.topic_errors:
-            if code not in (0, TOPIC_ALREADY_EXISTS):
-                raise RuntimeError(f"cannot create topic {name}: error code {code}")
+        if missing:
+            await _create(admin, config.topics, missing)
+            log.warning("created missing topics", extra={"topics": missing})
+        present = [t for t in topics if t in existing]
+        differing = await _align(admin, config.topics, present) if present else {}
+        return TopicCheck(tuple(missing), differing)
     finally:
         await admin.close()
+
+
+def new_topics(settings: TopicSettings, topics: Sequence[str]) -> list[NewTopic]:
+    """The create requests of `topics`, each with its configuration."""
+    return [
+        NewTopic(
+            topic,
+            settings.partitions,
+            settings.replication_factor,
+            topic_configs=settings.configs(topic),
+        )
+        for topic in topics
+    ]
+
+
+async def _create(admin: AIOKafkaAdminClient, settings: TopicSettings, topics: list[str]) -> None:
+    response = await admin.create_topics(new_topics(settings, topics))
+    for name, code, *_ in response.topic_errors:
+        if code not in (0, TOPIC_ALREADY_EXISTS):
+            raise RuntimeError(f"cannot create topic {name}: error code {code}")
+
+
+async def _align(
+    admin: AIOKafkaAdminClient, settings: TopicSettings, topics: list[str]
+) -> dict[str, str]:
+    """Alter topics whose configuration differs; what could not be aligned, by topic."""
+    resources = [ConfigResource(ConfigResourceType.TOPIC, t) for t in topics]
+    found: dict[str, dict[str, str]] = {}
+    for response in await admin.describe_configs(resources):
+        for _code, _message, _type, name, entries in response.resources:
+            found[name] = {entry[0]: entry[1] for entry in entries}
+    differing = {
+        topic: ", ".join(
+            f"{key}={value} (has {found.get(topic, {}).get(key, 'default')})"
+            for key, value in sorted(settings.configs(topic).items())
+            if found.get(topic, {}).get(key) != value
+        )
+        for topic in topics
+    }
+    differing = {topic: detail for topic, detail in differing.items() if detail}
+    if not differing:
+        return {}
+    try:
+        await admin.alter_configs(
+            [
+                ConfigResource(ConfigResourceType.TOPIC, topic, settings.configs(topic))
+                for topic in differing
+            ]
+        )
+    except IncompatibleBrokerVersion:
+        return {topic: f"cannot be altered here: {detail}" for topic, detail in differing.items()}
+    return {}
 
 
 class KafkaSubscription:
@@ -154,6 +220,9 @@ class KafkaSubscription:
             for _, messages in sorted(batches.items())
             for m in messages
         ]
+
+    def assigned(self) -> bool:
+        return bool(self._consumer.assignment())
 
     async def commit(self, messages: Sequence[Message]) -> None:
         offsets = {

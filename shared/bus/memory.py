@@ -99,6 +99,9 @@ class InMemorySubscription:
                 return []
             return self._take(max_records)
 
+    def assigned(self) -> bool:
+        return bool(self._positions)
+
     async def commit(self, messages: Sequence[Message]) -> None:
         for (topic, partition), offset in next_offsets(messages).items():
             key = (self._group, topic, partition)

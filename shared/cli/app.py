@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from shared.cli import calendar, contracts, credentials, events, records, stack
+from shared.cli import calendar, contracts, credentials, events, records, recovery, stack
 from shared.cli.common import BROKER_VARIABLES, DEFAULT_BOOTSTRAP, Globals
 
 EXIT_CODES = (
@@ -36,6 +36,7 @@ GROUPS = (
     events.app,
     records.ledger,
     records.reconciliation,
+    recovery.app,
     calendar.app,
     credentials.app,
 )

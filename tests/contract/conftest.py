@@ -14,6 +14,7 @@ from shared.devstack import (
     EMBEDDED_HEARTBEAT_INTERVAL_MS,
     EMBEDDED_SESSION_TIMEOUT_MS,
 )
+from shared.topics import TopicSettings
 
 
 @pytest.fixture(params=["memory", "kafka"])
@@ -27,7 +28,7 @@ async def bus(request: pytest.FixtureRequest) -> AsyncIterator[EventBus]:
             KafkaConfig(
                 bootstrap_servers=bootstrap,
                 enable_idempotence=False,
-                partitions=3,
+                topics=TopicSettings(partitions=3),
                 session_timeout_ms=EMBEDDED_SESSION_TIMEOUT_MS,
                 heartbeat_interval_ms=EMBEDDED_HEARTBEAT_INTERVAL_MS,
                 fetch_max_wait_ms=EMBEDDED_FETCH_MAX_WAIT_MS,

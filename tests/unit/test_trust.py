@@ -26,6 +26,7 @@ PRODUCTION = {
     "database_url": "postgresql+asyncpg://u@h/d",
     "http_port": 1,
     "environment": "production",
+    "kafka_replication_factor": 3,
 }
 BANK_IDP = """
 issuers:
