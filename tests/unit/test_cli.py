@@ -5,6 +5,7 @@ documented exit code."""
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -241,3 +242,19 @@ def test_the_command_is_installed_in_the_environment() -> None:
     assert result.returncode == 3
     assert result.stderr.startswith("error: cannot reach the broker") and result.stdout == ""
     assert len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [("pledgeflow cal", {"calendar"}), ("pledgeflow credentials issue clerk-1 s", {"supervisor"})],
+)
+def test_the_shell_completes_commands_and_roles(words: str, expected: set[str]) -> None:
+    env = {
+        **os.environ,
+        "_PLEDGEFLOW_COMPLETE": "complete_bash",
+        "COMP_WORDS": words,
+        "COMP_CWORD": str(len(words.split()) - 1),
+    }
+    installed = Path(sys.executable).with_name("pledgeflow")
+    result = subprocess.run([installed], env=env, capture_output=True, text=True, check=True)
+    assert set(result.stdout.split()) == expected
