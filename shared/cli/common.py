@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import os
+import socket
 import sys
 import time
 import traceback
@@ -101,6 +102,23 @@ def on_broker(bootstrap: str, work: Callable[[ModuleType], Coroutine[Any, Any, T
         raise broker_unreachable(bootstrap) from exc
 
 
+def database_url(service: str) -> str:
+    """The database URL `service` (or the console) reads: PLEDGEFLOW_<SERVICE>_DATABASE_URL,
+    else its default; invalid settings are a usage error naming the variables."""
+    from pydantic import ValidationError
+
+    from shared.migrations import database_url_of
+
+    try:
+        return database_url_of(service)
+    except ValidationError as exc:
+        raise OperatorError(
+            f"the {service}'s settings are invalid: {exc.errors()[0]['msg']}",
+            f"fix the PLEDGEFLOW_{service.upper()}_* variables",
+            ExitCode.USAGE,
+        ) from exc
+
+
 @dataclass
 class Globals:
     """Options every command accepts, before or after its name, and from the environment."""
@@ -170,6 +188,13 @@ class OperatorCommand(TyperCommand):
             raise
         except OperatorError as exc:
             _fail(exc.line(), exc.code, debug)
+        except (ConnectionError, socket.gaierror, TimeoutError) as exc:
+            _fail(
+                f"error: cannot connect: {exc}; check that it runs and its address, "
+                "and rerun with --debug to see which",
+                ExitCode.UNREACHABLE,
+                debug,
+            )
         except Exception as exc:
             _fail(
                 f"error: {type(exc).__name__}: {exc}; rerun with --debug for the traceback",

@@ -19,6 +19,7 @@ from typer.testing import CliRunner, Result
 
 from shared.cli import credentials, stack
 from shared.cli.app import app
+from shared.cli.common import CommandGroup
 from shared.devstack import free_port
 from shared.migrations import DATABASES, SERVICES
 from shared.tokens import Role
@@ -258,3 +259,30 @@ def test_the_shell_completes_commands_and_roles(words: str, expected: set[str]) 
     installed = Path(sys.executable).with_name("pledgeflow")
     result = subprocess.run([installed], env=env, capture_output=True, text=True, check=True)
     assert set(result.stdout.split()) == expected
+
+
+def test_invalid_settings_of_a_service_are_a_usage_error_naming_its_variables() -> None:
+    production = {"PLEDGEFLOW_REGISTRY_ENVIRONMENT": "production"}
+    result = pledgeflow("migrate", "registry", env=production)
+    assert result.exit_code == 2
+    line = one_line(result)
+    assert "production needs PostgreSQL" in line and "PLEDGEFLOW_REGISTRY_*" in line
+
+
+def test_a_new_group_gets_the_same_failures_without_code_of_its_own() -> None:
+    group = CommandGroup(name="ledger")
+
+    @group.command()
+    def verify() -> None:
+        raise ConnectionRefusedError(111, "Connect call failed ('127.0.0.1', 5432)")
+
+    @group.command()
+    def rebuild() -> None:
+        raise KeyError("read model")
+
+    refused = RUNNER.invoke(group, ["verify"])
+    assert refused.exit_code == 3
+    assert "cannot connect" in one_line(refused) and "5432" in one_line(refused)
+    broken = RUNNER.invoke(group, ["rebuild"])
+    assert broken.exit_code == 1
+    assert "KeyError" in one_line(broken) and "--debug" in one_line(broken)
