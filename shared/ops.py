@@ -8,9 +8,7 @@
   JSON: `notice` with `reference` and `published_on`, `holidays` and `makeup_workdays` lists
   of dates) and read the schedule in force; both need a staff credential.
 
-Reading a topic reports its progress through `on_progress(records read, records in all)`; the
-total comes from the partitions' offsets, which count records on Kafka (a broker that numbers
-batches instead, as the embedded one does, shows fewer, and the total grows with what is read).
+Reading a topic reports its progress through `on_progress(records read, records in all)`.
 """
 
 from __future__ import annotations
@@ -41,7 +39,12 @@ def _ignore(read: int, total: int) -> None:
 async def read_topics(
     bootstrap: str, topics: Iterable[str], on_progress: Progress = _ignore
 ) -> list[Any]:
-    """Every record currently in `topics`, read without a consumer group."""
+    """Every record currently in `topics`, read without a consumer group.
+
+    The total reported comes from the partitions' offsets, which count records on Kafka; a
+    broker that numbers batches instead (the embedded one) shows fewer, and the total then
+    grows with what is read.
+    """
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     try:
         await consumer.start()

@@ -102,23 +102,6 @@ def on_broker(bootstrap: str, work: Callable[[ModuleType], Coroutine[Any, Any, T
         raise broker_unreachable(bootstrap) from exc
 
 
-def database_url(service: str) -> str:
-    """The database URL `service` (or the console) reads: PLEDGEFLOW_<SERVICE>_DATABASE_URL,
-    else its default; invalid settings are a usage error naming the variables."""
-    from pydantic import ValidationError
-
-    from shared.migrations import database_url_of
-
-    try:
-        return database_url_of(service)
-    except ValidationError as exc:
-        raise OperatorError(
-            f"the {service}'s settings are invalid: {exc.errors()[0]['msg']}",
-            f"fix the PLEDGEFLOW_{service.upper()}_* variables",
-            ExitCode.USAGE,
-        ) from exc
-
-
 @dataclass
 class Globals:
     """Options every command accepts, before or after its name, and from the environment."""
@@ -316,3 +299,20 @@ def live_count(what: str, unit: str) -> Iterator[LiveCount]:
         disable=not console.is_terminal,
     ) as bar:
         yield LiveCount(bar, bar.add_task(what, total=None))
+
+
+def database_url(service: str) -> str:
+    """The database URL `service` (or the console) reads: PLEDGEFLOW_<SERVICE>_DATABASE_URL,
+    else its default; invalid settings are a usage error naming the variables."""
+    from pydantic import ValidationError
+
+    from shared.migrations import database_url_of
+
+    try:
+        return database_url_of(service)
+    except ValidationError as exc:
+        raise OperatorError(
+            f"the {service}'s settings are invalid: {exc.errors()[0]['msg']}",
+            f"fix the PLEDGEFLOW_{service.upper()}_* variables",
+            ExitCode.USAGE,
+        ) from exc
