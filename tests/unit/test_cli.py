@@ -286,3 +286,23 @@ def test_a_new_group_gets_the_same_failures_without_code_of_its_own() -> None:
     broken = RUNNER.invoke(group, ["rebuild"])
     assert broken.exit_code == 1
     assert "KeyError" in one_line(broken) and "--debug" in one_line(broken)
+
+
+def test_contracts_out_of_date_exit_1_until_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared import contracts
+
+    published = tmp_path / "contracts"
+    monkeypatch.setattr(contracts, "ROOT", tmp_path)
+    monkeypatch.setattr(contracts, "CONTRACTS", published)
+    monkeypatch.setattr(contracts, "SCHEMAS", published / "schemas")
+    monkeypatch.setattr(contracts, "ASYNCAPI", published / "asyncapi.yaml")
+    stale = pledgeflow("contracts", "check", "--json")
+    assert stale.exit_code == 1
+    assert "contracts/asyncapi.yaml: out of date; run pledgeflow contracts write" in json.loads(
+        stale.stdout
+    )
+    assert pledgeflow("contracts", "write").exit_code == 0
+    assert (published / "asyncapi.yaml").is_file()
+    assert pledgeflow("contracts", "check").exit_code == 0
