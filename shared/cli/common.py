@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import os
+import socket
 import sys
 import time
 import traceback
@@ -222,6 +223,13 @@ class OperatorCommand(TyperCommand):
             raise
         except OperatorError as exc:
             _fail(exc.line(), exc.code, debug)
+        except (ConnectionError, socket.gaierror, TimeoutError) as exc:
+            _fail(
+                f"error: cannot connect: {exc}; check that it runs and its address, "
+                "and rerun with --debug to see which",
+                ExitCode.UNREACHABLE,
+                debug,
+            )
         except Exception as exc:
             _fail(
                 f"error: {type(exc).__name__}: {exc}; rerun with --debug for the traceback",
@@ -343,3 +351,20 @@ def live_count(what: str, unit: str) -> Iterator[LiveCount]:
         disable=not console.is_terminal,
     ) as bar:
         yield LiveCount(bar, bar.add_task(what, total=None))
+
+
+def database_url(service: str) -> str:
+    """The database URL `service` (or the console) reads: PLEDGEFLOW_<SERVICE>_DATABASE_URL,
+    else its default; invalid settings are a usage error naming the variables."""
+    from pydantic import ValidationError
+
+    from shared.migrations import database_url_of
+
+    try:
+        return database_url_of(service)
+    except ValidationError as exc:
+        raise OperatorError(
+            f"the {service}'s settings are invalid: {exc.errors()[0]['msg']}",
+            f"fix the PLEDGEFLOW_{service.upper()}_* variables",
+            ExitCode.USAGE,
+        ) from exc

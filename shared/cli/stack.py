@@ -11,9 +11,9 @@ import typer
 from shared.cli.common import (
     CommandGroup,
     DebugOption,
-    ExitCode,
     JsonOption,
     OperatorError,
+    database_url,
     options,
     print_json,
     unreachable,
@@ -138,9 +138,7 @@ def migrate(
     The URL is PLEDGEFLOW_<SERVICE>_DATABASE_URL (e.g. PLEDGEFLOW_REGISTRY_DATABASE_URL),
     else the service's default SQLite file under .data/ in the current folder.
     """
-    from pydantic import ValidationError
-
-    from shared.migrations import DatabaseUnreachable, database_url_of, upgrade
+    from shared.migrations import DatabaseUnreachable, upgrade
 
     settings = options(ctx, as_json=as_json, debug=debug)
     chosen = list(dict.fromkeys(databases or DATABASES))
@@ -152,14 +150,7 @@ def migrate(
     done = []
     for service in chosen:
         variable = f"PLEDGEFLOW_{service.upper()}_DATABASE_URL"
-        try:
-            url = database_url_of(service)
-        except ValidationError as exc:
-            raise OperatorError(
-                f"the {service}'s settings are invalid: {exc.errors()[0]['msg']}",
-                f"fix the PLEDGEFLOW_{service.upper()}_* variables",
-                ExitCode.USAGE,
-            ) from exc
+        url = database_url(service)
         try:
             upgrade(service, url)
         except DatabaseUnreachable as exc:

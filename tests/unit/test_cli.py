@@ -5,6 +5,7 @@ documented exit code."""
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from typer.testing import CliRunner, Result
 
 from shared.cli import credentials, stack
 from shared.cli.app import app
+from shared.cli.common import CommandGroup
 from shared.devstack import free_port
 from shared.migrations import DATABASES, SERVICES
 from shared.tokens import Role
@@ -241,3 +243,66 @@ def test_the_command_is_installed_in_the_environment() -> None:
     assert result.returncode == 3
     assert result.stderr.startswith("error: cannot reach the broker") and result.stdout == ""
     assert len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [("pledgeflow cal", {"calendar"}), ("pledgeflow credentials issue clerk-1 s", {"supervisor"})],
+)
+def test_the_shell_completes_commands_and_roles(words: str, expected: set[str]) -> None:
+    env = {
+        **os.environ,
+        "_PLEDGEFLOW_COMPLETE": "complete_bash",
+        "COMP_WORDS": words,
+        "COMP_CWORD": str(len(words.split()) - 1),
+    }
+    installed = Path(sys.executable).with_name("pledgeflow")
+    result = subprocess.run([installed], env=env, capture_output=True, text=True, check=True)
+    assert set(result.stdout.split()) == expected
+
+
+def test_invalid_settings_of_a_service_are_a_usage_error_naming_its_variables() -> None:
+    production = {"PLEDGEFLOW_REGISTRY_ENVIRONMENT": "production"}
+    result = pledgeflow("migrate", "registry", env=production)
+    assert result.exit_code == 2
+    line = one_line(result)
+    assert "production needs PostgreSQL" in line and "PLEDGEFLOW_REGISTRY_*" in line
+
+
+def test_a_new_group_gets_the_same_failures_without_code_of_its_own() -> None:
+    group = CommandGroup(name="ledger")
+
+    @group.command()
+    def verify() -> None:
+        raise ConnectionRefusedError(111, "Connect call failed ('127.0.0.1', 5432)")
+
+    @group.command()
+    def rebuild() -> None:
+        raise KeyError("read model")
+
+    refused = RUNNER.invoke(group, ["verify"])
+    assert refused.exit_code == 3
+    assert "cannot connect" in one_line(refused) and "5432" in one_line(refused)
+    broken = RUNNER.invoke(group, ["rebuild"])
+    assert broken.exit_code == 1
+    assert "KeyError" in one_line(broken) and "--debug" in one_line(broken)
+
+
+def test_contracts_out_of_date_exit_1_until_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared import contracts
+
+    published = tmp_path / "contracts"
+    monkeypatch.setattr(contracts, "ROOT", tmp_path)
+    monkeypatch.setattr(contracts, "CONTRACTS", published)
+    monkeypatch.setattr(contracts, "SCHEMAS", published / "schemas")
+    monkeypatch.setattr(contracts, "ASYNCAPI", published / "asyncapi.yaml")
+    stale = pledgeflow("contracts", "check", "--json")
+    assert stale.exit_code == 1
+    assert "contracts/asyncapi.yaml: out of date; run pledgeflow contracts write" in json.loads(
+        stale.stdout
+    )
+    assert pledgeflow("contracts", "write").exit_code == 0
+    assert (published / "asyncapi.yaml").is_file()
+    assert pledgeflow("contracts", "check").exit_code == 0
