@@ -547,6 +547,46 @@ async def test_types_and_versions_the_consumer_cannot_know_are_dead_lettered_wit
     assert "test.withdrawn" in details and "v99" in details
 
 
+def _upcast_deposited(envelope: Envelope) -> dict[str, object]:
+    """Version 2 of `test.deposited` names the amount `amount_units`; version 1 is read as
+    version 2 by renaming the field."""
+    payload = dict(envelope.payload)
+    if envelope.schema_version == 1:
+        payload["amount_units"] = payload.pop("amount")
+    return payload
+
+
+def booking_v2(envelope: Envelope) -> Book:
+    return Book(envelope.event_id, int(str(_upcast_deposited(envelope)["amount_units"])))
+
+
+async def test_an_older_version_is_upcast_and_handled_like_the_current_one(
+    harness: Harness,
+) -> None:
+    consumer = "upcasting"
+    await _ensure_dead_letter_topic(harness, consumer)
+    current = Envelope(
+        event_type="test.deposited",
+        schema_version=2,
+        aggregate_id="acc-x",
+        aggregate_version=2,
+        producer="test",
+        payload={"account_id": "acc-x", "amount_units": 6},
+        correlation_id=str(uuid.uuid4()),
+    ).to_json()
+    records = [_deposited(5), current, _deposited(7, version=3)]
+    await harness.bus.publish([Record(harness.topic, "acc-x", value) for value in records])
+    reaction = Reaction(booking_v2, versions=frozenset({1, 2}))
+    task = await _run(harness.consumer(consumer, reaction))
+    try:
+        await _until(lambda: _count(harness, 2))
+        dead = await _dead_letters(harness, consumer, 1)
+    finally:
+        await _stop(task)
+    assert await harness.ledger_amounts() == [5, 6]
+    assert [m.header("dlq.reason") for m in dead] == ["envelope.unsupported_version"]
+
+
 async def test_a_transient_outage_is_retried_with_backoff_until_it_succeeds(
     harness: Harness,
 ) -> None:
