@@ -100,6 +100,7 @@ GROUPS = (
             "tests/unit/test_calendar_book.py",
             "tests/unit/test_identifiers.py",
             "tests/unit/test_registry_checks.py",
+            "tests/unit/test_calendar_and_identifier_refusals.py",
             "tests/unit/test_domain_laws.py",
         ),
     ),
