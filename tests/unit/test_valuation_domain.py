@@ -494,3 +494,32 @@ def test_invalid_value_objects_are_rejected() -> None:
         patent(kind="software")
     with pytest.raises(ValueError):
         trademark(legal_status="dormant")
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: Comparable(Decimal("-0.01"), Decimal("0.5")), "comparable price must not be"),
+        (lambda: Comparable(Decimal("1"), Decimal("-0.01")), "similarity must lie in [0, 1]"),
+        (lambda: Comparable(Decimal("1"), Decimal("1.01")), "similarity must lie in [0, 1]"),
+        (lambda: inputs("-0.01"), "annual_revenue must not be negative"),
+        (lambda: inputs(revenue_growth=Decimal("-1")), "revenue_growth must be greater than -1"),
+        (lambda: inputs(replacement_cost=Decimal("-1")), "replacement_cost must not be negative"),
+        (lambda: patent(right_type="copyright"), "unknown right_type 'copyright'"),
+        (lambda: patent(kind="software"), "unknown patent_kind 'software'"),
+        (lambda: trademark(patent_kind="invention"), "a trademark has no patent_kind"),
+        (lambda: trademark(legal_status="dormant"), "unknown legal_status 'dormant'"),
+        (lambda: patent(maturity="idea"), "unknown maturity 'idea'"),
+    ],
+)
+def test_figures_that_cannot_be_valued_are_refused_with_the_reason(make: Any, message: str) -> None:
+    with pytest.raises(ValueError) as refused:
+        make()
+    assert message in str(refused.value)
+
+
+def test_the_bounds_of_each_figure_are_admitted() -> None:
+    assert Comparable(Decimal("0"), Decimal("0")).price == 0
+    assert Comparable(Decimal("1"), Decimal("1")).similarity == 1
+    assert inputs("0", revenue_growth=Decimal("-0.99"), replacement_cost=Decimal("0"))
+    assert trademark().patent_kind is None
