@@ -76,6 +76,7 @@ class RelayLease:
         self._seconds = seconds
         self.holder = f"{name}-{uuid.uuid4().hex[:12]}"
         self._renew_after = 0.0
+        self._held_until = 0.0
         self._sqlite = engine.dialect.name == "sqlite"
 
     async def hold(self) -> bool:
@@ -98,13 +99,21 @@ class RelayLease:
             )
         if held == self.holder:
             self._renew_after = now + self._seconds / 3
+            self._held_until = now + self._seconds
             return True
         self._renew_after = 0.0
+        self._held_until = 0.0
         return False
+
+    def still_held(self) -> bool:
+        """Whether the lease taken or renewed last has not run out by this process's clock
+        (it has if the process was frozen or stalled since): then another relay may hold it."""
+        return self._sqlite or time.monotonic() < self._held_until
 
     async def release(self) -> None:
         """Give the lease up at once (the broker refused us; let another replica try)."""
         self._renew_after = 0.0
+        self._held_until = 0.0
         if self._sqlite:
             return
         with contextlib.suppress(Exception):
@@ -201,6 +210,8 @@ class OutboxRelay:
         async with self._engine.connect() as connection:
             rows = (await connection.execute(self._select)).all()
         if not rows:
+            return 0
+        if not self.lease.still_held():
             return 0
         started = time.perf_counter()
         await self._bus.publish(

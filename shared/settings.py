@@ -27,14 +27,18 @@ class ServiceSettings(BaseSettings):
     kafka_replication_factor: int = 1
     kafka_session_timeout_ms: int = 10_000
     kafka_heartbeat_interval_ms: int = 3_000
-    kafka_fetch_max_wait_ms: int = 500
+    # Longest a broker holds an idle fetch (Kafka answers at once when records arrive): 2 s
+    # keeps an idle replica's fetches to one per consumer every 2 s (see bench/idle.py).
+    kafka_fetch_max_wait_ms: int = Field(default=2_000, gt=0)
     http_host: str = "127.0.0.1"
     http_port: int
     http_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     http_max_bulk_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
     log_level: str = "INFO"
-    outbox_poll_interval: float = 0.5
-    outbox_lease_seconds: float = 5.0
+    # The relay is woken by every commit (NOTIFY); the poll is the fallback and the pace at
+    # which an idle holder renews the lease and a standby takes an expired one over.
+    outbox_poll_interval: float = Field(default=2.0, gt=0)
+    outbox_lease_seconds: float = Field(default=5.0, gt=0)
     bank_directory_file: Path = Field(
         default=DEFAULT_BANK_DIRECTORY, description="the banks every service knows"
     )
@@ -51,6 +55,15 @@ class ServiceSettings(BaseSettings):
     auth_jwks_cache_seconds: float = Field(
         default=300.0, gt=0, description="how long an issuer's keys are used before re-reading"
     )
+
+    @model_validator(mode="after")
+    def _lease_outlasts_polls(self) -> ServiceSettings:
+        if self.outbox_poll_interval * 2 > self.outbox_lease_seconds:
+            raise ValueError(
+                "OUTBOX_POLL_INTERVAL must be at most half of OUTBOX_LEASE_SECONDS, so an idle "
+                "relay renews its lease before it expires"
+            )
+        return self
 
     @model_validator(mode="after")
     def _production_is_safe(self) -> ServiceSettings:
