@@ -15,6 +15,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
 import time
 import uuid
 from datetime import UTC, datetime
@@ -74,7 +76,10 @@ class RelayLease:
         self._table = table
         self._name = name
         self._seconds = seconds
-        self.holder = f"{name}-{uuid.uuid4().hex[:12]}"
+        # Names the replica holding the lease, for operators: service, host, process, and a
+        # nonce that tells a restarted process apart.
+        host = socket.gethostname()[:40]
+        self.holder = f"{name}-{host}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._renew_after = 0.0
         self._held_until = 0.0
         self._sqlite = engine.dialect.name == "sqlite"
