@@ -61,7 +61,14 @@ HTTP_LAYER = (
     "shared.issuer",
     "shared.calendar_api",
 )
-TOOLS = ("shared.devstack", "shared.devconsole", "shared.ops", "shared.contracts", "shared.serve")
+TOOLS = (
+    "shared.devstack",
+    "shared.devreplicas",
+    "shared.devconsole",
+    "shared.ops",
+    "shared.contracts",
+    "shared.serve",
+)
 
 
 @dataclass(frozen=True)
