@@ -15,6 +15,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -87,8 +89,12 @@ class RelayLease:
         self._table = table
         self._name = name
         self._seconds = seconds
-        self.holder = f"{name}-{uuid.uuid4().hex[:12]}"
+        # Names the replica holding the lease, for operators: service, host, process, and a
+        # nonce that tells a restarted process apart.
+        host = socket.gethostname()[:40]
+        self.holder = f"{name}-{host}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._renew_after = 0.0
+        self._held_until = 0.0
         self._sqlite = engine.dialect.name == "sqlite"
 
     async def hold(self) -> bool:
@@ -111,13 +117,21 @@ class RelayLease:
             )
         if held == self.holder:
             self._renew_after = now + self._seconds / 3
+            self._held_until = now + self._seconds
             return True
         self._renew_after = 0.0
+        self._held_until = 0.0
         return False
+
+    def still_held(self) -> bool:
+        """Whether the lease taken or renewed last has not run out by this process's clock
+        (it has if the process was frozen or stalled since): then another relay may hold it."""
+        return self._sqlite or time.monotonic() < self._held_until
 
     async def release(self) -> None:
         """Give the lease up at once (the broker refused us; let another replica try)."""
         self._renew_after = 0.0
+        self._held_until = 0.0
         if self._sqlite:
             return
         with contextlib.suppress(Exception):
@@ -241,6 +255,8 @@ class OutboxRelay:
             return 0
         if self._before_publish is not None:
             await self._before_publish()
+        if not self.lease.still_held():
+            return 0
         started = time.perf_counter()
         spans = [self._publishing(row) for row in rows] if self._tracing.enabled else []
         try:

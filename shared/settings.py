@@ -57,7 +57,9 @@ class ServiceSettings(BaseSettings):
     )
     kafka_session_timeout_ms: int = 10_000
     kafka_heartbeat_interval_ms: int = 3_000
-    kafka_fetch_max_wait_ms: int = 500
+    # Longest a broker holds an idle fetch (Kafka answers at once when records arrive): 2 s
+    # keeps an idle replica's fetches to one per consumer every 2 s (see bench/idle.py).
+    kafka_fetch_max_wait_ms: int = Field(default=2_000, gt=0)
     http_host: str = "127.0.0.1"
     http_port: int
     http_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
@@ -75,8 +77,10 @@ class ServiceSettings(BaseSettings):
     tracing_sample_ratio: float = Field(
         default=1.0, ge=0, le=1, description="share of new traces recorded (parents decide)"
     )
-    outbox_poll_interval: float = 0.5
-    outbox_lease_seconds: float = 5.0
+    # The relay is woken by every commit (NOTIFY); the poll is the fallback and the pace at
+    # which an idle holder renews the lease and a standby takes an expired one over.
+    outbox_poll_interval: float = Field(default=2.0, gt=0)
+    outbox_lease_seconds: float = Field(default=5.0, gt=0)
     ledger_head_interval: float = Field(
         default=60.0,
         gt=0,
@@ -136,6 +140,15 @@ class ServiceSettings(BaseSettings):
                 f"inbox_retention ({self.inbox_retention}) must be at least the topic retention "
                 f"and the outbox retention ({longest}): a redelivered or re-published event "
                 "would otherwise be handled twice"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _lease_outlasts_polls(self) -> ServiceSettings:
+        if self.outbox_poll_interval * 2 > self.outbox_lease_seconds:
+            raise ValueError(
+                "OUTBOX_POLL_INTERVAL must be at most half of OUTBOX_LEASE_SECONDS, so an idle "
+                "relay renews its lease before it expires"
             )
         return self
 

@@ -665,6 +665,26 @@ async def test_a_relay_that_stops_renewing_its_lease_hands_publishing_to_another
     assert await harness.unpublished() == 0
 
 
+async def test_a_relay_frozen_after_taking_its_lease_does_not_publish_once_it_ran_out(
+    harness: Harness,
+) -> None:
+    frozen = _second_relay(harness, harness.bus, lease_seconds=0.4)
+    take = frozen.lease.hold
+
+    async def taken_then_frozen() -> bool:
+        held = await take()
+        await asyncio.sleep(0.5)
+        return held
+
+    frozen.lease.hold = taken_then_frozen  # type: ignore[method-assign]
+    await harness.deposit("acc-frozen", [4])
+
+    assert await frozen.relay_once() == 0
+    assert await harness.unpublished() == 1
+    healthy = _second_relay(harness, harness.bus, lease_seconds=0.4)
+    assert await healthy.relay_once() == 1
+
+
 class RefusingBus:
     """A broker this replica cannot reach."""
 

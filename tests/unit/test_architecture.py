@@ -64,6 +64,7 @@ HTTP_LAYER = (
 TOOLS = (
     "shared.cli",
     "shared.devstack",
+    "shared.devreplicas",
     "shared.devconsole",
     "shared.ops",
     "shared.contracts",

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from datetime import UTC, date, datetime
 
 import pytest
 
-from shared.calendars import CalendarBook, StoredSchedule
+from shared.calendars import CalendarBook, StoredSchedule, follow_changes
 from shared.holidays import provisional_days_off
 from shared.workdays import BEIJING, CalendarSource, Notice, OfficialCalendar, YearSchedule
 
@@ -69,3 +71,27 @@ def test_a_warning_day_that_is_not_a_day_is_refused() -> None:
     for value in ("13-01", "12-32", "1201", "December"):
         with pytest.raises(ValueError):
             CalendarBook(OfficialCalendar(), warn_from=value)
+
+
+async def test_a_change_is_caught_up_at_once_and_again_after_it_settles() -> None:
+    book = CalendarBook(OfficialCalendar())
+    looks: list[float] = []
+
+    async def catch_up() -> None:
+        looks.append(time.monotonic())
+
+    follower = asyncio.create_task(follow_changes(book, interval=30, catch_up=catch_up, settle=0.2))
+    try:
+        await asyncio.sleep(0.05)
+        assert looks == [], "nothing changed and the periodic look is far off"
+        book.wake()
+        await asyncio.sleep(0.1)
+        at_once = len(looks)
+        await asyncio.sleep(0.5)
+    finally:
+        follower.cancel()
+        await asyncio.gather(follower, return_exceptions=True)
+
+    assert at_once == 1
+    assert len(looks) == 2, "one look more once the change settled, then the interval"
+    assert looks[1] - looks[0] >= 0.19

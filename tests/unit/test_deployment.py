@@ -475,3 +475,15 @@ def test_the_console_signs_as_its_own_issuer_from_a_mounted_folder() -> None:
     assert any(i.issuer == issuer.split(":-", 1)[-1].rstrip("}") for i in example), (
         "the example issuers should show how the services trust the console"
     )
+
+
+def test_a_relay_poll_longer_than_half_the_lease_is_refused_at_start() -> None:
+    from pydantic import ValidationError
+
+    from services.credit.settings import CreditSettings
+
+    common: dict[str, Any] = {"database_url": "sqlite+aiosqlite:///:memory:"}
+    with pytest.raises(ValidationError, match="at most half of OUTBOX_LEASE_SECONDS"):
+        CreditSettings(outbox_poll_interval=3.0, outbox_lease_seconds=5.0, **common)
+    accepted = CreditSettings(**common)
+    assert 2 * accepted.outbox_poll_interval <= accepted.outbox_lease_seconds
