@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 SERVICES = ("registry", "valuation", "credit")
 # Every deployable with a database of its own: the services and the console.
 DATABASES = (*SERVICES, "console")
+# The PostgreSQL advisory lock held while a database is migrated.
+MIGRATION_LOCK = 0x706C6466  # "pldf"
 
 
 def alembic_config(service: str, database_url: str) -> Config:
@@ -64,6 +66,10 @@ def _migrate(connection: Connection, target_metadata: MetaData) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Replicas starting together (each migrating before it serves) take turns: the
+            # first migrates, the others then find the database at head.
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
         context.run_migrations()
 
 
