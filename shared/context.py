@@ -40,6 +40,12 @@ def reset_context(token: object) -> None:
     _current.reset(token)  # type: ignore[arg-type]
 
 
+def current_event_traceparent() -> str | None:
+    """The traceparent of the work in progress, when it came with one (for logs)."""
+    context = _current.get()
+    return context.traceparent if context else None
+
+
 def current_correlation_id() -> str | None:
     """The correlation id in force, if any (for logs)."""
     context = _current.get()

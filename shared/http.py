@@ -34,6 +34,7 @@ from shared.problems import (
     problem_response,
     refusal_response,
 )
+from shared.tracing import new_traceparent, valid_traceparent
 
 if TYPE_CHECKING:
     from shared.runtime import ServiceRuntime
@@ -73,9 +74,11 @@ class RightNumberConvertor(StringConvertor):
 register_url_convertor("right_number", RightNumberConvertor())
 
 
-def install_conventions(app: FastAPI, metrics: Metrics | None = None) -> None:
+def install_conventions(
+    app: FastAPI, metrics: Metrics | None = None, carry_trace: bool = True
+) -> None:
     """Problem details for every error, and a correlation id on every request."""
-    app.add_middleware(RequestContext, metrics=metrics)
+    app.add_middleware(RequestContext, metrics=metrics, carry_trace=carry_trace)
 
     @app.exception_handler(Problem)
     async def _problem(_: Request, exc: Problem) -> JSONResponse:
@@ -105,9 +108,14 @@ class RequestContext:
     access log line (method, route template, status, duration, caller; the formatter adds the
     correlation and trace ids)."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics | None = None) -> None:
+    def __init__(
+        self, app: ASGIApp, metrics: Metrics | None = None, carry_trace: bool = True
+    ) -> None:
         self.app = app
         self.metrics = metrics
+        # With tracing off no span holds the trace context: the request's own context, its
+        # `traceparent` or a new one, goes with the events it makes.
+        self.carry_trace = carry_trace
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -128,7 +136,10 @@ class RequestContext:
                 message["headers"] = [*message.get("headers", []), header]
             await send(message)
 
-        token = set_context(EventContext(correlation_id=correlation_id))
+        traceparent = None
+        if self.carry_trace:
+            traceparent = valid_traceparent(_header(scope, b"traceparent")) or new_traceparent()
+        token = set_context(EventContext(correlation_id=correlation_id, traceparent=traceparent))
         try:
             try:
                 await self.app(scope, receive, sending)
@@ -268,7 +279,7 @@ def service_app(
         max_bytes=runtime.settings.http_max_body_bytes,
         max_bulk_bytes=runtime.settings.http_max_bulk_body_bytes,
     )
-    install_conventions(app, runtime.metrics)
+    install_conventions(app, runtime.metrics, carry_trace=not runtime.tracing.enabled)
     for router in routers:
         app.include_router(router)
     app.include_router(health_router(runtime.readiness, runtime.warnings))

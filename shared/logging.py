@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from opentelemetry import trace
 
-from shared.context import current_correlation_id
+from shared.context import current_correlation_id, current_event_traceparent
 
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
 # The web server adds a coloured copy of its messages; only the plain one is kept.
@@ -31,9 +31,13 @@ def plain(text: str) -> str:
 
 
 def current_trace_id() -> str | None:
-    """The trace id of the span in progress, in hex, or None when nothing is traced."""
+    """The trace id of the span in progress, in hex; with tracing off, that of the trace
+    context the work carries; None when there is neither."""
     context = trace.get_current_span().get_span_context()
-    return format(context.trace_id, "032x") if context.is_valid else None
+    if context.is_valid:
+        return format(context.trace_id, "032x")
+    carried = current_event_traceparent()
+    return carried.split("-")[1] if carried else None
 
 
 class JsonFormatter(logging.Formatter):

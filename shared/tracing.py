@@ -7,15 +7,19 @@ and broker publish and consume, and ships them over OTLP/HTTP to the endpoint na
 `OTEL_EXPORTER_OTLP_ENDPOINT` variables (headers, timeouts and resource attributes from the
 other standard `OTEL_*` variables). `memory` keeps them in this process, for tests.
 
-Off, nothing is instrumented and the tracer is the API's no-op one. Either way the W3C trace
-context travels on: an event is stored in the outbox with the `traceparent` of the work that
-made it, the relay sends it as a record header, and a consumer continues that trace.
+Off, nothing is instrumented and the tracer is the API's no-op one; an HTTP request's trace
+context is still taken from its `traceparent` header, or made up (two random ids) when it has
+none. Either way the W3C trace context travels on: an event is stored in the outbox with the
+`traceparent` of the work that made it, the relay sends it as a record header, and a consumer
+continues that trace, recording spans where tracing is on.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import random
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -27,6 +31,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 log = logging.getLogger(__name__)
 
 TRACEPARENT = "traceparent"
+_TRACEPARENT = re.compile(r"00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}")
 UNTRACED_PATHS = "healthz,readyz,metrics,static"
 _propagator = TraceContextTextMapPropagator()
 
@@ -56,6 +61,25 @@ def context_of(traceparent: str | None) -> Context | None:
     if not trace.get_current_span(context).get_span_context().is_valid:
         return None
     return context
+
+
+def valid_traceparent(value: str | None) -> str | None:
+    """`value` if it is a W3C traceparent (version 00, ids not all zero), else None."""
+    found = _TRACEPARENT.fullmatch(value.strip().lower()) if value else None
+    if found is None or not int(found[1], 16) or not int(found[2], 16):
+        return None
+    return found[0]
+
+
+def new_traceparent() -> str:
+    """A traceparent starting a trace (flagged sampled, so a traced service downstream
+    records its part)."""
+    return f"00-{random.getrandbits(128) or 1:032x}-{random.getrandbits(64) or 1:016x}-01"
+
+
+def trace_id_of(traceparent: str | None) -> str | None:
+    """The trace id a traceparent names."""
+    return traceparent.split("-")[1] if traceparent else None
 
 
 @functools.cache

@@ -138,7 +138,9 @@ def create_app(
     app.state.issuer = issuer
     app.state.templates = console_templates()
     app.add_middleware(SecurityHeaders)
-    app.add_middleware(RequestContext, metrics=runtime.metrics)
+    app.add_middleware(
+        RequestContext, metrics=runtime.metrics, carry_trace=not runtime.tracing.enabled
+    )
     _install_error_pages(app)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     for router in (

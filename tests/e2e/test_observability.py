@@ -1,17 +1,22 @@
-"""What an operator sees of a running stack from outside: the services' metrics over HTTP."""
+"""What an operator sees of a running stack from outside: the services' metrics over HTTP,
+and the trace context on every record of a loan."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaConsumer
 from prometheus_client.parser import text_string_to_metric_families
 
 from shared.devstack import LocalStack
 from shared.identifiers import make_uscc
-from tests.e2e.flows import quick_loan
+from tests.e2e.conftest import TopicWatcher
+from tests.e2e.flows import BANK, application, load_patent, poll_loan, quick_loan
 
 pytestmark = pytest.mark.broker
 
@@ -106,3 +111,68 @@ async def test_a_quick_loan_moves_the_figures_each_service_shows_at_metrics(
     assert ("pledgeflow_registry_filings_open", frozenset({("status", "received")})) in registry
     assert ("pledgeflow_valuations_awaiting_signoff", frozenset()) in after["valuation"]
     assert offered["status"] == "offered"
+
+
+TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
+
+
+async def records_of(broker: str, topic: str, wanted: Callable[[dict], bool]) -> list[Any]:
+    """The records of `topic` whose event satisfies `wanted`, headers included."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=broker, group_id=None, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    try:
+        found = []
+        batches = await consumer.getmany(timeout_ms=3000, max_records=10_000)
+        for messages in batches.values():
+            found += [m for m in messages if wanted(json.loads(m.value))]
+        return found
+    finally:
+        await consumer.stop()
+
+
+async def test_every_record_of_a_loan_carries_the_banks_trace_context(
+    stack: LocalStack,
+    broker: str,
+    watcher: TopicWatcher,
+    unique_numbers: Callable[[], str],
+) -> None:
+    uscc, number = make_uscc(606), unique_numbers()
+    bank_trace = {"traceparent": f"00-{TRACE_ID}-b7ad6b7169203331-01"}
+    async with httpx.AsyncClient(timeout=10) as client:
+        await load_patent(client, stack, number, uscc)
+        created = await client.post(
+            f"{stack.url('credit')}/v1/loan-applications",
+            json=application(uscc, number),
+            headers={**BANK, **bank_trace},
+        )
+        loan_id = created.json()["loan_id"]
+        await poll_loan(client, stack, loan_id, "offered")
+        accepted = await client.post(
+            f"{stack.url('credit')}/v1/loans/{loan_id}/offer/accept",
+            headers={**BANK, **bank_trace},
+        )
+        assert accepted.status_code == 200, accepted.text
+        await poll_loan(client, stack, loan_id, "disbursed")
+    await watcher.wait_for(
+        lambda e: e["event_type"] == "credit.loan.disbursed" and e["aggregate_id"] == loan_id
+    )
+    correlation = next(e for e in watcher.events if e["aggregate_id"] == loan_id)["correlation_id"]
+
+    def of_loan(event: dict) -> bool:
+        return bool(event["correlation_id"] == correlation)
+
+    producers = {}
+    for topic in (
+        "pledgeflow.credit.loans",
+        "pledgeflow.valuation.valuations",
+        "pledgeflow.registry.pledges",
+    ):
+        records = await records_of(broker, topic, of_loan)
+        assert records, f"no record of the loan on {topic}"
+        for record in records:
+            headers = dict(record.headers)
+            assert TRACE_ID in headers["traceparent"].decode(), (topic, headers)
+            producers[json.loads(record.value)["producer"]] = topic
+    assert set(producers) == {"credit", "valuation", "registry"}

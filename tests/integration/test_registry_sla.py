@@ -7,6 +7,7 @@ restart) is tested on in-memory storage in tests/unit/test_registry_calendar_api
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta
 from functools import partial
 
 import pytest
@@ -63,3 +64,51 @@ async def test_replicas_announce_each_breach_once(
         assert await announced(other) == sorted(ids)
         published = one.events(PLEDGES_TOPIC, BREACHED) + other.events(PLEDGES_TOPIC, BREACHED)
         assert sorted(e.aggregate_id for e in published) == sorted(ids)
+
+
+async def figures(service: Running) -> dict[str, float]:
+    """The registry's filing gauges as scraped from its /metrics."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    response = await service.client.get("/metrics")
+    assert response.status_code == 200
+    return {
+        sample.name + "".join(f"{{{v}}}" for v in sample.labels.values()): sample.value
+        for family in text_string_to_metric_families(response.text)
+        if family.name.startswith("pledgeflow_registry_filings")
+        for sample in family.samples
+    }
+
+
+async def test_metrics_show_filings_open_then_due_today_then_overdue_and_breached(
+    make_database: MakeDatabase,
+) -> None:
+    settings = await fresh_settings(make_database)
+    clock = ManualClock(beijing(2026, 3, 2, 10))
+    async with running(partial(create_app, clock=clock), settings) as registry:
+        filed = [await examined(registry) for _ in range(2)]
+        deadline = datetime.fromisoformat(filed[0]["deadline_at"])
+        assert {f["deadline_at"] for f in filed} == {filed[0]["deadline_at"]}
+        shown = await figures(registry)
+        assert shown["pledgeflow_registry_filings_open{in_examination}"] == 2
+        assert shown["pledgeflow_registry_filings_due_today"] == 0
+        assert shown["pledgeflow_registry_filings_overdue"] == 0
+
+        clock.set(deadline - timedelta(hours=3))  # 21:00 Beijing time on the last day
+        await asyncio.sleep(1.1)  # figures are read at most once a second
+        shown = await figures(registry)
+        assert shown["pledgeflow_registry_filings_due_today"] == 2
+        assert shown["pledgeflow_registry_filings_overdue"] == 0
+
+        clock.set(deadline + timedelta(minutes=1))
+        await eventually(lambda: len_announced(registry, 2))
+        await asyncio.sleep(1.1)
+        shown = await figures(registry)
+        assert shown["pledgeflow_registry_filings_due_today"] == 0
+        assert shown["pledgeflow_registry_filings_overdue"] == 2
+        assert shown["pledgeflow_registry_filings_sla_breached"] == 2
+        assert shown["pledgeflow_registry_filings_open{in_examination}"] == 2
+
+
+async def len_announced(service: Running, count: int) -> bool:
+    return len(await announced(service)) >= count

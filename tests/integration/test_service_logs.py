@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -19,6 +20,7 @@ from shared.migrations import upgrade
 from tests.credentials import staff_headers
 
 STATISTICS = "/internal/v1/statistics"
+TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 
 
 def test_every_request_is_one_json_line_on_stdout_401s_included(tmp_path: Path) -> None:
@@ -49,7 +51,7 @@ def test_every_request_is_one_json_line_on_stdout_401s_included(tmp_path: Path) 
         supervisor = staff_headers("supervisor-7", Role.SUPERVISOR)
         with httpx.Client(base_url=base, timeout=10) as client:
             for path, headers, status, caller in (
-                ("/healthz", {}, 200, None),
+                ("/healthz", {"traceparent": f"00-{TRACE_ID}-00f067aa0ba902b7-01"}, 200, None),
                 (STATISTICS, {}, 401, None),
                 (STATISTICS, {"Authorization": "Bearer not-a-token"}, 401, None),
                 (STATISTICS, supervisor, 200, "supervisor-7"),
@@ -77,4 +79,6 @@ def test_every_request_is_one_json_line_on_stdout_401s_included(tmp_path: Path) 
         assert line["status"] == status
         assert line["duration_ms"] >= 0
         assert line["caller"] == caller
-        assert "trace_id" in line
+        assert re.fullmatch("[0-9a-f]{32}", line["trace_id"]), "tracing off, the context still is"
+    assert access[0]["trace_id"] == TRACE_ID, "the caller's trace context is kept"
+    assert len({line["trace_id"] for line in access}) == len(access)

@@ -107,6 +107,7 @@ async def test_provisional_valuation_is_adjusted_and_reproducible(valuation: Run
 
     pending = await valuation.client.get("/internal/v1/appraisals/pending", headers=APPRAISER)
     assert [v["valuation_id"] for v in pending.json()["items"]] == [valuation_id]
+    assert await awaiting_signoff(valuation) == 1
     body = {"low": "6000000.00", "central": "7000000.01", "high": "8000000.00", "reason": "peer"}
     adjusted = await valuation.client.post(
         f"/internal/v1/appraisals/{valuation_id}/adjust", json=body, headers=APPRAISER
@@ -119,6 +120,8 @@ async def test_provisional_valuation_is_adjusted_and_reproducible(valuation: Run
     assert (row["appraiser_id"], row["outcome"]) == ("appraiser-wang", "adjusted")
     assert row["before_central"] == Decimal(completed["central"])
     assert row["after_central"] == Decimal("7000000.01")
+    await asyncio.sleep(1.1)  # the figures are read at most once a second
+    assert await awaiting_signoff(valuation) == 0
 
     replay = await valuation.client.post(f"/internal/v1/valuations/{valuation_id}/reproduce")
     assert replay.json()["matches"] is True, replay.json()
@@ -167,3 +170,16 @@ async def _valued_loan(valuation: Running, revenue: str) -> dict[str, Any]:
         lambda: valuation.events(VALUATIONS_TOPIC, "valuation.completed")
     )
     return dict(completed.payload)
+
+
+async def awaiting_signoff(valuation: Running) -> float:
+    """Valuations waiting for sign-off, as the service's /metrics shows them."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    exposition = (await valuation.client.get("/metrics")).text
+    [family] = [
+        f
+        for f in text_string_to_metric_families(exposition)
+        if f.name == "pledgeflow_valuations_awaiting_signoff"
+    ]
+    return family.samples[0].value

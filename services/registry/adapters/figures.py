@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, time, timedelta
+from datetime import datetime
 
 from prometheus_client.metrics_core import Metric
 from sqlalchemy import ColumnElement, and_, case, func, select
@@ -12,15 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.registry.adapters.orm import filings
 from services.registry.domain.pledge import CLOCK_RUNNING, FilingStatus
 from shared.metrics import FigureSource, gauge
-from shared.workdays import BEIJING, beijing_date
+from shared.workdays import beijing_date, end_of_beijing_day
 
 OPEN = (*CLOCK_RUNNING, FilingStatus.AWAITING_CORRECTION)
-
-
-def end_of_beijing_day(now: datetime) -> datetime:
-    """The first instant of the next Beijing day after `now`."""
-    tomorrow = beijing_date(now) + timedelta(days=1)
-    return datetime.combine(tomorrow, time(), BEIJING)
 
 
 def filing_figures(now: Callable[[], datetime]) -> FigureSource:
@@ -47,7 +41,8 @@ def filing_figures(now: Callable[[], datetime]) -> FigureSource:
                         and_(
                             running,
                             filings.c.deadline_at >= at,
-                            filings.c.deadline_at < end_of_beijing_day(at),
+                            # a deadline is 24:00 Beijing time of its last working day
+                            filings.c.deadline_at <= end_of_beijing_day(beijing_date(at)),
                         )
                     ),
                     counted(and_(running, filings.c.deadline_at < at)),
@@ -67,7 +62,7 @@ def filing_figures(now: Callable[[], datetime]) -> FigureSource:
         for name, documentation, value in (
             (
                 "pledgeflow_registry_filings_due_today",
-                "Filings under examination whose deadline falls later today (Beijing time)",
+                "Filings under examination whose deadline is the end of today (Beijing time)",
                 due_today,
             ),
             (

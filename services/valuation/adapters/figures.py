@@ -6,22 +6,24 @@ from collections.abc import Callable
 from datetime import datetime
 
 from prometheus_client.metrics_core import Metric
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.valuation.adapters.orm import valuations
+from services.valuation.adapters.orm import signoffs, valuations
 from services.valuation.domain.signoff import PROVISIONAL
 from shared.metrics import FigureSource, gauge
 
 
 def valuation_figures(now: Callable[[], datetime]) -> FigureSource:
-    """Valuations waiting for an appraiser's sign-off, and how long the oldest has waited."""
+    """Valuations waiting for an appraiser's sign-off (provisional, none signed yet), and how
+    long the oldest has waited."""
 
     async def read(connection: AsyncConnection) -> list[Metric]:
         waiting, oldest = (
             await connection.execute(
                 select(func.count(), func.min(valuations.c.created_at)).where(
-                    valuations.c.status == PROVISIONAL
+                    valuations.c.status == PROVISIONAL,
+                    ~exists().where(signoffs.c.valuation_id == valuations.c.valuation_id),
                 )
             )
         ).one()
