@@ -22,6 +22,7 @@ from shared.settings import ServiceSettings
 from shared.tokens import (
     DEVELOPMENT_ISSUER,
     STAFF_ROLES,
+    KeysChanged,
     Principal,
     Role,
     TokenVerifier,
@@ -64,14 +65,18 @@ def trusted_issuers(settings: ServiceSettings) -> list[TrustedIssuer]:
     return issuers
 
 
-def verifier_for(settings: ServiceSettings, service: str) -> TokenVerifier:
-    """The credential verifier of a service, from its settings."""
+def verifier_for(
+    settings: ServiceSettings, service: str, on_keys_changed: KeysChanged | None = None
+) -> TokenVerifier:
+    """The credential verifier of a service, from its settings; `on_keys_changed` hears each
+    change of an issuer's signing keys."""
     return TokenVerifier(
         audience(service),
         trusted_issuers(settings),
         max_lifetime=timedelta(hours=settings.auth_max_token_lifetime_hours),
         leeway=timedelta(seconds=settings.auth_clock_skew_seconds),
         cache_seconds=settings.auth_jwks_cache_seconds,
+        on_keys_changed=on_keys_changed,
     )
 
 

@@ -23,6 +23,7 @@ from shared.banks import load_directory
 from shared.body_limit import BodyLimit
 from shared.context import EventContext, reset_context, set_context
 from shared.kernel.errors import DomainError
+from shared.ledger_keys import SigningKeysLedger
 from shared.logging import ACCESS_LOGGER
 from shared.messagebus import MessageBus
 from shared.metrics import Metrics
@@ -268,7 +269,9 @@ def service_app(
         lifespan=lifespan,
     )
     app.state.runtime = runtime
-    app.state.verifier = verifier_for(runtime.settings, runtime.service)
+    app.state.verifier = verifier_for(
+        runtime.settings, runtime.service, SigningKeysLedger(runtime.unit_of_work)
+    )
     if "bank_directory" not in state:
         app.state.bank_directory = load_directory(runtime.settings.bank_directory_file)
     for name, value in state.items():

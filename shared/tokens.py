@@ -25,7 +25,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -202,8 +202,15 @@ def parse_jwks(document: Any, where: str) -> dict[str, jwt.PyJWK]:
     return keys
 
 
+KeysChanged = Callable[[str, list[str]], Awaitable[None]]
+
+
 class IssuerKeys:
-    """One issuer's public keys, read from its JWKS and kept for the cache period."""
+    """One issuer's public keys, read from its JWKS and kept for the cache period.
+
+    `on_change` hears the key ids in force each time they differ from the ones read before
+    (the first read included); a failure there is logged and changes nothing.
+    """
 
     def __init__(
         self,
@@ -212,7 +219,9 @@ class IssuerKeys:
         cache_seconds: float,
         unknown_key_refresh_seconds: float = UNKNOWN_KEY_REFRESH_SECONDS,
         monotonic: Callable[[], float] = time.monotonic,
+        on_change: KeysChanged | None = None,
     ) -> None:
+        self._on_change = on_change
         self.issuer = issuer
         self._source = source
         self._cache_seconds = cache_seconds
@@ -241,6 +250,7 @@ class IssuerKeys:
         async with self._lock:
             if self._read_at != seen_read_at:
                 return
+            before = None if self._keys is None else sorted(self._keys)
             try:
                 self._keys = parse_jwks(await self._source.read(), self.issuer)
             except Exception as exc:
@@ -249,6 +259,16 @@ class IssuerKeys:
                     extra={"issuer": self.issuer, "reason": str(exc)},
                 )
             self._read_at = self._monotonic()
+            if self._keys is not None and sorted(self._keys) != before:
+                await self._changed(sorted(self._keys))
+
+    async def _changed(self, kids: list[str]) -> None:
+        if self._on_change is None:
+            return
+        try:
+            await self._on_change(self.issuer, kids)
+        except Exception:
+            log.warning("change of signing keys not recorded", extra={"issuer": self.issuer})
 
 
 class TokenVerifier:
@@ -265,6 +285,7 @@ class TokenVerifier:
         unknown_key_refresh_seconds: float = UNKNOWN_KEY_REFRESH_SECONDS,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         monotonic: Callable[[], float] = time.monotonic,
+        on_keys_changed: KeysChanged | None = None,
     ) -> None:
         self.audience = audience
         self.max_lifetime = max_lifetime
@@ -279,6 +300,7 @@ class TokenVerifier:
                     cache_seconds,
                     unknown_key_refresh_seconds,
                     monotonic,
+                    on_keys_changed,
                 ),
             )
             for i in issuers

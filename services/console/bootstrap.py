@@ -23,6 +23,7 @@ SERVICE_ACTIONS = (
     c.ApproveValuation,
     c.AdjustValuation,
     c.DecideReferral,
+    c.RunReconciliation,
 )
 
 
@@ -49,6 +50,7 @@ def bootstrap(unit_of_work: Callable[[], ConsoleUnitOfWork], deps: ConsoleDeps) 
         c.SchedulesInForce: bound(projections.schedules_in_force),
         c.DeskQueue: bound(views.desk_queue),
         c.FilingPage: bound(views.filing_page),
+        c.ReconciliationPage: bound(views.reconciliation_page),
         c.CaseTimeline: bound(views.case_timeline),
         c.FindCases: bound(views.find_cases),
         c.PendingValuations: bound(views.pending_valuations),

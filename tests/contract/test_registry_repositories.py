@@ -236,12 +236,14 @@ async def test_a_pledgees_pledges_are_listed_active_or_cancelled_a_page_at_a_tim
         page = await uow.filings.pledges_to(pledgee, "", 2)
         rest = await uow.filings.pledges_to(pledgee, "Y2026000002", 2)
         another = await uow.filings.pledges_to(STRANGER.uscc, "", 10)
+        active = await uow.filings.pledges_to(pledgee, "", 10, active_only=True)
 
     assert [f.registration_number for f in page] == ["Y2026000001", "Y2026000002"]
     assert [(f.registration_number, f.status) for f in rest] == [
         ("Y2026000003", FilingStatus.CANCELLED)
     ]
     assert another == []
+    assert [f.registration_number for f in active] == ["Y2026000001", "Y2026000002"]
 
 
 async def test_a_save_that_lost_a_race_is_refused(backend: Backend) -> None:

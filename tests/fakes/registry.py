@@ -141,6 +141,9 @@ class FakeRegisterRepository(Tracking):
             self._stored[number] = True
 
 
+PLEDGED = (FilingStatus.REGISTERED, FilingStatus.CANCELLED)
+
+
 class FakeFilingRepository(Tracking):
     """Pledge filings, registration numbers and the one-active-pledge-per-right index."""
 
@@ -234,10 +237,13 @@ class FakeFilingRepository(Tracking):
         )
         return sorted(received, key=lambda f: f.received_at)
 
-    async def pledges_to(self, pledgee_uscc: str, after: str, limit: int) -> list[PledgeFiling]:
+    async def pledges_to(
+        self, pledgee_uscc: str, after: str, limit: int, active_only: bool = False
+    ) -> list[PledgeFiling]:
+        statuses = (FilingStatus.REGISTERED,) if active_only else PLEDGED
         pledged = self._every(
             lambda f: (
-                f.status in (FilingStatus.REGISTERED, FilingStatus.CANCELLED)
+                f.status in statuses
                 and f.data.pledgee.uscc == pledgee_uscc
                 and (f.registration_number or "") > after
             )

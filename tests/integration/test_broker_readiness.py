@@ -139,9 +139,13 @@ class NoPartitions(InMemoryBus):
 async def test_a_consumer_left_without_partitions_makes_the_service_unready_after_the_grace(
     make_database: MakeDatabase,
 ) -> None:
+    patient = await settings(make_database, "memory://", consumer_assignment_grace=60)
+    async with serving(create_app(patient, bus=NoPartitions())) as client:
+        within_the_grace = await client.get("/readyz")
+        assert within_the_grace.status_code == 200, within_the_grace.text
+
     configured = await settings(make_database, "memory://", consumer_assignment_grace=0.3)
     async with serving(create_app(configured, bus=NoPartitions())) as client:
-        assert (await client.get("/readyz")).status_code == 200
 
         async def unready() -> dict[str, Any] | None:
             answer = await client.get("/readyz")
@@ -151,5 +155,6 @@ async def test_a_consumer_left_without_partitions_makes_the_service_unready_afte
     assert set(body["problems"]) == {
         "consumer valuation.rights",
         "consumer valuation.applications",
+        "consumer valuation.ledger",
     }
     assert body["problems"]["consumer valuation.rights"].startswith("no partition assigned for")

@@ -3,17 +3,26 @@ altered, removed or reordered by hand are found by verification."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 
 from services.registry.adapters.orm import metadata
+from services.registry.app import create_app
+from services.registry.settings import RegistrySettings
+from shared.auth import Role
+from shared.issuer import DEVELOPMENT_ISSUER_DIR, LocalIssuer
 from shared.ledger import GENESIS, Head, Verdict, entry_hash, verify_chain
+from shared.ledger_keys import KEYS_IN_FORCE
+from shared.tokens import DEVELOPMENT_ISSUER, audience
 from tests.cli import pledgeflow
-from tests.integration.conftest import Running
+from tests.conftest import MakeDatabase
+from tests.integration.conftest import Running, running
 from tests.integration.test_registry_service import registered, registry  # noqa: F401
 from tests.unit.registry_harness import act, claim, examined
 
@@ -193,3 +202,52 @@ async def test_the_command_exits_with_the_verdict(
     printed = json.loads(broken.stdout)
     assert printed["first_break"]["seq"] == 4
     assert printed["first_break"]["kind"] == "altered"
+
+
+async def test_each_change_of_an_issuers_signing_keys_is_entered(
+    make_database: MakeDatabase, tmp_path: Path
+) -> None:
+    office = LocalIssuer("https://sso.ipoffice.example", tmp_path / "office")
+    first = office.signing_kid
+    issuers = tmp_path / "issuers.yaml"
+    issuers.write_text(
+        "issuers:\n"
+        f"  - {{issuer: '{DEVELOPMENT_ISSUER}', jwks: '{DEVELOPMENT_ISSUER_DIR}/jwks.json',"
+        " banks: ['*'], staff_roles: [supervisor, administrator, examiner]}\n"
+        f"  - {{issuer: '{office.issuer}', jwks: office/jwks.json, staff_roles: [supervisor]}}\n"
+    )
+    settings = RegistrySettings(
+        environment="test",
+        database_url=await make_database("registry"),
+        kafka_bootstrap_servers="memory://",
+        http_port=0,
+        auth_issuers_file=issuers,
+        auth_jwks_cache_seconds=0.01,
+    )
+
+    async def as_office() -> None:
+        await asyncio.sleep(0.05)
+        token = office.issue("supervisor-wang", Role.SUPERVISOR, audience=audience("registry"))
+        answer = await service.client.get(
+            "/internal/v1/audit", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert answer.status_code == 200, answer.text
+
+    async def kids_entered() -> list[list[str]]:
+        rows = await chain(service)
+        return [
+            json.loads(row["details"])["kids"]
+            for row in rows
+            if row["kind"] == KEYS_IN_FORCE and row["subject"] == office.issuer
+        ]
+
+    async with running(create_app, settings) as service:
+        await as_office()
+        await as_office()
+        second = office.rotate()
+        await as_office()
+        office.retire(first)
+        await as_office()
+
+        assert await kids_entered() == [[first], sorted([first, second]), [second]]
+        assert (await verify(service)).intact

@@ -603,3 +603,54 @@ async def test_unreadable_dead_letters_are_kept_and_shown_to_the_operator(
     page = await console.client.get("/dead-letters")
     assert "envelope.not_json" in page.text
     assert f"<td>{group}</td>" in page.text
+
+
+LATEST_RUN = "/internal/v1/reconciliation/runs/latest"
+
+
+async def test_an_operator_sees_the_mismatches_of_the_last_reconciliation_and_runs_one(
+    console: Console,
+) -> None:
+    console.services.refusals[("GET", LATEST_RUN)] = (404, "reconciliation.none_yet", "None")
+    await console.sign_in("operator-liu")
+    assert "No reconciliation has run yet" in (await console.client.get("/reconciliation")).text
+
+    del console.services.refusals[("GET", LATEST_RUN)]
+    console.services.answers[("GET", LATEST_RUN)] = {
+        "run_id": "run-1",
+        "trigger": "schedule",
+        "started_at": "2026-11-30T02:00:00+00:00",
+        "finished_at": "2026-11-30T02:00:01+00:00",
+        "loans_checked": 12,
+        "pledges_checked": 13,
+        "mismatches": [
+            {
+                "reason": "pledge.cancelled",
+                "bank_id": "bank-hangzhou",
+                "loan_id": "loan-7",
+                "registration_number": "Y2026000007",
+                "detail": "pledge Y2026000007 was cancelled",
+            }
+        ],
+    }
+    shown = (await console.client.get("/reconciliation")).text
+    assert "pledge.cancelled" in shown and "loan-7" in shown and "Y2026000007" in shown
+    assert "12 loans and 13 pledges compared, 1 mismatch." in shown
+
+    ran = await console.post("/reconciliation/run")
+
+    assert ran.status_code == 303
+    call = console.services.calls[-1]
+    assert (call.service, call.method, call.path) == (
+        "credit",
+        "POST",
+        "/internal/v1/reconciliation/runs",
+    )
+    assert call.person.staff_id == "operator-liu"
+    assert "reconcile" in (await console.client.get("/audit")).text
+
+
+async def test_only_operators_reach_the_reconciliation_page(console: Console) -> None:
+    await console.sign_in("examiner-li")
+    assert (await console.client.get("/reconciliation")).status_code == 403
+    assert console.services.calls == []

@@ -39,6 +39,7 @@ class Page(enum.StrEnum):
     SLA = "sla"
     STATISTICS = "statistics"
     AUDIT = "audit"
+    RECONCILIATION = "reconciliation"
 
 
 PAGE_TITLES = {
@@ -50,6 +51,7 @@ PAGE_TITLES = {
     Page.SLA: "SLA board",
     Page.STATISTICS: "Statistics",
     Page.AUDIT: "Audit",
+    Page.RECONCILIATION: "Reconciliation",
 }
 
 PAGES: Mapping[Role, tuple[Page, ...]] = {
@@ -58,7 +60,14 @@ PAGES: Mapping[Role, tuple[Page, ...]] = {
     Role.ADMINISTRATOR: (Page.CASES, Page.SLA, Page.STATISTICS, Page.AUDIT),
     Role.APPRAISER: (Page.APPRAISALS,),
     Role.CREDIT_OFFICER: (Page.REFERRALS,),
-    Role.OPERATOR: (Page.CASES, Page.DEAD_LETTERS, Page.SLA, Page.STATISTICS, Page.AUDIT),
+    Role.OPERATOR: (
+        Page.CASES,
+        Page.DEAD_LETTERS,
+        Page.SLA,
+        Page.STATISTICS,
+        Page.AUDIT,
+        Page.RECONCILIATION,
+    ),
 }
 
 

@@ -1,4 +1,5 @@
-"""Operators and the office's managers: cases, dead letters, the SLA board, statistics, audit."""
+"""Operators and the office's managers: cases, dead letters, the SLA board, statistics, audit,
+reconciliation."""
 
 from __future__ import annotations
 
@@ -88,3 +89,18 @@ async def audit(request: Request, session: Session, offset: int = 0) -> Response
     session.person.require(Page.AUDIT)
     trail = await messages(request).query(c.AuditTrail(100, max(0, offset)))
     return page(request, "audit.html", trail | {"offset": offset}, current=Page.AUDIT)
+
+
+@router.get("/reconciliation")
+async def reconciliation(request: Request, session: Session) -> Response:
+    """Credit's last reconciliation of its loans with the registry's pledges, and its quotas."""
+    view = await messages(request).query(c.ReconciliationPage(session.person))
+    return page(request, "reconciliation.html", view, current=Page.RECONCILIATION)
+
+
+@router.post("/reconciliation/run")
+async def run_reconciliation(request: Request, session: Session, form: Form) -> Response:
+    """Reconcile now."""
+    back = "/reconciliation"
+    done = "Reconciliation run; its mismatches are below."
+    return await perform(request, c.RunReconciliation(session.person), done, back)

@@ -31,7 +31,7 @@ class NoDeadLetters(NotFound):
 async def act(command: ServiceAction, uow: ConsoleUnitOfWork, deps: ConsoleDeps) -> Any:
     """Ask the service as the person; keep the attempt and its outcome in the audit."""
     person = command.person
-    person.require(PAGE_OF_SERVICE[command.service])
+    person.require(command.page or PAGE_OF_SERVICE[command.service])
     method, path, body = command.request()
     try:
         answer = await deps.services.call(person, command.service, method, path, body)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
-from services.console.domain.staff import Person
+from services.console.domain.staff import Page, Person
 from shared.calendars import StoredSchedule
 from shared.kernel.messages import Command, Query
 
@@ -103,6 +103,8 @@ class ServiceAction(Command):
 
     action = "act"
     service = ""
+    # The page whose people may ask it; by default the service's own page.
+    page: ClassVar[Page | None] = None
 
     def target(self) -> str:
         raise NotImplementedError
@@ -280,6 +282,26 @@ class RedriveDeadLetters(Command):
 class DeskQueue(Query):
     person: Person
     show: str = "all"
+
+
+@dataclass(frozen=True)
+class RunReconciliation(ServiceAction):
+    """Credit compares its loans and quotas with the registry's pledges now."""
+
+    action = "reconcile"
+    service = "credit"
+    page = Page.RECONCILIATION
+
+    def target(self) -> str:
+        return "loans, pledges and quotas"
+
+    def request(self) -> tuple[str, str, dict[str, Any] | None]:
+        return "POST", "/internal/v1/reconciliation/runs", None
+
+
+@dataclass(frozen=True)
+class ReconciliationPage(Query):
+    person: Person
 
 
 @dataclass(frozen=True)

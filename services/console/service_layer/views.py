@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from services.console.domain import charts
+from services.console.domain.answers import ServiceRefused
 from services.console.domain.grounds import CORRECTABLE_TERMS, REFUSAL_GROUNDS
 from services.console.domain.staff import Page
 from services.console.domain.timeline import KeyKind, normalised
@@ -23,6 +24,7 @@ from services.console.service_layer.commands import (
     FilingPage,
     FindCases,
     PendingValuations,
+    ReconciliationPage,
     ReferralPage,
     Referrals,
     SlaBoard,
@@ -85,6 +87,22 @@ async def desk_queue(
         "trademarks": lambda i: bool(i.filing["trademarks"]),
     }[query.show]
     return [item for item in items if keep(item)]
+
+
+async def reconciliation_page(
+    query: ReconciliationPage, uow: ConsoleUnitOfWork, deps: ConsoleDeps
+) -> Row:
+    """Credit's last reconciliation of loans, pledges and quotas, with its mismatches."""
+    person = query.person
+    person.require(Page.RECONCILIATION)
+    path = "/internal/v1/reconciliation/runs/latest"
+    try:
+        run = (await deps.services.call(person, "credit", "GET", path)).body
+    except ServiceRefused as refusal:
+        if refusal.status != 404:
+            raise
+        run = None
+    return {"run": run}
 
 
 async def filing_page(query: FilingPage, uow: ConsoleUnitOfWork, deps: ConsoleDeps) -> Row:

@@ -213,7 +213,7 @@ class HttpPledgeRegister:
         )
 
     async def pledges_to(self, pledgee_uscc: str) -> list[PledgeOnRecord]:
-        """Every pledge registered to the pledgee, active or cancelled."""
+        """Every active pledge registered to the pledgee."""
         found: list[PledgeOnRecord] = []
         after = ""
         async with self._client() as client:
@@ -222,6 +222,7 @@ class HttpPledgeRegister:
                     "pledgee_uscc": pledgee_uscc,
                     "after": after,
                     "limit": PAGE,
+                    "status": "active",
                 }
                 response = await client.get("/internal/v1/pledges", params=params)
                 response.raise_for_status()

@@ -1,7 +1,8 @@
 """Reconciliation: credit's loans and quotas against the registry's register of pledges.
 
-A run reads credit's books in one query, asks the registry for the pledges to each bank (and
-for any pledge a loan names that is not among them), compares, and records the run with one
+A run reads credit's books in one query, asks the registry for the active pledges to each bank
+(and for any pledge a live loan names that is not among them: a cancelled one, or one handed
+to another pledgee), compares, and records the run with one
 `credit.reconciliation.mismatch_found` event per mismatch and a closing
 `credit.reconciliation.completed`, in one transaction. Nothing is held open while the
 registry answers.
@@ -38,7 +39,7 @@ class PledgeRegister(Protocol):
     """The registry's register of pledges, as credit may read it."""
 
     async def pledges_to(self, pledgee_uscc: str) -> list[PledgeOnRecord]:
-        """Every pledge registered to the pledgee, active or cancelled."""
+        """Every active pledge registered to the pledgee."""
         ...
 
     async def pledges(self, numbers: Iterable[str]) -> list[PledgeOnRecord]:

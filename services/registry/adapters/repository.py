@@ -270,15 +270,18 @@ class SqlFilingRepository(TrackingRepository):
             query = query.where(filings.c.received_at < until)
         return [_to_filing(row._mapping) for row in await self.session.execute(query)]
 
-    async def pledges_to(self, pledgee_uscc: str, after: str, limit: int) -> list[PledgeFiling]:
-        """Pledges registered to a pledgee, active or cancelled, by registration number after
-        `after` (read only)."""
+    async def pledges_to(
+        self, pledgee_uscc: str, after: str, limit: int, active_only: bool = False
+    ) -> list[PledgeFiling]:
+        """Pledges registered to a pledgee (only the active ones with `active_only`), by
+        registration number after `after` (read only)."""
+        statuses = PLEDGED[:1] if active_only else PLEDGED
         query = (
             select(filings)
             .where(
                 filings.c.pledgee_uscc == pledgee_uscc,
                 filings.c.registration_number > after,
-                filings.c.status.in_(PLEDGED),
+                filings.c.status.in_(statuses),
             )
             .order_by(filings.c.registration_number)
             .limit(limit)

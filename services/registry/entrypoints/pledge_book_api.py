@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 
@@ -29,9 +29,13 @@ async def pledges_of_pledgee(
         str, Query(max_length=20, description="Last registration number of the previous page")
     ] = "",
     limit: Annotated[int, Query(ge=1, le=500)] = 200,
+    status: Annotated[
+        Literal["active"] | None, Query(description="active: leave out cancelled pledges")
+    ] = None,
 ) -> PledgeBookPageOut:
     """The pledges registered to a pledgee, active or cancelled, by registration number."""
-    found = await messages.query(pledges.PledgesOfPledgee(pledgee_uscc, after, limit))
+    query = pledges.PledgesOfPledgee(pledgee_uscc, after, limit, status == "active")
+    found = await messages.query(query)
     items = [PledgeOnRecordOut.on_record(filing) for filing in found]
     full = len(items) == limit
     return PledgeBookPageOut(

@@ -73,13 +73,16 @@ class PledgesOfPledgee(Query):
     pledgee_uscc: str
     after: str = ""
     limit: int = 200
+    active_only: bool = False
 
 
 async def pledges_of_pledgee(
     query: PledgesOfPledgee, uow: RegistryUnitOfWork, deps: RegistryDeps
 ) -> list[PledgeFiling]:
-    """A page of the pledges registered to a pledgee, active or cancelled, by number."""
-    return await uow.filings.pledges_to(query.pledgee_uscc, query.after, query.limit)
+    """A page of the pledges registered to a pledgee (active, or also cancelled), by number."""
+    return await uow.filings.pledges_to(
+        query.pledgee_uscc, query.after, query.limit, query.active_only
+    )
 
 
 async def change_pledge(

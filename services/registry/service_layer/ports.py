@@ -68,8 +68,10 @@ class FilingRepository(Protocol):
         self, since: datetime | None, until: datetime | None
     ) -> list[PledgeFiling]: ...
 
-    async def pledges_to(self, pledgee_uscc: str, after: str, limit: int) -> list[PledgeFiling]:
-        """Pledges registered to a pledgee, active or cancelled, after a registration number."""
+    async def pledges_to(
+        self, pledgee_uscc: str, after: str, limit: int, active_only: bool = False
+    ) -> list[PledgeFiling]:
+        """Pledges registered to a pledgee (active or also cancelled), after a number."""
         ...
 
     async def next_registration_number(self, on: date) -> str: ...
