@@ -283,6 +283,13 @@ class DeskQueue(Query):
 
 
 @dataclass(frozen=True)
+class MissingCalendar(Query):
+    """The official schedules the working time on the desk and the SLA board lacks."""
+
+    person: Person
+
+
+@dataclass(frozen=True)
 class FilingPage(Query):
     person: Person
     filing_id: str
