@@ -64,11 +64,12 @@ class StoredSchedule:
         return self.schedule.version
 
 
-def load_command(year: int) -> str:
-    """The operator command that loads `year`'s schedule, credential included."""
+def load_command(year: int, staff_id: str = "<your id>", role: str = "supervisor") -> str:
+    """The operator command that loads `year`'s schedule, with the credential of `staff_id` as
+    `role` (a registry supervisor or administrator)."""
     return (
         f"pledgeflow calendar load {year} {year}.yaml --token "
-        '"$(pledgeflow credentials issue <your id> supervisor --audience registry)"'
+        f'"$(pledgeflow credentials issue {staff_id} {role} --audience registry)"'
     )
 
 

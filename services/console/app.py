@@ -36,7 +36,7 @@ from services.console.service_layer.unit_of_work import SqlConsoleUnitOfWork
 from services.console.settings import ConsoleSettings
 from shared.banks import load_directory
 from shared.bus.base import EventBus
-from shared.calendars import CalendarBook
+from shared.calendars import CalendarBook, follow_changes
 from shared.http import RequestContext, health_router, metrics_router
 from shared.issuer import LocalIssuer, development_issuer
 from shared.kernel.clock import Clock, SystemClock
@@ -92,7 +92,7 @@ def create_app(
         services=gateway,
         staff=staff,
         banks=load_directory(settings.bank_directory_file),
-        book=CalendarBook(OfficialCalendar()),
+        book=CalendarBook(OfficialCalendar(), settings.calendar_warn_from),
         clock=clock,
         sessions=SessionPolicy(
             timedelta(hours=settings.session_hours),
@@ -164,12 +164,20 @@ def _add_workers(runtime: ServiceRuntime, settings: ConsoleSettings, deps: Conso
         await watch.run()
 
     async def calendar_in_force() -> None:
+        # The years stored (by this replica's consumer or another's) in force, and a missing
+        # year logged once a day, as the services that count working days do.
         deps.book.install_all(await runtime.messages.query(c.SchedulesInForce()))
+        deps.book.warn_once_a_day(deps.clock.now())
 
     redriver = Redriver(lambda: runtime.messages, lambda: runtime.bus, deps.clock)
     runtime.add_worker("dead-letters", watch_dead_letters)
     runtime.add_worker("redriver", redriver.run)
     runtime.add_startup("calendar", calendar_in_force)
+    runtime.add_worker(
+        "calendar",
+        lambda: follow_changes(deps.book, settings.calendar_refresh_interval, calendar_in_force),
+    )
+    runtime.add_warnings(lambda: deps.book.warnings(deps.clock.now()))
 
 
 def _install_error_pages(app: FastAPI) -> None:

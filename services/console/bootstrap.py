@@ -49,6 +49,7 @@ def bootstrap(unit_of_work: Callable[[], ConsoleUnitOfWork], deps: ConsoleDeps) 
         c.UnpublishedRedrives: bound(projections.unpublished_redrives),
         c.SchedulesInForce: bound(projections.schedules_in_force),
         c.DeskQueue: bound(views.desk_queue),
+        c.MissingCalendar: bound(views.missing_calendar),
         c.FilingPage: bound(views.filing_page),
         c.ReconciliationPage: bound(views.reconciliation_page),
         c.CaseTimeline: bound(views.case_timeline),

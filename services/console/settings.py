@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import PROJECT_ROOT, ServiceSettings
+from shared.settings import PROJECT_ROOT, WorkingDaySettings
 
 DEFAULT_STAFF_FILE = PROJECT_ROOT / "config" / "staff.yaml"
 # The consumer groups of registry, valuation, credit and the console, whose dead letters the
@@ -28,7 +28,7 @@ DEAD_LETTER_GROUPS = (
 )
 
 
-class ConsoleSettings(ServiceSettings):
+class ConsoleSettings(WorkingDaySettings):
     model_config = SettingsConfigDict(env_prefix="PLEDGEFLOW_CONSOLE_", extra="ignore", frozen=True)
 
     database_url: str = "sqlite+aiosqlite:///.data/console.db"

@@ -67,12 +67,12 @@ class RecordingServices:
 class Console:
     """The console app with its lifespan running, and a browser-like client."""
 
-    def __init__(self, tmp: Path, start: datetime | None = None) -> None:
+    def __init__(self, tmp: Path, start: datetime | None = None, **settings: Any) -> None:
         database = tmp / "console.db"
         shutil.copy(_TEMPLATE[0], database)
         url = f"sqlite+aiosqlite:///{database}"
         self.settings = ConsoleSettings(
-            environment="test", database_url=url, kafka_bootstrap_servers="memory://"
+            environment="test", database_url=url, kafka_bootstrap_servers="memory://", **settings
         )
         self.clock = ManualClock(start or datetime.now(UTC))
         self.services = RecordingServices()

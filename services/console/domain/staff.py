@@ -120,6 +120,11 @@ class Person:
     def supervises(self) -> bool:
         return self.role is Role.SUPERVISOR
 
+    @property
+    def loads_calendar(self) -> bool:
+        """Whether the person may enter a year's official schedule at the registry."""
+        return self.role in (Role.SUPERVISOR, Role.ADMINISTRATOR)
+
 
 def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
     return hashlib.scrypt(

@@ -22,7 +22,8 @@ async def desk(request: Request, session: Session, show: str = "all") -> Respons
     """Filings in examination by deadline, with the working time left."""
     session.person.require(Page.DESK)
     items = await messages(request).query(c.DeskQueue(session.person, show))
-    context = {"items": items, "show": show, "filters": QUEUE_FILTERS}
+    gap = await messages(request).query(c.MissingCalendar(session.person))
+    context = {"items": items, "show": show, "filters": QUEUE_FILTERS, "calendar_gap": gap}
     return page(request, "desk.html", context, current=Page.DESK)
 
 

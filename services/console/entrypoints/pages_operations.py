@@ -72,7 +72,8 @@ async def sla(request: Request, session: Session) -> Response:
     """Filings due today, overdue, and deadline breaches by day."""
     session.person.require(Page.SLA)
     board = await messages(request).query(c.SlaBoard())
-    return page(request, "sla.html", board, current=Page.SLA)
+    gap = await messages(request).query(c.MissingCalendar(session.person))
+    return page(request, "sla.html", {**board, "calendar_gap": gap}, current=Page.SLA)
 
 
 @router.get("/statistics")

@@ -305,6 +305,13 @@ class ReconciliationPage(Query):
 
 
 @dataclass(frozen=True)
+class MissingCalendar(Query):
+    """The official schedules the working time on the desk and the SLA board lacks."""
+
+    person: Person
+
+
+@dataclass(frozen=True)
 class FilingPage(Query):
     person: Person
     filing_id: str

@@ -23,6 +23,7 @@ from services.console.service_layer.commands import (
     DeskQueue,
     FilingPage,
     FindCases,
+    MissingCalendar,
     PendingValuations,
     ReconciliationPage,
     ReferralPage,
@@ -33,6 +34,7 @@ from services.console.service_layer.commands import (
 )
 from services.console.service_layer.deps import ConsoleDeps
 from services.console.service_layer.ports import ConsoleUnitOfWork
+from shared.calendars import load_command
 from shared.kernel.errors import Invalid, NotFound
 from shared.workdays import BEIJING, beijing_date, end_of_beijing_day
 
@@ -103,6 +105,37 @@ async def reconciliation_page(
             raise
         run = None
     return {"run": run}
+
+
+@dataclass(frozen=True)
+class CalendarGap:
+    """Years whose official schedule the console has not received: working time counted into
+    them follows the holiday regulations alone until the registry office enters the notice."""
+
+    years: tuple[int, ...]
+    # The commands that load them, for a person who may (a supervisor or an administrator).
+    commands: tuple[str, ...]
+
+    @property
+    def known_until(self) -> date:
+        """The last day counted on an official schedule."""
+        return date(min(self.years) - 1, 12, 31)
+
+
+async def missing_calendar(
+    query: MissingCalendar, uow: ConsoleUnitOfWork, deps: ConsoleDeps
+) -> CalendarGap | None:
+    """The official schedules missing now (this year's, or next year's from the warning day)."""
+    years = tuple(deps.book.missing_years(deps.clock.now()))
+    if not years:
+        return None
+    person = query.person
+    commands = (
+        tuple(load_command(year, person.staff_id, person.role.value) for year in years)
+        if person.loads_calendar
+        else ()
+    )
+    return CalendarGap(years, commands)
 
 
 async def filing_page(query: FilingPage, uow: ConsoleUnitOfWork, deps: ConsoleDeps) -> Row:

@@ -8,6 +8,7 @@ each call with the signed-in person's id and role.
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from dataclasses import dataclass
 
@@ -89,6 +90,14 @@ async def test_an_examiner_claims_the_oldest_filing_acknowledges_its_warning_and
     await desk.open()
     await desk.wait_for_filing_of(examined_case.patent)
     await expect(desk.rows().filter(has_text=examined_case.patent)).to_contain_text("left")
+    async with httpx.AsyncClient(timeout=10) as client:
+        warnings = (await client.get(f"{console.url}/readyz")).json().get("warnings", {})
+    # The desk names the calendar years the console's readiness reports missing, and only then.
+    years = [k.removeprefix("calendar.") for k in warnings if k.startswith("calendar.")]
+    notice = page.get_by_role("complementary", name=re.compile("^Official calendar for"))
+    await expect(notice).to_have_count(1 if years else 0)
+    if years:
+        await expect(notice).to_contain_text(f"Official calendar for {' and '.join(years)}")
 
     await desk.claim_oldest()
     filing = FilingPage(page)
