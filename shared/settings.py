@@ -39,6 +39,9 @@ class ServiceSettings(BaseSettings):
     # which an idle holder renews the lease and a standby takes an expired one over.
     outbox_poll_interval: float = Field(default=2.0, gt=0)
     outbox_lease_seconds: float = Field(default=5.0, gt=0)
+    # A transaction left idle this long (its process frozen or stalled) is ended by
+    # PostgreSQL, so the row locks it held cannot hold the other replicas up for longer.
+    database_idle_in_transaction_seconds: float = Field(default=5.0, gt=0)
     bank_directory_file: Path = Field(
         default=DEFAULT_BANK_DIRECTORY, description="the banks every service knows"
     )
