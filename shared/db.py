@@ -92,19 +92,26 @@ class UtcDateTime(TypeDecorator[datetime]):
         return self
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
-    """An async engine; SQLite gets WAL, foreign keys and a busy timeout."""
+def create_engine(
+    url: str, *, echo: bool = False, idle_in_transaction_seconds: float | None = None
+) -> AsyncEngine:
+    """An async engine; SQLite gets WAL, foreign keys and a busy timeout.
+
+    On PostgreSQL, `idle_in_transaction_seconds` ends a session that stays idle inside a
+    transaction for longer (a frozen or stalled process), releasing the row locks it held so
+    that it cannot hold the other replicas up.
+    """
     if url.startswith("sqlite"):
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         return engine
+    connect_args: dict[str, Any] = {"prepared_statement_cache_size": 500}
+    if idle_in_transaction_seconds is not None:
+        timeout_ms = str(max(1, round(idle_in_transaction_seconds * 1000)))
+        connect_args["server_settings"] = {"idle_in_transaction_session_timeout": timeout_ms}
     return create_async_engine(
-        url,
-        echo=echo,
-        pool_size=20,
-        max_overflow=10,
-        connect_args={"prepared_statement_cache_size": 500},
+        url, echo=echo, pool_size=20, max_overflow=10, connect_args=connect_args
     )
 
 

@@ -111,7 +111,10 @@ class ServiceRuntime:
 
     async def start(self) -> None:
         """Connect, make sure topics exist, and start relaying and consuming."""
-        self.engine = create_engine(self.settings.database_url)
+        self.engine = create_engine(
+            self.settings.database_url,
+            idle_in_transaction_seconds=self.settings.database_idle_in_transaction_seconds,
+        )
         self.metrics.watch_engine(self.engine)
         self.tracing.instrument_engine(self.engine)
         sessions = session_factory(self.engine)

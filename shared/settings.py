@@ -105,6 +105,9 @@ class ServiceSettings(BaseSettings):
     purge_batch_size: int = Field(
         default=500, ge=1, le=10_000, description="rows deleted per transaction"
     )
+    # A transaction left idle this long (its process frozen or stalled) is ended by
+    # PostgreSQL, so the row locks it held cannot hold the other replicas up for longer.
+    database_idle_in_transaction_seconds: float = Field(default=5.0, gt=0)
     bank_directory_file: Path = Field(
         default=DEFAULT_BANK_DIRECTORY, description="the banks every service knows"
     )
