@@ -6,7 +6,8 @@
   groups that handled it already skip it (their inbox has it); the one that failed retries.
 - `republish SERVICE --since MOMENT`: after the broker lost records, publish again every event
   the service's outbox published at or after MOMENT (ISO 8601 with its zone, e.g.
-  `2026-05-01T08:00:00+08:00`), in order per key; consumers skip the ones they had handled.
+  `2026-05-01T08:00:00+08:00`), in order per key, and every event of the compacted register
+  topic whenever published; consumers skip the ones they had handled.
   The database is `--database-url`, else the service's `PLEDGEFLOW_<SERVICE>_DATABASE_URL`.
   The running service publishes them within a second; see the recovery runbook in README.md.
 - `load-calendar YEAR FILE --token TOKEN`: enter a year's official schedule at the registry
