@@ -8,11 +8,11 @@ several replicas may purge at once.
 
 The defaults fit together: a published outbox row is kept for the re-publishing window
 (`OUTBOX_RETENTION`, 7 days, see `shared.recovery`), except the rows of a compacted topic (the
-register's rights), which are kept for good so the topic can be filled again after a loss; a handled event id for longer than any
-record can come back (`INBOX_RETENTION`, 14 days, at least the topic retention and the outbox
-retention, which the settings enforce), so a redelivered or re-published event is still
-recognised; an `Idempotency-Key` answers retries for `IDEMPOTENCY_KEY_RETENTION` (7 days), after
-which the same key makes a new write.
+register's rights), which are kept for good so the topic can be filled again after a loss; a
+handled event id is kept for longer than any record can come back (`INBOX_RETENTION`, 14 days,
+at least the topic retention and the outbox retention, which the settings enforce), so a
+redelivered or re-published event is still recognised; an `Idempotency-Key` answers retries for
+`IDEMPOTENCY_KEY_RETENTION` (7 days), after which the same key makes a new write.
 """
 
 from __future__ import annotations

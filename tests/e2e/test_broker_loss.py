@@ -216,7 +216,11 @@ async def test_after_the_broker_is_lost_the_runbook_completes_every_flow_once(
             )
             assert rebuilt == 0
 
-            finished += await asyncio.wait_for(asyncio.gather(*in_flight), PATIENCE + 30)
+            try:
+                finished += await asyncio.wait_for(asyncio.gather(*in_flight), PATIENCE + 30)
+            except AssertionError as exc:
+                states = {s: await readiness(client, stack, s) for s in SERVICES}
+                raise AssertionError(f"{exc}; services: {states}") from None
             loans = [
                 (
                     await client.get(f"{stack.url('credit')}/v1/loans/{f.loan_id}", headers=BANK)
