@@ -2,7 +2,8 @@
 
 Published outbox rows are kept for `OUTBOX_RETENTION` (see `shared.retention`). After the
 broker lost records (an in-memory broker restarted, a cluster restored from an older state),
-`republish` marks every row published at or after a moment as unsent; the service's running
+`republish` marks every row published at or after a moment as unsent, and every row of a
+compacted topic (the register's rights, kept for good) whenever published; the service's running
 outbox relay then publishes them again, in their original order per key and before anything
 newer of the same key. Consumers record every event id they handled (the inbox), so an event
 they had already handled is skipped and only the lost ones take effect.
@@ -13,12 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import MetaData, func, select, text, update
+from sqlalchemy import MetaData, and_, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.db import create_engine
 from shared.outbox import NOTIFY_CHANNEL
 from shared.tables import outbox_table
+from shared.topics import COMPACTED_TOPICS
 
 
 @dataclass(frozen=True)
@@ -35,8 +37,9 @@ def beyond_retention(since: datetime, retention: timedelta, now: datetime) -> bo
 
 
 async def republish(engine: AsyncEngine, service: str, since: datetime) -> Republished:
-    """Mark the rows of `service`'s outbox published at or after `since` as unsent, so its
-    relay publishes them again; wakes the relay at once on PostgreSQL."""
+    """Mark the rows of `service`'s outbox published at or after `since`, and those of its
+    compacted topics whenever published, as unsent, so its relay publishes them again; wakes
+    the relay at once on PostgreSQL."""
     if since.tzinfo is None:
         raise ValueError("give the moment with its time zone, e.g. 2026-05-01T08:00:00+08:00")
     outbox = outbox_table(MetaData())
@@ -45,7 +48,17 @@ async def republish(engine: AsyncEngine, service: str, since: datetime) -> Repub
             select(func.min(outbox.c.published_at)).where(outbox.c.published_at.is_not(None))
         )
         result = await connection.execute(
-            update(outbox).where(outbox.c.published_at >= since).values(published_at=None)
+            update(outbox)
+            .where(
+                or_(
+                    outbox.c.published_at >= since,
+                    and_(
+                        outbox.c.published_at.is_not(None),
+                        outbox.c.topic.in_(sorted(COMPACTED_TOPICS)),
+                    ),
+                )
+            )
+            .values(published_at=None)
         )
         if engine.dialect.name == "postgresql":
             await connection.execute(

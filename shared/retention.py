@@ -7,11 +7,12 @@ rows another transaction holds (`FOR UPDATE SKIP LOCKED`), so writers are never 
 several replicas may purge at once.
 
 The defaults fit together: a published outbox row is kept for the re-publishing window
-(`OUTBOX_RETENTION`, 7 days, see `shared.recovery`); a handled event id for longer than any
-record can come back (`INBOX_RETENTION`, 14 days, at least the topic retention and the outbox
-retention, which the settings enforce), so a redelivered or re-published event is still
-recognised; an `Idempotency-Key` answers retries for `IDEMPOTENCY_KEY_RETENTION` (7 days), after
-which the same key makes a new write.
+(`OUTBOX_RETENTION`, 7 days, see `shared.recovery`), except the rows of a compacted topic (the
+register's rights), which are kept for good so the topic can be filled again after a loss; a
+handled event id is kept for longer than any record can come back (`INBOX_RETENTION`, 14 days,
+at least the topic retention and the outbox retention, which the settings enforce), so a
+redelivered or re-published event is still recognised; an `Idempotency-Key` answers retries for
+`IDEMPOTENCY_KEY_RETENTION` (7 days), after which the same key makes a new write.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Delete, Table, delete, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shared.topics import COMPACTED_TOPICS
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +106,11 @@ class Purger:
         t = self._outbox
         candidates = (
             select(t.c.id)
-            .where(t.c.published_at.is_not(None), t.c.published_at < cutoff)
+            .where(
+                t.c.published_at.is_not(None),
+                t.c.published_at < cutoff,
+                t.c.topic.not_in(sorted(COMPACTED_TOPICS)),
+            )
             .order_by(t.c.id)
             .limit(self._policy.batch_size)
         )

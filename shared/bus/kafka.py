@@ -6,7 +6,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import CommitFailedError, IllegalStateError, IncompatibleBrokerVersion
@@ -167,8 +167,28 @@ async def _align(
     return {}
 
 
+class _Assignments(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Counts the assignments a member received, so a batch fetched under an earlier one is
+    never committed under a later one."""
+
+    def __init__(self) -> None:
+        self.generation = 0
+
+    async def on_partitions_revoked(self, revoked: object) -> None:
+        return None
+
+    async def on_partitions_assigned(self, assigned: object) -> None:
+        self.generation += 1
+
+
 class KafkaSubscription:
-    """A consumer-group member with auto-commit off."""
+    """A consumer-group member with auto-commit off.
+
+    Offsets are committed only for a batch fetched under the member's current assignment: after
+    a rebalance (or a broker that came back empty and a group joined anew) the batch's offsets
+    may not describe the partitions' logs any more, and committing them could skip records of
+    the new log. Such a batch is redelivered instead, and the inbox skips what it had handled.
+    """
 
     def __init__(
         self,
@@ -178,8 +198,10 @@ class KafkaSubscription:
         metrics: Metrics | None = None,
     ) -> None:
         self._metrics = metrics
+        self._topics = topics
+        self._assignments = _Assignments()
+        self._fetched_under = 0
         self._consumer = AIOKafkaConsumer(
-            *topics,
             bootstrap_servers=config.bootstrap_servers,
             client_id=f"{config.client_id}-{group}",
             group_id=group,
@@ -194,6 +216,7 @@ class KafkaSubscription:
         self._next: dict[TopicPartition, int] = {}
 
     async def start(self) -> None:
+        self._consumer.subscribe(self._topics, listener=self._assignments)
         await self._consumer.start()
 
     async def stop(self) -> None:
@@ -203,6 +226,7 @@ class KafkaSubscription:
         batches = await self._consumer.getmany(
             timeout_ms=int(timeout * 1000), max_records=max_records
         )
+        self._fetched_under = self._assignments.generation
         if self._metrics is not None:
             self._metrics.broker_requests.labels("fetch").inc()
         for tp, messages in batches.items():
@@ -230,6 +254,13 @@ class KafkaSubscription:
             for (topic, partition), offset in next_offsets(messages).items()
         }
         if not offsets:
+            return
+        if self._fetched_under != self._assignments.generation:
+            log.warning(
+                "partitions reassigned since the batch was fetched; its records will be "
+                "redelivered",
+                extra={"partitions": len(offsets)},
+            )
             return
         if self._metrics is not None:
             self._metrics.broker_requests.labels("commit").inc()

@@ -21,7 +21,7 @@ from shared.outbox import OutboxRelay
 from shared.recovery import beyond_retention, republish
 from shared.retention import Purged, Purger, RetentionPolicy
 from shared.tables import outbox_table, relay_leases_table
-from shared.topics import CREDIT_LOANS
+from shared.topics import CREDIT_LOANS, REGISTRY_RIGHTS
 from tests.cli import pledgeflow
 from tests.conftest import MakeDatabase
 from tests.integration.conftest import eventually, running
@@ -51,14 +51,19 @@ async def engine(make_database: MakeDatabase) -> AsyncIterator[AsyncEngine]:
 
 
 async def add_outbox(
-    engine: AsyncEngine, key: str, *, created: datetime, published: datetime | None
+    engine: AsyncEngine,
+    key: str,
+    *,
+    created: datetime,
+    published: datetime | None,
+    topic: str = CREDIT_LOANS,
 ) -> str:
     event_id = str(uuid.uuid4())
     async with engine.begin() as connection:
         await connection.execute(
             insert(OUTBOX).values(
                 event_id=event_id,
-                topic=CREDIT_LOANS,
+                topic=topic,
                 key=key,
                 event_type="credit.loan.repaid",
                 body=f'{{"event_id": "{event_id}"}}',
@@ -91,6 +96,7 @@ async def test_rows_past_their_retention_are_purged_and_the_rest_kept(
     expired_sent = [await add_outbox(engine, "L1", created=old, published=old) for _ in range(5)]
     kept_sent = await add_outbox(engine, "L1", created=recent, published=recent)
     never_sent = await add_outbox(engine, "L2", created=old, published=None)
+    right = await add_outbox(engine, "P1", created=old, published=old, topic=REGISTRY_RIGHTS)
     await add_processed(engine, "consumer:credit.saga", NOW - timedelta(days=15))
     young_event = await add_processed(engine, "consumer:credit.saga", old)
     await add_processed(engine, "caller:bank-hangzhou", old)
@@ -100,7 +106,7 @@ async def test_rows_past_their_retention_are_purged_and_the_rest_kept(
 
     assert purged == Purged(outbox=5, inbox=1, idempotency_keys=1)
     outbox_left = await remaining(engine, OUTBOX, "event_id")
-    assert outbox_left == {kept_sent, never_sent}
+    assert outbox_left == {kept_sent, never_sent, right}
     assert not outbox_left & set(expired_sent)
     assert await remaining(engine, PROCESSED, "key") == {young_event, young_key}
 
@@ -129,6 +135,10 @@ async def test_republishing_sends_again_what_left_since_the_moment_in_order_per_
     lost_from = NOW - timedelta(hours=1)
     earlier = NOW - timedelta(hours=2)
     await add_outbox(engine, "L1", created=earlier, published=earlier)
+    long_ago = NOW - timedelta(days=30)
+    right = await add_outbox(
+        engine, "P1", created=long_ago, published=long_ago, topic=REGISTRY_RIGHTS
+    )
     lost = [
         await add_outbox(engine, key, created=lost_from, published=lost_from + timedelta(minutes=i))
         for i, key in enumerate(["L1", "L2", "L1", "L1", "L2"])
@@ -136,14 +146,15 @@ async def test_republishing_sends_again_what_left_since_the_moment_in_order_per_
     waiting = await add_outbox(engine, "L1", created=NOW, published=None)
 
     done = await republish(engine, "credit", lost_from)
-    assert done.rows == 5
-    assert done.oldest_kept == NOW - timedelta(hours=2)
+    assert done.rows == 6
+    assert done.oldest_kept == long_ago
     assert not beyond_retention(lost_from, timedelta(days=7), NOW)
     assert beyond_retention(NOW - timedelta(days=8), timedelta(days=7), NOW)
 
     bus = InMemoryBus()
     relay = OutboxRelay(session_factory(engine), OUTBOX, bus, name="credit")
-    assert await relay.relay_once() == 6
+    assert await relay.relay_once() == 7
+    assert [body_id(m.value.decode()) for m in bus.messages(REGISTRY_RIGHTS)] == [right]
     sent = [m.value.decode() for m in bus.messages(CREDIT_LOANS)]
     by_key = {
         key: [m.value.decode() for m in bus.messages(CREDIT_LOANS) if m.key == key]
