@@ -28,7 +28,9 @@ from sqlalchemy import Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from shared.db import create_engine
 from shared.envelope import Envelope, to_primitive
+from shared.tables import new_metadata
 
 GENESIS = "0" * 64
 HEAD = "chain"
@@ -335,9 +337,6 @@ async def verify_service(
 ) -> Verdict:
     """Verify `service`'s chain in its database against the heads the `witnesses` (name to
     database URL) recorded."""
-    from shared.db import create_engine
-    from shared.tables import new_metadata
-
     tables = new_metadata().tables
     heads: list[Head] = []
     for witness, url in (witnesses or {}).items():

@@ -112,12 +112,11 @@ class Books:
 def reconcile(books: Books, now: datetime, grace: timedelta) -> list[Mismatch]:
     """Every disagreement between the books, loans first, then pledges, then quotas."""
     settled = now - grace
-    found = [
+    return [
         *_loans_without_their_pledge(books, settled),
         *_pledges_without_their_loan(books, settled),
         *_quotas(books.quotas),
     ]
-    return found
 
 
 def _loans_without_their_pledge(books: Books, settled: datetime) -> Iterable[Mismatch]:
