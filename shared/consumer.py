@@ -34,7 +34,7 @@ from shared.messagebus import Delivered, MessageBus, WriteConflict
 from shared.metrics import Metrics
 from shared.retry import Backoff, is_outage
 from shared.topics import EVENT_TYPES, dead_letter_topic
-from shared.tracing import TRACEPARENT, Tracing, span_traceparent
+from shared.tracing import TRACEPARENT, Tracing, span_traceparent, valid_traceparent
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +107,15 @@ class _Prepared:
     command: Command | None
     dedup: Dedup
     context: EventContext
+
+
+def _traceparent(message: Message) -> str | None:
+    """The record's W3C trace context, if it carries a well-formed one; anything else in that
+    header is ignored (never stored, never passed on)."""
+    try:
+        return valid_traceparent(message.header(TRACEPARENT))
+    except UnicodeDecodeError:
+        return None
 
 
 def dead_letter_reason(exc: BaseException) -> tuple[str, str] | None:
@@ -294,7 +303,11 @@ class EventConsumer:
             reaction,
             command,
             Dedup.of_event(self.name, envelope.event_id, envelope.event_type),
-            EventContext(envelope.correlation_id, envelope.event_id, message.header(TRACEPARENT)),
+            EventContext(
+                envelope.correlation_id,
+                envelope.event_id,
+                _traceparent(message),
+            ),
         )
 
     async def _handle(self, prepared: _Prepared) -> None:

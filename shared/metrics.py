@@ -31,6 +31,8 @@ LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0
 # the broker was away.
 DELAY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
 
+# A scrape answers with the last figures rather than wait longer for the database.
+REFRESH_TIMEOUT = 5.0
 # (topic, partition) -> records published there that the group has not handled yet
 Lag = Mapping[tuple[str, int], int]
 FigureReader = Callable[[], Awaitable[Iterable[Metric]]]
@@ -169,8 +171,9 @@ class Metrics:
                 return
             figures: list[Metric] = []
             try:
-                for read in self._readers:
-                    figures.extend(await read())
+                async with asyncio.timeout(REFRESH_TIMEOUT):
+                    for read in self._readers:
+                        figures.extend(await read())
             except Exception:
                 self.refresh_failures.inc()
                 log.warning("figures for the metrics could not be read", exc_info=True)

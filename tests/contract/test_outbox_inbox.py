@@ -6,7 +6,7 @@ import asyncio
 import itertools
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pytest
 from sqlalchemy import Column, Integer, String, Table, event, func, select
@@ -765,3 +765,46 @@ async def test_two_relays_side_by_side_publish_each_row_once_in_commit_order_per
         by_key.setdefault(key, []).append(version)
     assert all(versions == [1, 2, 3] for versions in by_key.values()), by_key
     assert sum(relay.published for relay in relays) == 72
+
+
+async def test_the_trace_context_a_record_carries_goes_with_the_events_it_causes(
+    harness: Harness,
+) -> None:
+    def opening(envelope: Envelope) -> Deposit:
+        amount = int(envelope.payload["amount"])
+        return Deposit(f"traced-{amount}", (amount,), harness.topic)
+
+    consumer = EventConsumer(
+        "tracer",
+        harness.bus,
+        [harness.topic],
+        {"test.deposited": Reaction(opening)},
+        harness.messages,
+        catalogue={harness.topic: frozenset({"test.deposited"})},
+    )
+    traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    headers: list[tuple[tuple[str, bytes], ...]] = [
+        (("traceparent", traceparent.encode()),),
+        (("traceparent", b"00-" + b"f" * 200),),  # too long for the column, not W3C
+        (("traceparent", b"\xff\xfe not text"),),
+        (),
+    ]
+    batch = [
+        replace(_delivery(harness.topic, n, f"t{n}", n + 1, f"case-{n}"), headers=h)
+        for n, h in enumerate(headers)
+    ]
+    await consumer.process_batch(batch)
+
+    outbox = harness.storage.outbox
+    async with harness.engine.connect() as connection:
+        rows = (
+            await connection.execute(
+                select(outbox.c.key, outbox.c.traceparent).order_by(outbox.c.key)
+            )
+        ).all()
+    assert [(row.key, row.traceparent) for row in rows] == [
+        ("traced-1", traceparent),
+        ("traced-2", None),
+        ("traced-3", None),
+        ("traced-4", None),
+    ]
