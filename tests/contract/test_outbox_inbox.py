@@ -705,3 +705,12 @@ async def test_two_relays_side_by_side_publish_each_row_once_in_commit_order_per
         by_key.setdefault(key, []).append(version)
     assert all(versions == [1, 2, 3] for versions in by_key.values()), by_key
     assert sum(relay.published for relay in relays) == 72
+
+
+async def test_the_backlog_an_operator_sees_counts_the_rows_not_yet_published(
+    harness: Harness,
+) -> None:
+    await harness.deposit("acc-backlog", [1, 2, 3])
+    assert await harness.relay.backlog() == 3
+    assert await harness.relay.relay_once() == 3
+    assert await harness.relay.backlog() == 0
