@@ -399,3 +399,13 @@ def test_statistics_report_speed_to_the_millisecond_and_shares_rounded_half_up()
     assert stats.decline_reasons == {"amount.below_minimum_after_ltv": 1, "collateral.x": 1}
     third = lending_statistics(loans[:1] + [replace(loans[1], disbursed_at=start)] * 2, [])
     assert third.average_seconds_to_disbursement == 0.333
+
+
+def test_a_share_of_exactly_half_a_basis_point_is_rounded_up() -> None:
+    start = SUBMITTED
+    loans = [
+        DisbursedLoan("a", Decimal("1.00"), True, start, start),
+        DisbursedLoan("b", Decimal("31.00"), False, start, start),
+    ]
+    # 1 yuan in 32 is 0.03125
+    assert lending_statistics(loans, []).inclusive_share_by_amount == Decimal("0.0313")
