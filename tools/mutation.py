@@ -13,7 +13,8 @@ machine stays within a chosen size:
     python -m tools.mutation shared/outbox.py     # one module (or a glob)
     python -m tools.mutation --group credit-domain --sample 120 --jobs 2
     python -m tools.mutation --report             # the figures of the last runs, no new run
-    python -m tools.mutation --survivors shared/outbox.py   # diffs of what survived
+    python -m tools.mutation --report --survivors shared/outbox.py   # what survived, as diffs
+    python -m tools.mutation --rerun-survivors --sample 80  # after new tests: the survivors only
 
 The score of a module is killed / (killed + survived + no tests) over the mutants tried;
 mutants that ran out of time count as killed (the mutation made the code hang), and mutants
@@ -260,9 +261,12 @@ def run_group(group: Group, modules: list[str], args: argparse.Namespace) -> Non
     rng = random.Random(args.seed)
     names: list[str] = []
     for module in modules:
-        keys = sorted(k for k in results(folder, module) if k not in equivalent)
+        codes = results(folder, module)
+        keys = sorted(k for k in codes if k not in equivalent)
         if args.sample and len(keys) > args.sample:
             keys = sorted(rng.sample(keys, args.sample))
+        if args.rerun_survivors:
+            keys = [k for k in keys if codes[k] in SURVIVED | NO_TESTS]
         names.extend(keys)
     if not names:
         return
@@ -358,6 +362,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--report", action="store_true", help="print the last figures only")
     parser.add_argument("--survivors", action="store_true", help="print each survivor's diff")
     parser.add_argument("--fresh", action="store_true", help="forget earlier results first")
+    parser.add_argument(
+        "--rerun-survivors",
+        action="store_true",
+        help="try again only the mutants that survived (or reached no test) last time",
+    )
     args = parser.parse_args(argv)
     chosen = selected_groups(args)
     if not chosen:

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import pytest
-from sqlalchemy import Column, Integer, String, Table, event, func, select
+from sqlalchemy import Column, Integer, String, Table, event, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -808,3 +808,77 @@ async def test_the_trace_context_a_record_carries_goes_with_the_events_it_causes
         ("traced-3", None),
         ("traced-4", None),
     ]
+
+
+async def test_the_backlog_an_operator_sees_counts_the_rows_not_yet_published(
+    harness: Harness,
+) -> None:
+    await harness.deposit("acc-backlog", [1, 2, 3])
+    assert await harness.relay.backlog() == 3
+    assert await harness.relay.relay_once() == 3
+    assert await harness.relay.backlog() == 0
+
+
+async def test_rows_leave_in_commit_order_even_after_an_earlier_row_was_rewritten(
+    harness: Harness,
+) -> None:
+    await harness.deposit("acc-rewritten", [1, 2, 3])
+    outbox = harness.storage.outbox
+    async with harness.engine.begin() as connection:
+        first = (await connection.execute(select(func.min(outbox.c.id)))).scalar_one()
+        # an operator's repair rewrites the first row: PostgreSQL stores it anew, last
+        await connection.execute(
+            outbox.update().where(outbox.c.id == first).values(key=outbox.c.key)
+        )
+    published: list[tuple[str, str, int, str]] = []
+    relay = OutboxRelay(
+        harness.storage.sessions,
+        outbox,
+        WatchedBus(harness.bus, "only", published),  # type: ignore[arg-type]
+        name="test",
+    )
+    assert await relay.relay_once() == 3
+    assert [version for _, _, version, _ in published] == [1, 2, 3]
+
+
+async def test_a_relay_that_keeps_working_keeps_its_lease(harness: Harness) -> None:
+    working = _second_relay(harness, harness.bus, lease_seconds=1.0)
+    waiting = _second_relay(harness, harness.bus, lease_seconds=1.0)
+    await harness.deposit("acc-keep", [1])
+    assert await working.relay_once() == 1
+    await asyncio.sleep(0.5)
+    await working.relay_once()  # a third of the lease has passed: it is renewed
+    await asyncio.sleep(0.6)
+    await harness.deposit("acc-keep-2", [2])
+    assert await waiting.relay_once() == 0, "the lease was renewed and is still held"
+    assert await working.relay_once() == 1
+
+
+async def test_a_commit_in_another_replica_wakes_the_relay_at_once(harness: Harness) -> None:
+    # This relay is not the one the storage notifies in process: only PostgreSQL's NOTIFY
+    # can wake it before its 30-second poll.
+    other = OutboxRelay(
+        harness.storage.sessions, harness.storage.outbox, harness.bus, name="test", poll_interval=30
+    )
+    async with harness.engine.begin() as connection:  # the trigger the migrations install
+        await connection.execute(
+            text(
+                "CREATE OR REPLACE FUNCTION pledgeflow_outbox_notify() RETURNS trigger AS $$ "
+                "BEGIN PERFORM pg_notify(TG_ARGV[0], ''); RETURN NULL; END; $$ "
+                "LANGUAGE plpgsql"
+            )
+        )
+        await connection.execute(
+            text(
+                "CREATE TRIGGER outbox_notify AFTER INSERT ON outbox FOR EACH STATEMENT "
+                "EXECUTE FUNCTION pledgeflow_outbox_notify('pledgeflow_outbox_test')"
+            )
+        )
+    task = asyncio.create_task(other.run())
+    try:
+        await asyncio.sleep(0.5)
+        await harness.deposit("acc-elsewhere", [4])
+        await _until(lambda: _none_unpublished(harness), timeout=5)
+    finally:
+        await _stop(task)
+    assert other.published == 1

@@ -7,6 +7,7 @@ an offer ended, and the words a bank reads when a rule refuses its request.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -17,6 +18,8 @@ from services.credit.domain.loan import Appraisal, LoanRuleViolation, LoanStatus
 from services.credit.domain.policy import CreditRequest, RightAppraisal, decide
 from services.credit.domain.programmes import Programme
 from services.credit.domain.records import TimeoutKind
+from services.credit.domain.servicing import coverage_of
+from services.credit.domain.statistics import DisbursedLoan, lending_statistics
 from shared.envelope import Envelope
 from shared.workdays import CountedDeadline
 from tests.unit.test_credit_domain import (
@@ -257,3 +260,152 @@ def test_an_unusable_right_is_noted_and_lends_nothing() -> None:
         date(2026, 3, 2),
     ).reasons
     assert reasons == (f"collateral.unusable:{INVENTION}:lapsed",)
+
+
+@pytest.mark.parametrize(
+    ("act", "code", "message"),
+    [
+        (
+            lambda loan: loan.declare_default(NOW, Decimal("300000.01"), None, NOW),
+            "default.recovery_exceeds_outstanding",
+            "recovered 300000.01 of 300000.00 outstanding",
+        ),
+        (
+            lambda loan: loan.record_impairment(
+                SECOND_INVENTION, "lapsed", Decimal("1"), Decimal("0"), "v-2", HANGZHOU, NOW
+            ),
+            "impairment.unknown_right",
+            f"{SECOND_INVENTION} is not pledged for this loan",
+        ),
+        (
+            lambda loan: loan.record_repayment("r", Decimal("0.00"), PAID, HANGZHOU, NOW),
+            "repayment.not_positive",
+            "a repayment must be positive",
+        ),
+    ],
+    ids=["recovery above outstanding", "unknown right", "nothing repaid"],
+)
+def test_more_refusals_tell_the_bank_why(act: Any, code: str, message: str) -> None:
+    loan = disbursed_loan()
+    with pytest.raises(LoanRuleViolation) as raised:
+        act(loan)
+    assert (raised.value.code, raised.value.message) == (code, message)
+
+
+def test_a_registered_pledge_for_other_rights_is_refused_in_words() -> None:
+    loan = filed_loan()
+    with pytest.raises(LoanRuleViolation) as raised:
+        loan.pledge_registered("Y1", HANGZHOU.uscc, {SECOND_INVENTION}, HANGZHOU, REGISTERED)
+    assert raised.value.message == "the registered pledge does not secure this loan's collateral"
+
+
+def test_a_pledge_not_registered_in_time_is_published_with_its_reason() -> None:
+    loan = filed_loan()
+    assert loan.fire_due_timeouts(DUE) == [TimeoutKind.PLEDGE_REGISTRATION]
+    [(_, withdrawn)] = payloads(loan)
+    assert withdrawn["reason"] == "pledge.not_registered_in_time"
+    assert withdrawn["detail"] == "the pledge was not registered by the deadline"
+
+
+def test_the_first_filing_id_the_registry_answers_is_kept() -> None:
+    loan = offered_loan()
+    loan.pledge_filed_as("F-early")
+    assert loan.pledge_filing_id is None, "no filing was requested yet"
+    loan.accept_offer(HANGZHOU, ACCEPTED, lambda at, days: CountedDeadline(DUE))
+    loan.pledge_filed_as("F-1")
+    loan.pledge_filed_as("F-2")
+    assert loan.pledge_filing_id == "F-1"
+
+
+def test_a_default_is_dated_in_the_history() -> None:
+    loan = disbursed_loan()
+    loan.declare_default(NOW, Decimal("0"), None, NOW)
+    assert loan.history[-1] == ("defaulted", NOW)
+
+
+def test_a_kind_the_policy_excludes_gives_no_cap_at_all() -> None:
+    assert POLICY.lending_cap({"design"}) == Decimal("0.00")
+    assert POLICY.lending_cap(set()) == Decimal("0.00")
+
+
+def test_a_programme_share_of_nothing_is_refused() -> None:
+    with pytest.raises(ValueError, match="every share must be positive"):
+        Programme("p", (("insurer", Decimal("1")), ("bank", Decimal("0"))))
+    with pytest.raises(ValueError, match="shares must sum to 1"):
+        Programme("empty", ())
+
+
+def test_coverage_is_rounded_down_and_without_a_cap_requires_nothing() -> None:
+    # 2 / 3 = 0.66666...: reported as 0.6666, never more cover than there is
+    assert coverage_of(Decimal("2"), Decimal("3"), Decimal("0.30")) == (
+        Decimal("0.6666"),
+        Decimal("3.3334"),
+        "top_up_collateral",
+    )
+    assert coverage_of(Decimal("5"), Decimal("3"), Decimal("0")) == (
+        Decimal("1.6666"),
+        Decimal("0"),
+        "top_up_collateral",
+    )
+
+
+def test_coverage_counts_only_the_rights_that_lend() -> None:
+    loan = new_loan(collateral=(INVENTION, SECOND_INVENTION))
+    found = Appraisal(
+        "valuation-1",
+        (
+            appraisal(INVENTION),
+            RightAppraisal(SECOND_INVENTION, "trademark", Decimal("0.00"), "lapsed", FAR),
+        ),
+    )
+    policy = HANGZHOU.policy_at(DECIDED)
+    loan.record_decision(loan.assess(policy, None, found, DECIDED), policy, DECIDED, found)
+    loan.accept_offer(HANGZHOU, ACCEPTED, lambda at, days: CountedDeadline(DUE))
+    loan.pledge_registered("Y1", HANGZHOU.uscc, {INVENTION, SECOND_INVENTION}, HANGZHOU, REGISTERED)
+    loan.collect_events()
+    loan.record_impairment(
+        INVENTION, "partial", Decimal("1000000.00"), Decimal("900000.00"), "v-2", HANGZHOU, NOW
+    )
+    [(_, alert)] = payloads(loan)
+    # the lapsed trademark (50% cap) lends nothing: the invention's 30% cap sets the need,
+    # and 30% of 900,000 no longer covers the 300,000 lent
+    assert alert["required_coverage"] == "3.3334"
+    assert alert["suggested_action"] == "top_up_collateral"
+
+
+def test_statistics_of_no_loans_count_zero_yuan() -> None:
+    empty = lending_statistics([], [])
+    assert (str(empty.amount_disbursed), str(empty.inclusive_amount)) == ("0.00", "0.00")
+    assert (empty.inclusive_loans, empty.average_seconds_to_disbursement) == (0, None)
+
+
+def test_statistics_report_speed_to_the_millisecond_and_shares_rounded_half_up() -> None:
+    start = SUBMITTED
+    loans = [
+        DisbursedLoan("a", Decimal("1.00"), True, start, start + timedelta(seconds=1)),
+        DisbursedLoan("b", Decimal("1.00"), False, start, start + timedelta(seconds=1)),
+        DisbursedLoan("c", Decimal("6.00"), True, start, start + timedelta(seconds=2.0005)),
+        DisbursedLoan("a", Decimal("8.00"), False, start, start + timedelta(seconds=1)),
+    ]
+    stats = lending_statistics(loans, [["amount.below_minimum_after_ltv", "collateral.x:CN1:y"]])
+    assert stats.average_seconds_to_disbursement == 1.25
+    assert (stats.inclusive_loans, stats.inclusive_amount, stats.enterprises) == (
+        2,
+        Decimal("7.00"),
+        3,
+    )
+    assert stats.inclusive_share_by_count == Decimal("0.5000")
+    assert stats.inclusive_share_by_amount == Decimal("0.4375")
+    assert stats.decline_reasons == {"amount.below_minimum_after_ltv": 1, "collateral.x": 1}
+    third = lending_statistics(loans[:1] + [replace(loans[1], disbursed_at=start)] * 2, [])
+    assert third.average_seconds_to_disbursement == 0.333
+
+
+def test_a_share_of_exactly_half_a_basis_point_is_rounded_up() -> None:
+    start = SUBMITTED
+    loans = [
+        DisbursedLoan("a", Decimal("1.00"), True, start, start),
+        DisbursedLoan("b", Decimal("31.00"), False, start, start),
+    ]
+    # 1 yuan in 32 is 0.03125
+    assert lending_statistics(loans, []).inclusive_share_by_amount == Decimal("0.0313")

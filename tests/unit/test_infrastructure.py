@@ -10,20 +10,31 @@ the drivers really raise and watch what the consumer does with the event.
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import MetaData, create_engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.orm.exc import StaleDataError
 
 from shared.bus.base import Message, Record
 from shared.bus.memory import InMemoryBus
 from shared.consumer import EventConsumer, PermanentError, Reaction, dead_letter_reason
+from shared.dedup import Dedup, processed_messages_table
 from shared.envelope import Envelope
+from shared.idempotency import required_key
 from shared.kernel.messages import Command
 from shared.messagebus import MessageBus, On, WriteConflict
+from shared.metrics import Metrics
+from shared.outbox import RelayLease
+from shared.problems import Problem
 from shared.retry import Backoff, is_conflict, is_dropped_connection, is_outage
+from shared.tables import new_metadata
 from shared.topics import dead_letter_topic
 from tests.fakes.base import FakeUnitOfWork, Store
 
@@ -128,6 +139,7 @@ class Ledger:
 
     failures: list[BaseException]
     booked: list[int]
+    store: Store
     tries: int = 0
 
     async def book(self, command: Book, uow: FakeUnitOfWork) -> None:
@@ -138,12 +150,23 @@ class Ledger:
         uow.working("ledger")[command.event_id] = command.amount
 
 
-async def deliver(
-    *failures: BaseException, deliveries: int = 2
-) -> tuple[Ledger, InMemoryBus, Store]:
-    """Deliver one event `deliveries` times (a redelivery after a restart) to a consumer."""
+def deposited(amount: int) -> Envelope:
+    return Envelope(
+        event_type="test.deposited",
+        schema_version=1,
+        aggregate_id="acc-1",
+        aggregate_version=amount,
+        producer="test",
+        payload={"amount": amount},
+        correlation_id=str(uuid.uuid4()),
+    )
+
+
+async def consumer_for(
+    failures: list[BaseException], metrics: Metrics | None = None
+) -> tuple[Ledger, EventConsumer, InMemoryBus]:
     store = Store()
-    ledger = Ledger(list(failures), [])
+    ledger = Ledger(failures, [], store=store)
     messages = MessageBus(
         lambda: FakeUnitOfWork(store),
         {Book: On(ledger.book)},
@@ -159,21 +182,21 @@ async def deliver(
         messages,
         catalogue={TOPIC: frozenset({"test.deposited"})},
         backoff=Backoff(first=0.001, cap=0.004),
+        metrics=metrics,
     )
-    envelope = Envelope(
-        event_type="test.deposited",
-        schema_version=1,
-        aggregate_id="acc-1",
-        aggregate_version=1,
-        producer="test",
-        payload={"amount": 42},
-        correlation_id=str(uuid.uuid4()),
-    )
-    await bus.publish([Record(TOPIC, "acc-1", envelope.to_json())])
+    return ledger, consumer, bus
+
+
+async def deliver(
+    *failures: BaseException, deliveries: int = 2, metrics: Metrics | None = None
+) -> tuple[Ledger, InMemoryBus, Store]:
+    """Deliver one event `deliveries` times (a redelivery after a restart) to a consumer."""
+    ledger, consumer, bus = await consumer_for(list(failures), metrics)
+    await bus.publish([Record(TOPIC, "acc-1", deposited(42).to_json())])
     [message] = bus.messages(TOPIC)
     for _ in range(deliveries):
         await consumer.process(message)
-    return ledger, bus, store
+    return ledger, bus, ledger.store
 
 
 def dead_letters(bus: InMemoryBus) -> list[Message]:
@@ -212,3 +235,92 @@ async def test_an_event_that_breaks_the_handler_is_dead_lettered_at_once(
     assert reasons == [reason_of(exc)]
     assert ledger.booked == [42], "the redelivery, without the failure, is booked"
     assert len(store.processed) == 1
+
+
+async def test_an_operator_sees_each_outage_retry_in_the_logs_and_each_outcome_counted(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    outage = OUTAGES["database refuses connections"]
+    with caplog.at_level(logging.WARNING, logger="shared.consumer"):
+        await deliver(outage, outage, deliveries=1, metrics=(metrics := Metrics()))
+    retries = [r for r in caplog.records if r.getMessage().startswith("database or broker")]
+    assert [(r.consumer, r.attempt) for r in retries] == [("bookkeeper", 1), ("bookkeeper", 2)]  # type: ignore[attr-defined]
+    assert all(r.error == repr(outage) for r in retries)  # type: ignore[attr-defined]
+    handled = ("bookkeeper", "test.deposited", "handled")
+    assert sample(metrics, "pledgeflow_events_handled_total", handled) == 1
+    assert sample(metrics, "pledgeflow_event_handler_duration_seconds_count", handled[:2]) == 1
+
+
+async def test_a_batch_booked_together_is_counted_per_event() -> None:
+    metrics = Metrics()
+    _, consumer, bus = await consumer_for([], metrics)
+    envelopes = [deposited(n) for n in (1, 2, 3)]
+    await bus.publish([Record(TOPIC, "acc-1", e.to_json()) for e in envelopes])
+    await consumer.process_batch(bus.messages(TOPIC))
+    labels = ("bookkeeper", "test.deposited")
+    assert sample(metrics, "pledgeflow_events_handled_total", (*labels, "handled")) == 3
+    assert sample(metrics, "pledgeflow_event_handler_duration_seconds_count", labels) == 3
+    assert consumer.handled == 3
+
+
+def sample(metrics: Metrics, name: str, labels: tuple[str, ...]) -> float:
+    for family in metrics.registry.collect():
+        for found in family.samples:
+            if found.name == name and tuple(found.labels.values()) == labels:
+                return found.value
+    return 0.0
+
+
+def test_a_money_moving_write_without_a_key_is_answered_428() -> None:
+    assert required_key("retry-0001") == "retry-0001"
+    with pytest.raises(Problem) as refused:
+        required_key(None)
+    assert (refused.value.status, refused.value.code, refused.value.title) == (
+        428,
+        "idempotency.key_required",
+        "This write moves money and needs an Idempotency-Key",
+    )
+    assert "resend the same key when retrying" in refused.value.detail
+
+
+def test_the_fingerprint_of_a_keyed_request_stays_the_same_across_releases() -> None:
+    # A retry may reach a newer release than the first attempt: the fingerprint stored then
+    # must still match, so its form is fixed: sha256 of the request as compact, sorted JSON.
+    request = {"requested_amount": "100000.00", "term_months": 12, "collateral": ["a", "b"]}
+    dedup = Dedup.of_request("bank-hangzhou", "retry-0001", request)
+    canonical = '{"collateral":["a","b"],"requested_amount":"100000.00","term_months":12}'
+    assert dedup.fingerprint == hashlib.sha256(canonical.encode()).hexdigest()
+    assert (dedup.scope, dedup.key, dedup.claim_first) == (
+        "caller:bank-hangzhou",
+        "retry-0001",
+        False,
+    )
+    for bad in ("", "k" * 201):
+        with pytest.raises(ValueError, match="1 to 200 characters"):
+            Dedup.of_request("bank-hangzhou", bad, request)
+
+
+def test_a_message_is_remembered_once_per_scope_and_key_with_what_it_asked() -> None:
+    metadata = MetaData()
+    table = processed_messages_table(metadata)
+    engine = create_engine("sqlite://")
+    metadata.create_all(engine)
+    row = {
+        "scope": "caller:bank-hangzhou",
+        "key": "retry-0001",
+        "fingerprint": "f" * 64,
+        "resource_id": None,
+        "processed_at": datetime.now(UTC),
+    }
+    with engine.begin() as connection:
+        connection.execute(table.insert(), [row, row | {"scope": "consumer:credit"}])
+    for duplicate in (row, row | {"fingerprint": None}, row | {"key": "k2", "processed_at": None}):
+        with pytest.raises(IntegrityError), engine.begin() as connection:
+            connection.execute(table.insert(), duplicate)
+
+
+async def test_a_relay_gives_its_lease_up_quietly_when_the_database_is_gone() -> None:
+    engine = create_async_engine("postgresql+asyncpg://postgres@127.0.0.1:1/gone")
+    lease = RelayLease(engine, new_metadata().tables["relay_leases"], "test", 5.0)
+    await lease.release()  # nothing to give up, nothing raised: the relay goes on retrying
+    await engine.dispose()
