@@ -14,6 +14,17 @@ from tests.credentials import bank_headers, staff_headers
 from tests.dates import years_from_today
 
 BANK_USCC = "91330100609123456B"
+# The events of one quick loan, in causal order, as an outside subscriber sees them.
+CASE_EVENTS = [
+    "credit.application.submitted",
+    "valuation.completed",
+    "credit.loan.decided",
+    "credit.offer.accepted",
+    "credit.pledge_filing.requested",
+    "registry.filing.received",
+    "registry.pledge.registered",
+    "credit.loan.disbursed",
+]
 BANK = bank_headers("bank-hangzhou", audience=audience("credit"))
 OFFICE = staff_headers(
     "registry-clerk-1", Role.ADMINISTRATOR, audience=[audience("registry"), audience("valuation")]

@@ -11,7 +11,6 @@ import asyncio
 import json
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,20 +28,10 @@ from shared.topics import CREDIT_LOANS, REGISTRY_PLEDGES, REGISTRY_RIGHTS, VALUA
 from tests.cli import pledgeflow
 from tests.conftest import MakeDatabase
 from tests.dates import years_from_today
-from tests.e2e.flows import BANK, OFFICE, application
+from tests.e2e.flows import BANK, CASE_EVENTS, OFFICE, application
 
 pytestmark = [pytest.mark.broker, pytest.mark.postgres]
 
-CASE_EVENTS = [
-    "credit.application.submitted",
-    "valuation.completed",
-    "credit.loan.decided",
-    "credit.offer.accepted",
-    "credit.pledge_filing.requested",
-    "registry.filing.received",
-    "registry.pledge.registered",
-    "credit.loan.disbursed",
-]
 PATIENCE = 150.0
 
 
@@ -126,16 +115,6 @@ async def loan_in(
     return found
 
 
-@pytest.fixture
-def lost_broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
-    broker = EmbeddedBroker(free_port(), tmp_path / "broker.log")
-    broker.start()
-    try:
-        yield broker
-    finally:
-        broker.stop()
-
-
 def kill(broker: EmbeddedBroker) -> None:
     """The broker dies at once, with everything it held."""
     assert broker.process is not None
@@ -151,7 +130,7 @@ async def readiness(client: httpx.AsyncClient, stack: LocalStack, service: str) 
 
 async def test_after_the_broker_is_lost_the_runbook_completes_every_flow_once(
     make_database: MakeDatabase,
-    lost_broker: EmbeddedBroker,
+    own_broker: EmbeddedBroker,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -164,7 +143,7 @@ async def test_after_the_broker_is_lost_the_runbook_completes_every_flow_once(
             ports={service: free_port() for service in SERVICES},
             database_urls=urls,
         ),
-        broker_bootstrap=lost_broker.bootstrap_servers,
+        broker_bootstrap=own_broker.bootstrap_servers,
     )
     before_the_loss = datetime.now(UTC) - timedelta(seconds=1)
     flows = [
@@ -179,7 +158,7 @@ async def test_after_the_broker_is_lost_the_runbook_completes_every_flow_once(
             await asyncio.sleep(1.5)
             assert not any(task.done() for task in in_flight), "the flows ran out before the loss"
 
-            kill(lost_broker)
+            kill(own_broker)
 
             async def broker_missed() -> Any:
                 status, body = await readiness(client, stack, "credit")
@@ -188,7 +167,7 @@ async def test_after_the_broker_is_lost_the_runbook_completes_every_flow_once(
             unready = await until(broker_missed, "credit noticing the broker is gone", 30)
             assert unready["problems"]["broker"].startswith("unreachable for")
 
-            await asyncio.to_thread(lost_broker.start)
+            await asyncio.to_thread(own_broker.start)
 
             # The runbook: wait until every service is ready again (its topics are back) ...
             for service in SERVICES:
@@ -213,7 +192,7 @@ async def test_after_the_broker_is_lost_the_runbook_completes_every_flow_once(
             # when valuation's database was lost too; harmless otherwise).
             rebuilt = await asyncio.to_thread(
                 rebuild.main,
-                ["--bootstrap", lost_broker.bootstrap_servers, "--database-url", urls["valuation"]],
+                ["--bootstrap", own_broker.bootstrap_servers, "--database-url", urls["valuation"]],
             )
             assert rebuilt == 0
 
@@ -234,7 +213,7 @@ async def test_after_the_broker_is_lost_the_runbook_completes_every_flow_once(
     assert [loan["status"] for loan in loans] == ["disbursed"] * len(flows)
     assert len({loan["loan_id"] for loan in finished}) == len(flows)
     events = await ops.read_topics(
-        lost_broker.bootstrap_servers, [CREDIT_LOANS, VALUATIONS, REGISTRY_PLEDGES]
+        own_broker.bootstrap_servers, [CREDIT_LOANS, VALUATIONS, REGISTRY_PLEDGES]
     )
     by_case: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for record in events:
@@ -249,6 +228,6 @@ async def test_after_the_broker_is_lost_the_runbook_completes_every_flow_once(
         assert doubled == {}, f"{flow.case}: {doubled}"
     rights = Counter(
         record.key.decode()
-        for record in await ops.read_topics(lost_broker.bootstrap_servers, [REGISTRY_RIGHTS])
+        for record in await ops.read_topics(own_broker.bootstrap_servers, [REGISTRY_RIGHTS])
     )
     assert all(rights[flow.number] >= 1 for flow in flows)

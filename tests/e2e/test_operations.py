@@ -20,20 +20,9 @@ from shared.identifiers import make_uscc
 from shared.tokens import Role, audience
 from tests.cli import pledgeflow
 from tests.credentials import ISSUER, bank_headers
-from tests.e2e.flows import BANK, quick_loan
+from tests.e2e.flows import BANK, CASE_EVENTS, quick_loan
 
 pytestmark = pytest.mark.broker
-
-CASE_EVENTS = [
-    "credit.application.submitted",
-    "valuation.completed",
-    "credit.loan.decided",
-    "credit.offer.accepted",
-    "credit.pledge_filing.requested",
-    "registry.filing.received",
-    "registry.pledge.registered",
-    "credit.loan.disbursed",
-]
 
 
 async def test_history_shows_one_case_across_every_service(

@@ -15,7 +15,15 @@ from shared.identifiers import make_uscc
 from shared.workdays import beijing_date
 from tests.credentials import staff_headers
 from tests.e2e.conftest import TopicWatcher
-from tests.e2e.flows import BANK, BANK_USCC, application, load_patent, poll_loan, quick_loan
+from tests.e2e.flows import (
+    BANK,
+    BANK_USCC,
+    CASE_EVENTS,
+    application,
+    load_patent,
+    poll_loan,
+    quick_loan,
+)
 
 pytestmark = pytest.mark.broker
 
@@ -37,16 +45,7 @@ async def test_a_quick_loan_reaches_disbursed_and_every_step_is_on_the_topics(
         lambda e: e["event_type"] == "credit.loan.disbursed" and e["aggregate_id"] == loan_id
     )
     case = watcher.of_correlation(f"case-{number}")
-    assert [e["event_type"] for e in case] == [
-        "credit.application.submitted",
-        "valuation.completed",
-        "credit.loan.decided",
-        "credit.offer.accepted",
-        "credit.pledge_filing.requested",
-        "registry.filing.received",
-        "registry.pledge.registered",
-        "credit.loan.disbursed",
-    ]
+    assert [e["event_type"] for e in case] == CASE_EVENTS
     earlier: set[str] = set()
     for event in case:
         assert event["causation_id"] is None or event["causation_id"] in earlier

@@ -31,7 +31,7 @@ from shared.migrations import SERVICES
 from tests.conftest import MakeDatabase
 from tests.dates import years_from_today
 from tests.e2e.conftest import TOPICS, TopicWatcher
-from tests.e2e.flows import BANK, OFFICE, application
+from tests.e2e.flows import BANK, CASE_EVENTS, OFFICE, application
 
 pytestmark = [pytest.mark.broker, pytest.mark.postgres]
 
@@ -46,16 +46,6 @@ FREEZE_SECONDS = LEASE_SECONDS + 3
 BOUND = LEASE_SECONDS + POLL_INTERVAL + 2 * EMBEDDED_SESSION_TIMEOUT_MS / 1000
 # A flow's own time on this shared two-core machine, on top of the stall.
 MARGIN = 6.0
-CASE_STEPS = [
-    "credit.application.submitted",
-    "valuation.completed",
-    "credit.loan.decided",
-    "credit.offer.accepted",
-    "credit.pledge_filing.requested",
-    "registry.filing.received",
-    "registry.pledge.registered",
-    "credit.loan.disbursed",
-]
 
 
 @dataclass
@@ -254,7 +244,7 @@ async def test_flows_complete_once_each_while_a_replica_is_killed_and_another_fr
     assert len({loan["pledge_registration_number"] for loan in loans}) == FLOWS
     for case in cases:
         steps = _distinct(seen, case)
-        assert sorted(e["event_type"] for e in steps) == sorted(CASE_STEPS), case
+        assert sorted(e["event_type"] for e in steps) == sorted(CASE_EVENTS), case
     for loan in loans:
         versions = sorted(e["aggregate_version"] for e in _distinct_by_key(seen, loan["loan_id"]))
         assert versions == list(range(1, len(versions) + 1)), loan["loan_id"]
@@ -272,4 +262,4 @@ def _distinct_by_key(seen: TopicWatcher, key: str) -> list[dict[str, Any]]:
 
 def _all_on_the_topics(seen: TopicWatcher, cases: set[str]) -> bool:
     counts = Counter(e["correlation_id"] for e in {e["event_id"]: e for e in seen.events}.values())
-    return all(counts[case] >= len(CASE_STEPS) for case in cases)
+    return all(counts[case] >= len(CASE_EVENTS) for case in cases)

@@ -7,9 +7,8 @@ stop and start again empty on the same port.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,24 +26,12 @@ from shared.devstack import (
     EMBEDDED_HEARTBEAT_INTERVAL_MS,
     EMBEDDED_SESSION_TIMEOUT_MS,
     EmbeddedBroker,
-    free_port,
 )
 from shared.topics import CREDIT_LOANS, REGISTRY_RIGHTS, VALUATIONS
 from tests.conftest import MakeDatabase
 from tests.integration.conftest import eventually
 
 pytestmark = [pytest.mark.postgres, pytest.mark.broker]
-
-
-@pytest.fixture
-def own_broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
-    """A broker this test may take away."""
-    broker = EmbeddedBroker(free_port(), tmp_path / "broker.log")
-    broker.start()
-    try:
-        yield broker
-    finally:
-        broker.stop()
 
 
 async def settings(make_database: MakeDatabase, bootstrap: str, **changes: Any) -> Any:

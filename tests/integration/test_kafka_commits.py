@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -18,21 +16,10 @@ from shared.devstack import (
     EMBEDDED_HEARTBEAT_INTERVAL_MS,
     EMBEDDED_SESSION_TIMEOUT_MS,
     EmbeddedBroker,
-    free_port,
 )
 from shared.topics import TopicSettings
 
 pytestmark = pytest.mark.broker
-
-
-@pytest.fixture
-def own_broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
-    broker = EmbeddedBroker(free_port(), tmp_path / "broker.log")
-    broker.start()
-    try:
-        yield broker
-    finally:
-        broker.stop()
 
 
 async def committed(broker: str, group: str, topic: str) -> dict[int, int | None]:

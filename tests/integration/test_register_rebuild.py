@@ -4,8 +4,6 @@ PostgreSQL with the real migrations and an embedded broker."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaProducer
@@ -15,7 +13,7 @@ from services.valuation.adapters.orm import rights
 from services.valuation.entrypoints import rebuild
 from services.valuation.settings import ValuationSettings
 from shared.db import create_engine
-from shared.devstack import EmbeddedBroker, free_port
+from shared.devstack import EmbeddedBroker
 from shared.envelope import Envelope
 from shared.topics import REGISTRY_RIGHTS
 from tests.conftest import MakeDatabase
@@ -28,16 +26,6 @@ from tests.unit.valuation_harness import (
 )
 
 pytestmark = [pytest.mark.postgres, pytest.mark.broker]
-
-
-@pytest.fixture
-def own_broker(tmp_path: Path) -> Iterator[str]:
-    broker = EmbeddedBroker(free_port(), tmp_path / "broker.log")
-    broker.start()
-    try:
-        yield broker.bootstrap_servers
-    finally:
-        broker.stop()
 
 
 async def publish(bootstrap: str, events: list[Envelope | bytes]) -> None:
@@ -69,10 +57,10 @@ async def stored(database_url: str) -> dict[str, tuple[int, bool, str]]:
 
 
 async def test_the_register_read_model_is_rebuilt_from_the_topic(
-    make_database: MakeDatabase, own_broker: str
+    make_database: MakeDatabase, own_broker: EmbeddedBroker
 ) -> None:
     await publish(
-        own_broker,
+        own_broker.bootstrap_servers,
         [
             envelope("registry.patent.recorded", PATENT, patent_payload(PATENT), 1),
             envelope("registry.trademark.recorded", TRADEMARK, trademark_payload(TRADEMARK), 1),
@@ -83,10 +71,10 @@ async def test_the_register_read_model_is_rebuilt_from_the_topic(
     settings = ValuationSettings(
         environment="test",
         database_url=await make_database("valuation"),
-        kafka_bootstrap_servers=own_broker,
+        kafka_bootstrap_servers=own_broker.bootstrap_servers,
     )
 
-    done = await rebuild.rebuild_register(own_broker, settings)
+    done = await rebuild.rebuild_register(own_broker.bootstrap_servers, settings)
 
     assert done == rebuild.Rebuilt(records=4, refused=1, rights_before=0, rights_after=2)
     assert await stored(settings.database_url) == {
@@ -95,7 +83,7 @@ async def test_the_register_read_model_is_rebuilt_from_the_topic(
     }
     again = await asyncio.to_thread(
         rebuild.main,
-        ["--bootstrap", own_broker, "--database-url", settings.database_url],
+        ["--bootstrap", own_broker.bootstrap_servers, "--database-url", settings.database_url],
     )
     assert again == 0
     assert (await stored(settings.database_url))[PATENT] == (2, True, "valid")
