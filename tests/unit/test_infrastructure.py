@@ -280,7 +280,9 @@ def test_a_money_moving_write_without_a_key_is_answered_428() -> None:
         "idempotency.key_required",
         "This write moves money and needs an Idempotency-Key",
     )
-    assert "resend the same key when retrying" in refused.value.detail
+    assert refused.value.detail == (
+        "send a key unique to this write; resend the same key when retrying"
+    )
 
 
 def test_the_fingerprint_of_a_keyed_request_stays_the_same_across_releases() -> None:
@@ -313,10 +315,18 @@ def test_a_message_is_remembered_once_per_scope_and_key_with_what_it_asked() -> 
         "processed_at": datetime.now(UTC),
     }
     with engine.begin() as connection:
-        connection.execute(table.insert(), [row, row | {"scope": "consumer:credit"}])
-    for duplicate in (row, row | {"fingerprint": None}, row | {"key": "k2", "processed_at": None}):
+        connection.execute(
+            table.insert(),
+            [row, row | {"scope": "consumer:credit"}, row | {"key": "retry-0002"}],
+        )
+    refused = (
+        row,
+        row | {"key": "k3", "fingerprint": None},
+        row | {"key": "k4", "processed_at": None},
+    )
+    for wrong in refused:
         with pytest.raises(IntegrityError), engine.begin() as connection:
-            connection.execute(table.insert(), duplicate)
+            connection.execute(table.insert(), wrong)
 
 
 async def test_a_relay_gives_its_lease_up_quietly_when_the_database_is_gone() -> None:

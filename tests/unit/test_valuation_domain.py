@@ -28,6 +28,7 @@ from services.valuation.domain import (
     value_bundle,
     value_right,
 )
+from services.valuation.domain.model import format_rate, to_fen
 
 AS_OF = date(2026, 6, 1)
 
@@ -496,12 +497,24 @@ def test_invalid_value_objects_are_rejected() -> None:
         trademark(legal_status="dormant")
 
 
+PRICE, SIMILARITY = "comparable price", "comparable similarity"
+
+
 @pytest.mark.parametrize(
     ("make", "message"),
     [
-        (lambda: Comparable(Decimal("-0.01"), Decimal("0.5")), "comparable price must not be"),
-        (lambda: Comparable(Decimal("1"), Decimal("-0.01")), "similarity must lie in [0, 1]"),
-        (lambda: Comparable(Decimal("1"), Decimal("1.01")), "similarity must lie in [0, 1]"),
+        (
+            lambda: Comparable(Decimal("-0.01"), Decimal("0.5")),
+            "comparable price must not be negative",
+        ),
+        (
+            lambda: Comparable(Decimal("1"), Decimal("-0.01")),
+            "comparable similarity must lie in [0, 1]",
+        ),
+        (
+            lambda: Comparable(Decimal("1"), Decimal("1.01")),
+            "comparable similarity must lie in [0, 1]",
+        ),
         (lambda: inputs("-0.01"), "annual_revenue must not be negative"),
         (lambda: inputs(revenue_growth=Decimal("-1")), "revenue_growth must be greater than -1"),
         (lambda: inputs(replacement_cost=Decimal("-1")), "replacement_cost must not be negative"),
@@ -515,7 +528,7 @@ def test_invalid_value_objects_are_rejected() -> None:
 def test_figures_that_cannot_be_valued_are_refused_with_the_reason(make: Any, message: str) -> None:
     with pytest.raises(ValueError) as refused:
         make()
-    assert message in str(refused.value)
+    assert str(refused.value) == message
 
 
 def test_the_bounds_of_each_figure_are_admitted() -> None:
@@ -523,3 +536,12 @@ def test_the_bounds_of_each_figure_are_admitted() -> None:
     assert Comparable(Decimal("1"), Decimal("1")).similarity == 1
     assert inputs("0", revenue_growth=Decimal("-0.99"), replacement_cost=Decimal("0"))
     assert trademark().patent_kind is None
+
+
+def test_rates_and_amounts_are_shown_rounded_half_up() -> None:
+    # 0.00123455 is 0.123455%: four decimals, the fifth a 5
+    assert format_rate(Decimal("0.00123455")) == "0.1235%"
+    assert format_rate(Decimal("0.05")) == "5.00%"
+    assert format_rate(Decimal("0.123456")) == "12.3456%"
+    assert to_fen(Decimal("0.125")) == Decimal("0.13")
+    assert to_fen(Decimal("-0.125")) == Decimal("-0.13")

@@ -273,3 +273,17 @@ def _random_range(rng: random.Random) -> ValueRange:
     low = (central * Decimal(rng.uniform(0, 1))).quantize(FEN, rounding="ROUND_DOWN")
     high = central + Decimal(rng.randint(0, 10**8)).scaleb(-2)
     return ValueRange(low, central, high)
+
+
+def test_a_range_around_nothing_spreads_its_upside_as_the_rights_were_valued() -> None:
+    from services.valuation.domain.signoff import ValueRange, spread_range
+
+    parts = [
+        ValueRange(Decimal("0.50"), Decimal("1.00"), Decimal("2.00")),
+        ValueRange(Decimal("1.00"), Decimal("3.00"), Decimal("4.00")),
+    ]
+    spread = spread_range(parts, ValueRange(Decimal("0"), Decimal("0"), Decimal("4.00")))
+    assert spread == (
+        ValueRange(Decimal("0"), Decimal("0"), Decimal("1.00")),
+        ValueRange(Decimal("0"), Decimal("0"), Decimal("3.00")),
+    )
