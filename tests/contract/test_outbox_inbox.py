@@ -882,3 +882,16 @@ async def test_a_commit_in_another_replica_wakes_the_relay_at_once(harness: Harn
     finally:
         await _stop(task)
     assert other.published == 1
+
+
+async def test_a_relay_the_broker_refuses_frees_its_lease_for_another_replica_at_once(
+    harness: Harness,
+) -> None:
+    cut_off = _second_relay(harness, RefusingBus(), lease_seconds=30.0)  # type: ignore[arg-type]
+    healthy = _second_relay(harness, harness.bus, lease_seconds=30.0)
+    await harness.deposit("acc-freed", [5])
+    with pytest.raises(ConnectionError):
+        await cut_off.relay_once()
+    assert await healthy.relay_once() == 0, "the refused relay still holds the lease"
+    await cut_off.lease.release()
+    assert await healthy.relay_once() == 1

@@ -545,3 +545,34 @@ def test_rates_and_amounts_are_shown_rounded_half_up() -> None:
     assert format_rate(Decimal("0.123456")) == "12.3456%"
     assert to_fen(Decimal("0.125")) == Decimal("0.13")
     assert to_fen(Decimal("-0.125")) == Decimal("-0.13")
+
+
+def test_a_fact_the_registry_did_not_report_is_shown_unknown_and_earns_no_points() -> None:
+    quality = score_patent(patent(claims=None, citations=None), inputs(), fixed_params(), AS_OF)
+    shown = {d.name: (d.value, d.effect) for d in quality.drivers}
+    assert shown["score.claims"] == ("unknown", "+0.00 of 10.00 points")
+    assert shown["score.citations"] == ("unknown", "+0.00 of 10.00 points")
+    # reported counts are shown as reported: 2 of the 5 family members that saturate
+    assert shown["score.family_size"] == ("2", "+4.00 of 10.00 points")
+    assert shown["score.litigation"] == ("no litigation", "+5.00 of 5.00 points")
+    assert shown["score.invalidation"] == ("no invalidation request", "+10.00 of 10.00 points")
+
+
+def test_a_trademark_and_an_untabulated_industry_are_explained_to_the_bank() -> None:
+    valued = value_right(trademark(), inputs(industry="semiconductors"), fixed_params(), AS_OF)
+    explained = {d.name: (d.value, d.effect) for d in valued.drivers}
+    assert explained["reference_score"] == (
+        "50.00",
+        "trademarks are not quality-scored; reference score selects K, premia and spread",
+    )
+    assert explained["royalty_rate"] == (
+        "5.00%",
+        "K within default (industry 'semiconductors' not tabulated) range 5.00%-5.00% "
+        "at score 50.00",
+    )
+    assert explained["risk_free_rate"] == ("4.00%", "base of r")
+    assert explained["premium.market"] == ("1.50%", "range 1.50%-1.50%, lower for higher score")
+    tabulated = value_right(trademark(), inputs(industry="wide"), fixed_params(), AS_OF)
+    assert next(d for d in tabulated.drivers if d.name == "royalty_rate").effect.startswith(
+        "K within wide range 2.00%-10.00%"
+    )
