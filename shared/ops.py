@@ -39,6 +39,10 @@ TOPIC_PREFIX = "pledgeflow."
 Progress = Callable[[int, int], None]
 
 
+# Empty fetches in a row (a second each) after which a topic read ends short of the end offsets.
+IDLE_FETCHES = 3
+
+
 def _ignore(read: int, total: int) -> None:
     pass
 
@@ -72,10 +76,15 @@ async def read_topics(
         total = sum(ends[tp] - starts[tp] for tp in partitions)
         records: list[Any] = []
         on_progress(0, total)
-        while await _behind(consumer, partitions, ends):
+        idle = 0
+        while idle < IDLE_FETCHES and await _behind(consumer, partitions, ends):
             batches = await consumer.getmany(timeout_ms=1000)
             for messages in batches.values():
                 records.extend(messages)
+            # A position can stay short of the end offset read at the start when the broker
+            # numbers its log otherwise (batches, gaps left by compaction, a log recreated after
+            # a loss): once fetches keep coming back empty, everything there is has been read.
+            idle = 0 if any(batches.values()) else idle + 1
             on_progress(len(records), max(total, len(records)))
         return records
     finally:
