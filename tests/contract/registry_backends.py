@@ -23,11 +23,9 @@ from services.registry.domain.register import Patent, Trademark
 from services.registry.service_layer.deadlines import registration_deadline
 from services.registry.service_layer.ports import RegistryUnitOfWork
 from services.registry.service_layer.unit_of_work import SqlRegistryUnitOfWork
-from shared.db import session_factory
 from shared.envelope import Envelope
-from shared.uow import Storage
 from shared.workdays import BEIJING, OfficialCalendar
-from tests.contract.storage import databases, emptied
+from tests.contract.storage import databases, emptied, shipped, sql_storage
 from tests.fakes.registry import FakeRegistryDatabase
 from tests.unit.test_registry_checks import (
     INVENTION,
@@ -90,25 +88,17 @@ async def sqlite_backend(sqlite_database: AsyncEngine) -> Backend:
 
 
 def _sql_backend(engine: AsyncEngine) -> Backend:
-    outbox = metadata.tables["outbox"]
-    storage = Storage(
-        sessions=session_factory(engine),
-        outbox=outbox,
-        processed=metadata.tables["processed_messages"],
-        producer="registry",
-    )
+    storage = sql_storage(engine, metadata, "registry")
 
-    async def shipped() -> list[Envelope]:
-        async with engine.connect() as connection:
-            rows = await connection.execute(select(outbox.c.body).order_by(outbox.c.id))
-            return [Envelope.from_json(body) for (body,) in rows]
+    async def events() -> list[Envelope]:
+        return await shipped(engine, metadata)
 
     async def kept_recordals() -> list[str]:
         async with engine.connect() as connection:
             rows = await connection.execute(select(recordals.c.recordal_id))
             return sorted(recordal_id for (recordal_id,) in rows)
 
-    return Backend(lambda: SqlRegistryUnitOfWork(storage), shipped, kept_recordals)
+    return Backend(lambda: SqlRegistryUnitOfWork(storage), events, kept_recordals)
 
 
 def received(

@@ -8,11 +8,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import MetaData, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.db import create_engine
+from shared.db import create_engine, session_factory
+from shared.envelope import Envelope
 from shared.retry import is_conflict
+from shared.uow import Storage
 from tests.conftest import MakeDatabase, migrated
 
 
@@ -55,3 +57,21 @@ async def conflict_of(action: Callable[[], Awaitable[object]]) -> BaseException:
         await action()
     assert is_conflict(raised.value), repr(raised.value)
     return raised.value
+
+
+def sql_storage(engine: AsyncEngine, metadata: MetaData, producer: str) -> Storage:
+    """The shared storage of a service's SQL unit of work on `engine`."""
+    return Storage(
+        sessions=session_factory(engine),
+        outbox=metadata.tables["outbox"],
+        processed=metadata.tables["processed_messages"],
+        producer=producer,
+    )
+
+
+async def shipped(engine: AsyncEngine, metadata: MetaData) -> list[Envelope]:
+    """Every event the service's outbox holds, in commit order."""
+    outbox = metadata.tables["outbox"]
+    async with engine.connect() as connection:
+        rows = await connection.execute(select(outbox.c.body).order_by(outbox.c.id))
+        return [Envelope.from_json(body) for (body,) in rows]

@@ -12,7 +12,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.valuation.adapters.orm import metadata
@@ -23,16 +22,14 @@ from services.valuation.domain.signoff import ValueRange
 from services.valuation.domain.valuation import CREDIT, REVALUATION, Valuation
 from services.valuation.service_layer.ports import ValuationUnitOfWork
 from services.valuation.service_layer.unit_of_work import SqlValuationUnitOfWork
-from shared.db import session_factory
 from shared.envelope import Envelope
-from shared.uow import Storage
 from tests.contract.dedup_contract import (
     DedupCase,
     test_a_request_is_remembered_with_what_it_made,
     test_a_request_remembered_concurrently_is_a_conflict,
     test_an_event_is_claimed_once,
 )
-from tests.contract.storage import conflict_of, databases, emptied
+from tests.contract.storage import conflict_of, databases, emptied, shipped, sql_storage
 from tests.fakes.valuation import FakeValuationDatabase
 
 # The shared deduplication tests, collected here with this module's storage.
@@ -99,20 +96,12 @@ async def sqlite_backend(sqlite_database: AsyncEngine) -> Backend:
 
 
 def _sql_backend(engine: AsyncEngine) -> Backend:
-    outbox = metadata.tables["outbox"]
-    storage = Storage(
-        sessions=session_factory(engine),
-        outbox=outbox,
-        processed=metadata.tables["processed_messages"],
-        producer="valuation",
-    )
+    storage = sql_storage(engine, metadata, "valuation")
 
-    async def shipped() -> list[Envelope]:
-        async with engine.connect() as connection:
-            rows = await connection.execute(select(outbox.c.body).order_by(outbox.c.id))
-            return [Envelope.from_json(body) for (body,) in rows]
+    async def events() -> list[Envelope]:
+        return await shipped(engine, metadata)
 
-    return Backend(lambda: SqlValuationUnitOfWork(storage), shipped)
+    return Backend(lambda: SqlValuationUnitOfWork(storage), events)
 
 
 def right(number: str = PATENT, version: int = 1, **changes: Any) -> RegisteredRight:
