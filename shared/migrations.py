@@ -12,6 +12,7 @@ import asyncio
 import importlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from alembic import command, context, op
 from alembic.config import Config
@@ -75,8 +76,8 @@ async def _reach(service: str, database_url: str, timeout: float = 10) -> None:
         await engine.dispose()
 
 
-def database_url_of(service: str) -> str:
-    """The database URL a service (or the console) reads from its settings and environment."""
+def settings_of(service: str) -> Any:
+    """A service's (or the console's) settings, read from its environment as it reads them."""
     settings_module = importlib.import_module(f"services.{service}.settings")
     own = settings_module.__name__
     settings_class = next(
@@ -84,7 +85,12 @@ def database_url_of(service: str) -> str:
         for name, value in vars(settings_module).items()
         if name.endswith("Settings") and getattr(value, "__module__", "") == own
     )
-    url: str = settings_class().database_url
+    return settings_class()
+
+
+def database_url_of(service: str) -> str:
+    """The database URL a service (or the console) reads from its settings and environment."""
+    url: str = settings_of(service).database_url
     return url
 
 

@@ -18,7 +18,6 @@ Reading a topic reports its progress through `on_progress(records read, records 
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -226,20 +225,12 @@ async def replay(bootstrap: str, consumer: str, event_id: str) -> str:
     return topic
 
 
-def service_database_url(service: str, given: str | None = None) -> str:
-    """The database `given`, else the one the service's environment names, else its local file."""
-    if given:
-        return given
-    from_env = os.environ.get(f"PLEDGEFLOW_{service.upper()}_DATABASE_URL")
-    return from_env or f"sqlite+aiosqlite:///.data/{service}.db"
-
-
 def outbox_retention(service: str) -> timedelta:
     """How long the service keeps published outbox rows (its `OUTBOX_RETENTION`)."""
-    from pydantic import TypeAdapter
+    from shared.migrations import settings_of
 
-    given = os.environ.get(f"PLEDGEFLOW_{service.upper()}_OUTBOX_RETENTION")
-    return TypeAdapter(timedelta).validate_python(given) if given else timedelta(days=7)
+    retention: timedelta = settings_of(service).outbox_retention
+    return retention
 
 
 def republish_report(service: str, since: datetime, done: Republished) -> str:

@@ -74,14 +74,15 @@ def republish(
     running service sends them within a second and consumers skip those they had handled."""
     from sqlalchemy.exc import DBAPIError, OperationalError
 
-    from shared.ops import republish_report, service_database_url
+    from shared.migrations import database_url_of
+    from shared.ops import republish_report
     from shared.recovery import republish_database
 
     settings = options(ctx, as_json=as_json, debug=debug)
     if service not in SERVICES:
         raise OperatorError(f"no service {service!r}", f"name one of {', '.join(SERVICES)}")
     moment = _moment(since)
-    url = service_database_url(service, database_url)
+    url = database_url or database_url_of(service)
     try:
         done = asyncio.run(republish_database(url, service, moment))
     except (OSError, OperationalError, DBAPIError) as exc:
